@@ -1,0 +1,1 @@
+"""One module per `vmss-contract` sub-command; each exposes `command`."""
