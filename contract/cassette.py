@@ -93,3 +93,241 @@ def _parse_json(content: bytes) -> Any:
         return json.loads(content)
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+# --------------------------------------------------------------------------
+# Reading and writing files. Everything below is additive to the model above.
+# --------------------------------------------------------------------------
+import os  # noqa: E402
+import tempfile  # noqa: E402
+from collections.abc import Iterable, Mapping  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from contract import serializers  # noqa: E402
+
+CASSETTE_FORMAT_VERSION = 1
+CASSETTE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class CassetteError(ValueError):
+    """A cassette that cannot be read or written; the message names file and place."""
+
+    def __init__(self, path: str | os.PathLike[str] | None, message: str,
+                 interaction: int | None = None, line: int | None = None) -> None:
+        self.path = str(path) if path is not None else None
+        self.interaction = interaction
+        self.line = line
+        where = [self.path or "<cassette>"]
+        if line is not None:
+            where.append(f"line {line}")
+        if interaction is not None:
+            where.append(f"interaction {interaction}")
+        super().__init__(f"{', '.join(where)}: {message}")
+
+
+# ---- plain data (the dicts vcrpy reads and writes) <-> model ---------------
+
+def _headers_from(raw: Any, what: str) -> Headers:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{what} headers must be a mapping, not {type(raw).__name__}")
+    headers: Headers = {}
+    for name, values in raw.items():
+        if values is None:
+            values = []
+        elif not isinstance(values, list):
+            values = [values]
+        headers[str(name)] = [v if isinstance(v, str) else str(v) for v in values]
+    return headers
+
+
+def _body_from(raw: Any, what: str) -> Body:
+    if isinstance(raw, Mapping):  # vcrpy wraps response bodies as {"string": ...}
+        raw = raw.get("string")
+    if raw is None or isinstance(raw, (str, bytes)):
+        return raw
+    if isinstance(raw, (bytearray, memoryview)):
+        return bytes(raw)
+    raise ValueError(f"{what} body must be a string, bytes or null, not {type(raw).__name__}")
+
+
+def interaction_from_dict(raw: Any) -> Interaction:
+    """One vcrpy interaction dict -> Interaction; ValueError says what is wrong."""
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"an interaction must be a mapping, not {type(raw).__name__}")
+    req, resp = raw.get("request"), raw.get("response")
+    if not isinstance(req, Mapping):
+        raise ValueError("missing or malformed 'request'")
+    if not isinstance(resp, Mapping):
+        raise ValueError("missing or malformed 'response'")
+    method, uri = req.get("method"), req.get("uri")
+    if not isinstance(method, str) or not method:
+        raise ValueError("request has no 'method'")
+    if not isinstance(uri, str) or not uri:
+        raise ValueError("request has no 'uri'")
+    status = resp.get("status")
+    if isinstance(status, Mapping):
+        code, reason = status.get("code"), status.get("message", "")
+    else:
+        code, reason = status, ""
+    try:
+        code = int(code)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"response status code {code!r} is not an integer") from None
+    return Interaction(
+        Request(method, uri, _body_from(req.get("body"), "request"),
+                _headers_from(req.get("headers"), "request")),
+        Response(code, "" if reason is None else str(reason),
+                 _headers_from(resp.get("headers"), "response"),
+                 _body_from(resp.get("body"), "response")),
+    )
+
+
+def interaction_to_dict(interaction: Interaction) -> dict[str, Any]:
+    """Interaction -> the dict vcrpy writes (keys in vcrpy's sorted order)."""
+    req, resp = interaction.request, interaction.response
+    return {
+        "request": {"body": req.body, "headers": req.headers, "method": req.method, "uri": req.uri},
+        "response": {
+            "body": {"string": resp.body},
+            "headers": resp.headers,
+            "status": {"code": resp.status, "message": resp.reason},
+        },
+    }
+
+
+def cassette_from_data(data: Any, path: str | None = None) -> Cassette:
+    """Parsed file content -> Cassette; CassetteError names the bad interaction."""
+    if data is None:
+        return Cassette([], path, {})
+    if isinstance(data, list):
+        raise CassetteError(path, "pre-1.0 vcrpy cassette (a bare list); re-record it")
+    if not isinstance(data, Mapping):
+        raise CassetteError(path, f"top level must be a mapping, not {type(data).__name__}")
+    version = data.get("version", CASSETTE_FORMAT_VERSION)
+    if version != CASSETTE_FORMAT_VERSION:
+        raise CassetteError(path, f"unsupported cassette version {version!r} (expected 1)")
+    raw_interactions = data.get("interactions")
+    if raw_interactions is None:
+        raw_interactions = []
+    if not isinstance(raw_interactions, list):
+        raise CassetteError(path, "'interactions' must be a list")
+    interactions = []
+    for index, raw in enumerate(raw_interactions):
+        try:
+            interactions.append(interaction_from_dict(raw))
+        except ValueError as exc:
+            raise CassetteError(path, str(exc), interaction=index) from None
+    metadata = data.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        raise CassetteError(path, "'metadata' must be a mapping")
+    return Cassette(interactions, path, dict(metadata))
+
+
+def cassette_to_data(cassette: Cassette) -> dict[str, Any]:
+    """Cassette -> plain data, `version` first and `interactions` last (appendable layout)."""
+    data: dict[str, Any] = {"version": CASSETTE_FORMAT_VERSION}
+    if cassette.metadata:
+        data["metadata"] = dict(cassette.metadata)
+    data["interactions"] = [interaction_to_dict(i) for i in cassette.interactions]
+    return data
+
+
+# ---- files -----------------------------------------------------------------
+
+def loads_cassette(text: str, path: str | None = None, fmt: str | None = None) -> Cassette:
+    """Parse cassette text (YAML or JSON)."""
+    fmt = fmt or serializers.format_for(path or "")
+    if not text.strip():
+        return Cassette([], path, {})
+    try:
+        data = serializers.deserialize(text, fmt)
+    except serializers.SerializerError as exc:
+        raise CassetteError(path, f"not valid {fmt.upper()}: {exc}", line=exc.line) from None
+    return cassette_from_data(data, path)
+
+
+def load_cassette(path: str | os.PathLike[str]) -> Cassette:
+    """Read a vcrpy cassette; bodies come back exactly as stored."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise CassetteError(p, "no such cassette") from None
+    except OSError as exc:
+        raise CassetteError(p, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CassetteError(p, "not UTF-8 text", line=line) from None
+    return loads_cassette(text, str(p))
+
+
+def dumps_cassette(cassette: Cassette, fmt: str = "yaml") -> str:
+    """Render a cassette as text vcrpy can load."""
+    try:
+        return serializers.serialize(cassette_to_data(cassette), fmt)
+    except (TypeError, ValueError) as exc:
+        raise CassetteError(cassette.path, f"cannot serialize as {fmt}: {exc}") from None
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Replace `path` with `data` so a crash leaves either the old or the new file."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(p.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def save_cassette(cassette: Cassette, path: str | os.PathLike[str] | None = None,
+                  serializer: str | None = None) -> Path:
+    """Write atomically (temp file, fsync, rename); returns the path written."""
+    target = path if path is not None else cassette.path
+    if target is None:
+        raise CassetteError(None, "no path to save the cassette to")
+    fmt = serializer or serializers.format_for(str(target))
+    text = dumps_cassette(Cassette(cassette.interactions, str(target), cassette.metadata), fmt)
+    atomic_write(target, text.encode("utf-8"))
+    return Path(target)
+
+
+def iter_cassette_paths(paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str]) -> list[Path]:
+    """Files as given, folders searched recursively for *.yaml|*.yml|*.json (sorted)."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    found: list[Path] = []
+    for entry in paths:
+        p = Path(entry)
+        if p.is_dir():
+            found.extend(sorted(f for f in p.rglob("*")
+                                if f.is_file() and f.suffix.lower() in CASSETTE_SUFFIXES))
+        else:
+            found.append(p)
+    return found
