@@ -1,0 +1,438 @@
+"""What every server we ship shares: host/port, the `listening on` line, TLS with
+a local CA, ARM-shaped errors and the bad-input guard.
+
+Replay, emulator and recording proxy all build on this module so that a client
+sees the same conventions whichever of them it talks to.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import fcntl
+import json
+import logging
+import os
+import signal
+import ssl
+import sys
+import threading
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from aiohttp import web
+
+log = logging.getLogger("vmss_contract.server")
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+# ARM's front door refuses request bodies over 4 MiB; a VMSS model is a few KiB.
+DEFAULT_MAX_BODY = 4 * 1024 * 1024
+# Statuses on which a Retry-After header is allowed: azure-core retries ANY
+# answer >= 400 carrying Retry-After, so it must never ride on a 400/404/409.
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ApiVersionCheck = Callable[[str], "str | None"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Where guard_middleware leaves the parsed JSON body (None when empty/unchecked).
+JSON_BODY: web.RequestKey[Any] = web.RequestKey("json_body", object)
+
+
+# --------------------------------------------------------------------------- ARM answers
+
+def arm_headers(write: bool) -> dict[str, str]:
+    """The request-id and rate-limit headers every ARM answer carries."""
+    request_id = str(uuid.uuid4())
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    kind = "writes" if write else "reads"
+    return {
+        "x-ms-request-id": request_id,
+        "x-ms-correlation-request-id": request_id,
+        "x-ms-routing-request-id": f"LOCAL:{stamp}:{request_id}",
+        f"x-ms-ratelimit-remaining-subscription-{kind}": "1199" if write else "11999",
+    }
+
+
+def arm_error(
+    status: int,
+    code: str,
+    message: str,
+    target: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """A CloudError answer `{"error": {"code", "message", "target"?}}` as ARM sends it.
+
+    A `Retry-After` passed in `headers` is dropped unless the status is 429/503,
+    because azure-core would otherwise retry a plain client error.
+    """
+    error: dict[str, str] = {"code": code, "message": message}
+    if target is not None:
+        error["target"] = target
+    out = arm_headers(write=False)
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after" and status not in RETRY_AFTER_STATUSES:
+            continue
+        out[name] = value
+    out["Content-Type"] = JSON_CONTENT_TYPE
+    return web.Response(status=status, body=json.dumps({"error": error}).encode(), headers=out)
+
+
+# --------------------------------------------------------------------------- TLS
+
+def default_tls_dir() -> Path:
+    """Per-user cache folder for the local CA (`$XDG_CACHE_HOME/vmss-contract/tls`)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "vmss-contract" / "tls"
+
+
+class LocalCA:
+    """A local certificate authority and a server certificate for 127.0.0.1 and localhost.
+
+    Created once per `tls_dir` and reused afterwards, so a client configured with
+    `<tls_dir>/ca.pem` keeps trusting every later server. Creation holds a file lock:
+    several servers starting at once must not each write half a CA.
+    """
+
+    CA_FILE = "ca.pem"
+    CA_KEY_FILE = "ca-key.pem"
+    SERVER_FILE = "server.pem"  # leaf key + certificate chain
+
+    def __init__(self, tls_dir: str | os.PathLike[str] | None = None) -> None:
+        self.tls_dir = Path(tls_dir) if tls_dir is not None else default_tls_dir()
+        self.ca_path = self.tls_dir / self.CA_FILE
+        self.server_path = self.tls_dir / self.SERVER_FILE
+        self._ensure()
+
+    def _complete(self) -> bool:
+        return all((self.tls_dir / n).is_file() and (self.tls_dir / n).stat().st_size > 0
+                   for n in (self.CA_FILE, self.CA_KEY_FILE, self.SERVER_FILE))
+
+    def _ensure(self) -> None:
+        if self._complete():
+            return
+        import trustme  # only servers that speak TLS pay for it
+
+        self.tls_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(self.tls_dir / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if self._complete():
+                    return
+                ca = trustme.CA(organization_name="vmss-contract local CA")
+                leaf = ca.issue_cert("127.0.0.1", "localhost", "::1")
+                # Write the keys first and ca.pem last: `_complete` only sees a finished set.
+                self._write(self.CA_KEY_FILE, ca.private_key_pem.bytes(), secret=True)
+                self._write(self.SERVER_FILE, leaf.private_key_and_cert_chain_pem.bytes(), secret=True)
+                self._write(self.CA_FILE, ca.cert_pem.bytes(), secret=False)
+                log.info("created local CA in %s", self.tls_dir)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _write(self, name: str, data: bytes, secret: bool) -> None:
+        path = self.tls_dir / name
+        tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    def server_ssl_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(str(self.server_path))
+        return ctx
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """A client context that trusts this CA (for tests and load clients)."""
+        return ssl.create_default_context(cafile=str(self.ca_path))
+
+
+# --------------------------------------------------------------------------- running servers
+
+def server_options(func: F) -> F:
+    """Click options every server command takes: --host, --port, --tls, --tls-dir."""
+    options = [
+        click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind."),
+        click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
+                     help="Port to bind; 0 picks a free one (printed in the `listening on` line)."),
+        click.option("--tls/--no-tls", default=False, show_default=True,
+                     help="Serve HTTPS with a certificate from a local CA (the Azure SDK needs it)."),
+        click.option("--tls-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Where the local CA lives (ca.pem); default: a per-user cache folder."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _url(host: str, port: int, tls: bool) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"{'https' if tls else 'http'}://{shown}:{port}"
+
+
+async def _start(
+    app: web.Application, host: str, port: int, tls: bool, tls_dir: str | os.PathLike[str] | None
+) -> tuple[web.AppRunner, str, LocalCA | None]:
+    ca = LocalCA(tls_dir) if tls else None
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, ssl_context=ca.server_ssl_context() if ca else None,
+                       reuse_address=True)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    real_port = port
+    for address in runner.addresses:
+        if isinstance(address, tuple):
+            real_port = address[1]
+            break
+    return runner, _url(host, real_port, tls), ca
+
+
+def serve_forever(
+    app: web.Application,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: bool = False,
+    tls_dir: str | os.PathLike[str] | None = None,
+) -> None:
+    """Serve until SIGINT/SIGTERM; print `listening on URL` to stdout once accepting."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        runner, url, ca = await _start(app, host, port, tls, tls_dir)
+        try:
+            if ca is not None:
+                log.info("clients must trust %s", ca.ca_path)
+            sys.stdout.write(f"listening on {url}\n")
+            sys.stdout.flush()
+            await stop.wait()
+            log.info("stopping")
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())
+
+
+class BackgroundServer:
+    """Runs an aiohttp app on its own event loop in a daemon thread.
+
+    For tests, the pytest plugin and `vmss-contract run`: the caller stays
+    synchronous (the Azure SDK is) while the server answers on loopback.
+    `app_factory` is called inside the server's loop (an Application is accepted too).
+    """
+
+    def __init__(
+        self,
+        app_factory: Callable[[], web.Application] | web.Application,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = False,
+        tls_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self._factory = app_factory
+        self.host, self.port, self.tls, self.tls_dir = host, port, tls, tls_dir
+        self.url: str = ""
+        self.ca_path: Path | None = None
+        self.app: web.Application | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+
+    def start(self) -> BackgroundServer:
+        if self._thread is not None:
+            return self
+        self._thread = threading.Thread(target=self._run, name=f"server-{id(self):x}", daemon=True)
+        self._thread.start()
+        self._started.wait()
+        if self._error is not None:
+            self._thread.join()
+            self._thread = None
+            raise self._error
+        return self
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self.loop = loop
+        asyncio.set_event_loop(loop)
+
+        async def setup() -> None:
+            factory = self._factory
+            app = factory if isinstance(factory, web.Application) else factory()
+            self.app = app
+            self._runner, self.url, ca = await _start(app, self.host, self.port, self.tls, self.tls_dir)
+            self.ca_path = ca.ca_path if ca else None
+
+        try:
+            loop.run_until_complete(setup())
+        except BaseException as exc:  # surfaced to the thread that called start()
+            self._error = exc
+            self._started.set()
+            loop.close()
+            return
+        self._started.set()
+        try:
+            loop.run_forever()
+        finally:
+            if self._runner is not None:
+                loop.run_until_complete(self._runner.cleanup())
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    def call(self, coro: Awaitable[Any], timeout: float = 30) -> Any:
+        """Run a coroutine on the server's loop (e.g. to inspect app state) and wait for it."""
+        assert self.loop is not None, "server not started"
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None or self.loop is None:
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        thread.join(timeout=30)
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# --------------------------------------------------------------------------- bad input
+
+def guard_middleware(
+    *,
+    max_body: int | None = DEFAULT_MAX_BODY,
+    require_auth: bool = True,
+    require_api_version: bool = True,
+    check_json: bool = True,
+    api_version_check: ApiVersionCheck | None = None,
+    api_version_code: str = "InvalidApiVersionParameter",
+    skip: Callable[[web.Request], bool] | None = None,
+    catch_errors: bool = True,
+) -> Any:
+    """Middleware with the bad-input checks every server shares, each optional.
+
+    Order follows ARM's front door: body size (413), Authorization (401),
+    api-version (400), body encoding and JSON (400). `api_version_check(v)`
+    returns None when `v` is served, else the message to answer with (servers
+    with specs pass a callable over `Spec.resolve_api_version`). After the guard
+    the body is cached: handlers call `await request.read()` as usual, and
+    `request[JSON_BODY]` holds the parsed body (or None). With `catch_errors`,
+    aiohttp's own HTTP errors and handler crashes also become CloudErrors.
+    aiohttp refuses bodies over the app's `client_max_size` (1 MiB unless set) on
+    its own; those become the same 413, so build the app with
+    `web.Application(client_max_size=max_body, ...)` to allow larger bodies.
+    """
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if skip is not None and skip(request):
+            return await handler(request)
+        try:
+            refused = await _check(request)
+            if refused is not None:
+                return refused
+            return await handler(request)
+        except web.HTTPRequestEntityTooLarge:
+            return _too_large(None)
+        except web.HTTPException as exc:
+            if not catch_errors or exc.status < 400:
+                raise
+            return _http_error(request, exc)
+        except (asyncio.CancelledError, ConnectionResetError):
+            raise
+        except Exception:
+            if not catch_errors:
+                raise
+            log.exception("unhandled error answering %s %s", request.method, request.path_qs)
+            return arm_error(500, "InternalServerError",
+                             "The server hit an unexpected error; see its log for details.")
+
+    async def _check(request: web.Request) -> web.Response | None:
+        if max_body is not None and (request.content_length or 0) > max_body:
+            return _too_large(max_body)
+        if require_auth:
+            refused = _check_auth(request.headers.get("Authorization"))
+            if refused is not None:
+                return refused
+        if require_api_version:
+            version = request.query.get("api-version")
+            if not version:
+                return arm_error(400, "MissingApiVersionParameter",
+                                 "The api-version query parameter (?api-version=) is required for all requests.")
+            if api_version_check is not None:
+                problem = api_version_check(version)
+                if problem:
+                    return arm_error(400, api_version_code, problem)
+        if not request.body_exists:
+            request[JSON_BODY] = None
+            return None
+        body = await request.read()
+        if max_body is not None and len(body) > max_body:
+            return _too_large(max_body)
+        request[JSON_BODY] = None
+        if not check_json or not body.strip():
+            return None
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return arm_error(400, "InvalidRequestContent",
+                             f"The request content is not valid UTF-8 (byte {exc.start}).")
+        try:
+            request[JSON_BODY] = json.loads(text)
+        except ValueError as exc:
+            return arm_error(400, "InvalidRequestContent",
+                             f"The request content was invalid and could not be deserialized: {exc}.")
+        return None
+
+    return guard
+
+
+def _http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
+    """aiohttp's own errors (unknown route, wrong method) in ARM's shape."""
+    if exc.status == 404:
+        return arm_error(404, "NotFound", f"No route matches {request.method} {request.path}.")
+    if exc.status == 405:
+        return arm_error(405, "MethodNotAllowed",
+                         f"The HTTP method {request.method} is not supported for {request.path}.")
+    code = "".join(word.capitalize() for word in (exc.reason or "Error").split())
+    return arm_error(exc.status, code, exc.text or exc.reason or code)
+
+
+def _too_large(max_body: int | None) -> web.Response:
+    limit = f" The limit is {max_body} bytes." if max_body is not None else ""
+    return arm_error(413, "RequestEntityTooLarge", f"The request content is too large.{limit}")
+
+
+_WWW_AUTHENTICATE = ('Bearer authorization_uri="https://login.microsoftonline.com/common", '
+                     'error="invalid_token", error_description="{}"')
+
+
+def _check_auth(value: str | None) -> web.Response | None:
+    if not value:
+        reason = "Authentication failed. The 'Authorization' header is missing."
+        return arm_error(401, "AuthenticationFailed", reason,
+                         headers={"WWW-Authenticate": _WWW_AUTHENTICATE.format(
+                             "The authentication failed because of missing 'Authorization' header.")})
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        reason = "Authentication failed. The 'Authorization' header is not a bearer token."
+        return arm_error(401, "InvalidAuthenticationToken", reason,
+                         headers={"WWW-Authenticate": _WWW_AUTHENTICATE.format(
+                             "The access token is missing or malformed.")})
+    return None
