@@ -1,6 +1,541 @@
 """pytest plugin (loaded through the `pytest11` entry point).
 
-It must stay cheap and harmless for projects that never use it: nothing
-heavy is imported at module level.
+It must stay cheap and harmless for projects that never use it: nothing heavy
+is imported at module level, and the hooks below do nothing for a test that
+does not ask for one of the `vmss_*` fixtures.
+
+How a test's traffic flows:
+
+* replay (`--vmss-record-mode=none`, the default, or `once` with a cassette on
+  disk): a replay server on 127.0.0.1 answers from the test's cassette; nothing
+  leaves the machine and a request the cassette does not answer fails the test
+  with the replay server's explanation.
+* record (`once` without a cassette, `new_episodes`, `all`): the recording proxy
+  sits between the client and `--vmss-upstream` and writes the cassette.
+
+After the test body ran, the cassette is checked against the contract; in
+`strict` mode a violation fails the test with a report section naming the rule,
+operation, interaction and JSON path. Every server is per test and binds port 0,
+and every file written is the test's own cassette, so pytest-xdist workers never
+share anything.
 """
 from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+RECORD_MODES = ("none", "once", "new_episodes", "all")
+CONTRACT_MODES = ("strict", "warn", "off")
+DEFAULT_UPSTREAM = "https://management.azure.com"
+# `--vmss-upstream=emulator`: a fresh in-process emulator per test as the upstream.
+EMULATOR_UPSTREAM = "emulator"
+ZERO_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+ARM_SCOPE = "https://management.azure.com/.default"
+
+# name -> (ini/dest name, help, default)
+_OPTIONS: dict[str, tuple[str, str, str | None]] = {
+    "--vmss-record-mode": (
+        "vmss_record_mode",
+        "none (replay only, the default) | once | new_episodes | all, as in vcrpy.",
+        "none",
+    ),
+    "--vmss-upstream": (
+        "vmss_upstream",
+        f"where recordings go (default {DEFAULT_UPSTREAM}); 'emulator' records from a fresh local emulator.",
+        DEFAULT_UPSTREAM,
+    ),
+    "--vmss-upstream-ca": ("vmss_upstream_ca", "extra CA bundle (PEM) to trust for the upstream.", None),
+    "--vmss-cassette-dir": (
+        "vmss_cassette_dir",
+        "folder for cassettes (default: 'cassettes' beside each test module).",
+        None,
+    ),
+    "--vmss-contract": ("vmss_contract", "strict (default) | warn | off: what contract violations do.", "strict"),
+}
+
+
+# --------------------------------------------------------------------------- options
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("vmss-contract", "Azure VMSS record/replay and contract checks")
+    for flag, (dest, help_text, default) in _OPTIONS.items():
+        kwargs: dict[str, Any] = {}
+        if dest == "vmss_record_mode":
+            kwargs["choices"] = RECORD_MODES
+        elif dest == "vmss_contract":
+            kwargs["choices"] = CONTRACT_MODES
+        group.addoption(flag, dest=dest, default=None, help=help_text, **kwargs)
+        parser.addini(dest, help=help_text, default=default)
+    parser.addini(
+        "vmss_subscription_id",
+        "subscription id used by vmss_compute_client (default: $AZURE_SUBSCRIPTION_ID, "
+        "else the one in the test's cassette, else all zeros).",
+        default="",
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    record_mode: str
+    upstream: str
+    upstream_ca: str | None
+    cassette_dir: Path | None
+    contract: str
+
+
+def _option(config: pytest.Config, dest: str) -> str | None:
+    value = config.getoption(dest, default=None)
+    if value is None:
+        value = config.getini(dest)
+    return str(value) if value not in (None, "") else None
+
+
+def settings(config: pytest.Config) -> Settings:
+    """The effective settings: command line first, then ini, then defaults."""
+    record_mode = _option(config, "vmss_record_mode") or "none"
+    contract = _option(config, "vmss_contract") or "strict"
+    if record_mode not in RECORD_MODES:
+        raise pytest.UsageError(f"vmss_record_mode must be one of {', '.join(RECORD_MODES)}, not {record_mode!r}")
+    if contract not in CONTRACT_MODES:
+        raise pytest.UsageError(f"vmss_contract must be one of {', '.join(CONTRACT_MODES)}, not {contract!r}")
+    cassette_dir = _option(config, "vmss_cassette_dir")
+    ca = _option(config, "vmss_upstream_ca")
+    root = Path(config.rootpath)
+    return Settings(
+        record_mode=record_mode,
+        upstream=(_option(config, "vmss_upstream") or DEFAULT_UPSTREAM).rstrip("/"),
+        upstream_ca=str(root / ca) if ca else None,
+        cassette_dir=(root / cassette_dir) if cassette_dir else None,
+        contract=contract,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "vmss(cassette=None): VMSS record/replay settings for this test; "
+        "cassette names the cassette file (default: derived from the node id).",
+    )
+    settings(config)  # bad ini values are a usage error at start, not a failure per test
+
+
+# --------------------------------------------------------------------------- cassette names
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]]+")
+
+
+def cassette_name(nodeid: str) -> str:
+    """`tests/test_a.py::TestB::test_c[x-1]` -> `TestB.test_c[x-1].yaml`.
+
+    The module part becomes the folder (see `cassette_path`), the rest the file:
+    characters a file system may refuse become `_`, so every node id maps to
+    one stable file name on every platform.
+    """
+    parts = nodeid.split("::")[1:] or [nodeid]
+    name = _UNSAFE.sub("_", ".".join(parts)).strip("._") or "test"
+    return f"{name}.yaml"
+
+
+def cassette_path(item: pytest.Item, cassette_dir: Path | None, explicit: str | None = None) -> Path:
+    """Where a test's cassette lives: `<dir>/<module stem>/<name>.yaml`.
+
+    `<dir>` is `--vmss-cassette-dir`, else a `cassettes` folder beside the test
+    module. An explicit marker name is taken relative to `<dir>` (suffix added
+    when missing), so tests can share one cassette on purpose.
+    """
+    module = Path(str(item.path))
+    base = cassette_dir if cassette_dir is not None else module.parent / "cassettes"
+    if explicit:
+        path = Path(explicit)
+        if not path.suffix:
+            path = path.with_suffix(".yaml")
+        return path if path.is_absolute() else base / path
+    return base / module.stem / cassette_name(item.nodeid)
+
+
+# --------------------------------------------------------------------------- endpoint
+
+
+@dataclass
+class VmssEndpoint:
+    """What a client needs to reach the test's ARM endpoint (replay server or recording proxy)."""
+
+    url: str
+    ca_path: str | None
+    mode: str  # "replay" | "record"
+    cassette_path: Path
+    upstream: str | None = None
+
+    @property
+    def connection_verify(self) -> str | bool:
+        """Value for the Azure SDK's `connection_verify=` (our local CA)."""
+        return self.ca_path or True
+
+    @property
+    def upstream_is_local(self) -> bool:
+        return self.upstream is None or bool(re.match(r"https?://(127\.0\.0\.1|localhost|\[::1\])[:/]", self.upstream + "/"))
+
+
+@dataclass
+class _Traffic:
+    """Per-test state the report hook reads: servers to stop, misses seen, the cassette."""
+
+    endpoint: VmssEndpoint | None = None
+    servers: list[Any] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    finished: bool = False
+
+    def finish(self) -> None:
+        """Stop the test's servers (proxy first) so the cassette on disk is complete."""
+        if self.finished:
+            return
+        self.finished = True
+        for server in reversed(self.servers):
+            server.stop()
+
+
+_TRAFFIC = pytest.StashKey[_Traffic]()
+_WARNINGS = pytest.StashKey[list[str]]()
+
+
+def _miss_recorder(misses: list[str]) -> Any:
+    """aiohttp middleware noting every `NoRecordedInteraction` answer of the replay server."""
+    from aiohttp import web
+
+    @web.middleware
+    async def record_misses(request: web.Request, handler: Any) -> web.StreamResponse:
+        response = await handler(request)
+        body = getattr(response, "body", None)
+        if response.status >= 400 and isinstance(body, bytes | bytearray) and b"NoRecordedInteraction" in body:
+            import json
+
+            try:
+                message = json.loads(body)["error"]["message"]
+            except (ValueError, KeyError, TypeError):
+                message = body.decode("utf-8", "replace")
+            misses.append(f"{request.method} {request.path_qs}\n{message}")
+        return response
+
+    return record_misses
+
+
+def _start(factory: Any, tls_dir: Path) -> Any:
+    from contract.servers import BackgroundServer
+
+    return BackgroundServer(factory, tls=True, tls_dir=tls_dir).start()
+
+
+def _emulator_factory() -> Any:
+    from contract.emulator import create_app
+
+    return create_app()
+
+
+@pytest.fixture(scope="session")
+def _vmss_tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CA per session (per xdist worker): nothing is written outside the session's temp dir."""
+    return tmp_path_factory.mktemp("vmss-tls")
+
+
+@pytest.fixture
+def vmss_endpoint(request: pytest.FixtureRequest, _vmss_tls_dir: Path) -> Iterator[VmssEndpoint]:
+    """Base URL + CA bundle of the replay server, or of the recording proxy in record modes."""
+    cfg = settings(request.config)
+    marker = request.node.get_closest_marker("vmss")
+    explicit = marker.kwargs.get("cassette") if marker else None
+    if marker and marker.args and explicit is None:
+        explicit = marker.args[0]
+    path = cassette_path(request.node, cfg.cassette_dir, explicit)
+    traffic = _Traffic()
+    request.node.stash[_TRAFFIC] = traffic
+    replaying = cfg.record_mode == "none" or (cfg.record_mode == "once" and path.exists())
+    try:
+        if replaying:
+            endpoint = _start_replay(path, traffic, _vmss_tls_dir)
+        else:
+            endpoint = _start_recording(path, cfg, traffic, _vmss_tls_dir)
+    except BaseException:
+        traffic.finish()
+        raise
+    traffic.endpoint = endpoint
+    try:
+        yield endpoint
+    finally:
+        traffic.finish()
+
+
+def _start_replay(path: Path, traffic: _Traffic, tls_dir: Path) -> VmssEndpoint:
+    from contract import replay
+
+    cassettes = [str(path)] if path.exists() else []
+    if not cassettes:
+        traffic.notes.append(
+            f"no cassette at {path}: record it first (--vmss-record-mode=once, or new_episodes/all)"
+        )
+
+    def factory() -> Any:
+        app = replay.create_app(cassettes, fallback="error")
+        app.middlewares.append(_miss_recorder(traffic.misses))
+        return app
+
+    server = _start(factory, tls_dir)
+    traffic.servers.append(server)
+    return VmssEndpoint(server.url, _str(server.ca_path), "replay", path)
+
+
+def _start_recording(path: Path, cfg: Settings, traffic: _Traffic, tls_dir: Path) -> VmssEndpoint:
+    from contract import proxy
+
+    upstream, upstream_ca = cfg.upstream, cfg.upstream_ca
+    if upstream == EMULATOR_UPSTREAM:
+        emulator = _start(_emulator_factory, tls_dir)
+        traffic.servers.append(emulator)
+        upstream, upstream_ca = emulator.url, _str(emulator.ca_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = cfg.record_mode if cfg.record_mode != "none" else "once"
+    if mode == "all" and path.exists():
+        path.unlink()  # `all` re-records from scratch
+
+    def factory() -> Any:
+        return proxy.create_app(str(path), upstream, upstream_ca=upstream_ca, record_mode=mode)
+
+    server = _start(factory, tls_dir)
+    traffic.servers.append(server)
+    return VmssEndpoint(server.url, _str(server.ca_path), "record", path, upstream=upstream)
+
+
+def _str(path: Any) -> str | None:
+    return str(path) if path is not None else None
+
+
+# --------------------------------------------------------------------------- emulator
+
+
+@dataclass
+class VmssServer:
+    """A running local server: `url` and the `ca_path` a client must trust."""
+
+    url: str
+    ca_path: str | None
+
+    @property
+    def connection_verify(self) -> str | bool:
+        return self.ca_path or True
+
+
+@pytest.fixture
+def vmss_emulator(_vmss_tls_dir: Path) -> Iterator[VmssServer]:
+    """A fresh, empty emulator for this test alone (over TLS, so the real SDK can talk to it)."""
+    server = _start(_emulator_factory, _vmss_tls_dir)
+    try:
+        yield VmssServer(server.url, _str(server.ca_path))
+    finally:
+        server.stop()
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+class StaticCredential:
+    """A fake token credential for replay: the token never leaves the machine."""
+
+    token = "vmss-contract-replay-token"
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+    def close(self) -> None:
+        pass
+
+
+class AsyncStaticCredential:
+    """The `aio` twin of StaticCredential."""
+
+    token = StaticCredential.token
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+    async def close(self) -> None:
+        pass
+
+    async def __aenter__(self) -> AsyncStaticCredential:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        pass
+
+
+def _fake_credential(endpoint: VmssEndpoint) -> bool:
+    return endpoint.mode == "replay" or endpoint.upstream_is_local
+
+
+@pytest.fixture
+def vmss_credential(vmss_endpoint: VmssEndpoint) -> Any:
+    """DefaultAzureCredential when recording from Azure; a static fake when replaying (or recording a local emulator)."""
+    if _fake_credential(vmss_endpoint):
+        return StaticCredential()
+    identity = pytest.importorskip("azure.identity", reason="recording from Azure needs azure-identity")
+    return identity.DefaultAzureCredential()
+
+
+@pytest.fixture
+def vmss_subscription_id(request: pytest.FixtureRequest, vmss_endpoint: VmssEndpoint) -> str:
+    """The subscription the clients address.
+
+    Recording: `vmss_subscription_id` ini, else $AZURE_SUBSCRIPTION_ID, else zeros.
+    Replaying: the same, except that without either the (pseudonymised) id stored in
+    the cassette is used, so CI needs no secret to match what was recorded.
+    """
+    configured = request.config.getini("vmss_subscription_id") or os.environ.get("AZURE_SUBSCRIPTION_ID")
+    if configured:
+        return str(configured)
+    if vmss_endpoint.mode == "replay" and vmss_endpoint.cassette_path.exists():
+        found = _subscription_in(vmss_endpoint.cassette_path)
+        if found:
+            return found
+    return ZERO_SUBSCRIPTION
+
+
+_SUBSCRIPTION = re.compile(r"/subscriptions/([0-9a-fA-F-]{36})", re.IGNORECASE)
+
+
+def _subscription_in(path: Path) -> str | None:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            found = _SUBSCRIPTION.search(line)
+            if found:
+                return found.group(1)
+    return None
+
+
+def _client_kwargs(endpoint: VmssEndpoint) -> dict[str, Any]:
+    return {
+        "base_url": endpoint.url,
+        "connection_verify": endpoint.connection_verify,
+        "credential_scopes": [ARM_SCOPE],
+    }
+
+
+@pytest.fixture
+def vmss_compute_client(
+    vmss_endpoint: VmssEndpoint, vmss_credential: Any, vmss_subscription_id: str
+) -> Iterator[Any]:
+    """`azure.mgmt.compute.ComputeManagementClient` bound to the test's endpoint."""
+    compute = pytest.importorskip("azure.mgmt.compute", reason="vmss_compute_client needs azure-mgmt-compute")
+    client = compute.ComputeManagementClient(vmss_credential, vmss_subscription_id, **_client_kwargs(vmss_endpoint))
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+try:  # the aio client needs an event loop fixture: only offered with pytest-asyncio
+    import pytest_asyncio as _pytest_asyncio
+except ImportError:  # pragma: no cover - pytest-asyncio is optional
+    _pytest_asyncio = None
+
+if _pytest_asyncio is not None:
+
+    @_pytest_asyncio.fixture
+    async def vmss_compute_client_aio(
+        vmss_endpoint: VmssEndpoint, vmss_subscription_id: str
+    ) -> Any:
+        """`azure.mgmt.compute.aio.ComputeManagementClient` bound to the test's endpoint (opened and closed for you)."""
+        aio = pytest.importorskip("azure.mgmt.compute.aio", reason="vmss_compute_client_aio needs azure-mgmt-compute")
+        if _fake_credential(vmss_endpoint):
+            credential: Any = AsyncStaticCredential()
+        else:
+            identity_aio = pytest.importorskip("azure.identity.aio")
+            credential = identity_aio.DefaultAzureCredential()
+        async with credential:
+            async with aio.ComputeManagementClient(
+                credential, vmss_subscription_id, **_client_kwargs(vmss_endpoint)
+            ) as client:
+                yield client
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report: pytest.TestReport = yield
+    traffic = item.stash.get(_TRAFFIC, None)
+    if traffic is None or call.when != "call" or traffic.endpoint is None:
+        return report
+    traffic.finish()
+    _judge(item, report, traffic)
+    return report
+
+
+def _fail(report: pytest.TestReport, text: str) -> None:
+    if report.passed:
+        report.outcome = "failed"
+        report.longrepr = text
+
+
+def _judge(item: pytest.Item, report: pytest.TestReport, traffic: _Traffic) -> None:
+    endpoint = traffic.endpoint
+    assert endpoint is not None
+    if traffic.misses:
+        lines = [f"vmss replay: {len(traffic.misses)} request(s) not answered by {endpoint.cassette_path}"]
+        lines += traffic.notes
+        for n, miss in enumerate(traffic.misses, 1):
+            lines.append(f"\n[{n}] {miss}")
+        text = "\n".join(lines)
+        report.sections.append(("vmss replay", text))
+        _fail(report, text)
+    cfg = settings(item.config)
+    if cfg.contract == "off" or not endpoint.cassette_path.exists():
+        return
+    try:
+        text, count = contract_section(endpoint.cassette_path)
+    except Exception as exc:  # an unreadable cassette is a failure with its reason, never a crash
+        text, count = f"vmss contract: cannot check {endpoint.cassette_path}: {exc}", 1
+    if not count:
+        return
+    report.sections.append(("vmss contract", text))
+    if cfg.contract == "strict":
+        _fail(report, text)
+    else:
+        item.config.stash.setdefault(_WARNINGS, []).append(f"{item.nodeid}: {count} contract violation(s)")
+
+
+def contract_section(path: Path) -> tuple[str, int]:
+    """Check one cassette; return (readable text, number of violations)."""
+    from contract import check
+
+    result = check([str(path)])
+    violations = list(result.violations)
+    if not violations:
+        return "", 0
+    lines = [f"vmss contract: {len(violations)} violation(s) in {path}"]
+    for v in violations:
+        where = f" at {v.path}" if getattr(v, "path", None) else ""
+        lines.append(
+            f"  [{v.rule}] {v.operation or '-'}, interaction #{v.interaction}: "
+            f"{v.method} {v.uri} -> {v.status}\n      {v.message}{where}"
+        )
+    return "\n".join(lines), len(violations)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    warnings = config.stash.get(_WARNINGS, None)
+    if warnings:
+        terminalreporter.section("vmss contract warnings")
+        for line in warnings:
+            terminalreporter.write_line(line)
