@@ -1,0 +1,430 @@
+"""`report.html`: one self-contained page a person can read (no CDN, no network).
+
+Three things people ask of a contract run, in this order: did it hold (summary
+and violations, each with the interaction that broke it), how much of the API
+did the traffic touch (operations x status codes), and what happened to each
+scale set over time (provisioningState, capacity, latestModelApplied).
+
+The checker's `Report` gives the first two; the timelines are read from the
+cassettes themselves (`sources`), because they are a view of the traffic, not a
+verdict on it.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any
+
+__all__ = ["render_html", "scale_set_timelines", "coverage_matrix", "TimelinePoint"]
+
+_VMSS = re.compile(
+    r"(/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.compute/virtualmachinescalesets/[^/?]+)"
+    r"(/virtualmachines(?:/([^/?]+))?)?(/[^?]*)?",
+    re.IGNORECASE,
+)
+
+
+# --------------------------------------------------------------------------- timelines
+
+
+@dataclass
+class TimelinePoint:
+    """The scale set as one interaction showed it; None = this interaction did not say."""
+
+    cassette: str
+    interaction: int
+    method: str
+    what: str  # path below the scale set, e.g. "" or "/virtualMachines" or "/manualupgrade"
+    status: int
+    when: str | None
+    provisioning_state: str | None = None
+    capacity: int | None = None
+    latest_model_applied: str | None = None  # "2/3 VMs", kept as text: it is a fraction of a fleet
+
+
+@dataclass
+class Timeline:
+    name: str
+    resource_id: str
+    cassette: str = ""
+    points: list[TimelinePoint] = field(default_factory=list)
+
+
+def _load_sources(sources: Iterable[Any]) -> list[Any]:
+    """Cassettes from Cassette objects or paths (files or folders)."""
+    from contract.cassette import Cassette, iter_cassette_paths, load_cassette
+
+    cassettes: list[Any] = []
+    paths: list[Any] = []
+    for source in sources:
+        if isinstance(source, Cassette):
+            cassettes.append(source)
+        else:
+            paths.append(source)
+    if paths:
+        cassettes.extend(load_cassette(p) for p in iter_cassette_paths(paths))
+    return cassettes
+
+
+def _path_of(uri: str) -> str:
+    path = re.sub(r"^[a-z]+://[^/]+", "", uri, flags=re.IGNORECASE)
+    return path.split("?", 1)[0]
+
+
+def scale_set_timelines(cassettes: Iterable[Any]) -> list[Timeline]:
+    """Per scale set, in cassette order, what each touching interaction showed about it."""
+    timelines: dict[str, Timeline] = {}
+    for cassette in cassettes:
+        label = Path(cassette.path).name if getattr(cassette, "path", None) else "cassette"
+        vm_models: dict[str, dict[str, bool]] = {}
+        for index, interaction in enumerate(cassette.interactions):
+            match = _VMSS.search(_path_of(interaction.request.uri))
+            if not match:
+                continue
+            resource_id = match.group(1)
+            key = f"{label}\n{resource_id.lower()}"  # one history per cassette: cassettes are separate runs
+            timeline = timelines.setdefault(key, Timeline(resource_id.rsplit("/", 1)[-1], resource_id, label))
+            response = interaction.response
+            body = response.json()
+            point = TimelinePoint(
+                cassette=label,
+                interaction=index,
+                method=interaction.request.method.upper(),
+                what=(match.group(2) or "") + (match.group(4) or ""),
+                status=response.status,
+                when=response.header("date"),
+            )
+            vms = vm_models.setdefault(key, {})
+            if match.group(2) is None and match.group(4) in (None, "") and isinstance(body, dict):
+                props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
+                point.provisioning_state = props.get("provisioningState")
+                sku = body.get("sku") if isinstance(body.get("sku"), dict) else {}
+                if isinstance(sku.get("capacity"), int):
+                    point.capacity = sku["capacity"]
+            if match.group(2) is None and match.group(4) in (None, "") and response.status == 404:
+                point.provisioning_state = "(not found)"
+            if match.group(2) and response.status == 200 and isinstance(body, dict) and point.method == "GET":
+                if match.group(3) is None and isinstance(body.get("value"), list):
+                    vms.clear()
+                    for vm in body["value"]:
+                        _note_vm(vms, vm)
+                elif match.group(3) is not None and not match.group(4):
+                    _note_vm(vms, body)
+                if vms:
+                    applied = sum(1 for v in vms.values() if v)
+                    point.latest_model_applied = f"{applied}/{len(vms)} VMs"
+            timeline.points.append(point)
+    return list(timelines.values())
+
+
+def _note_vm(vms: dict[str, bool], vm: Any) -> None:
+    if not isinstance(vm, dict):
+        return
+    props = vm.get("properties") if isinstance(vm.get("properties"), dict) else {}
+    if "latestModelApplied" in props:
+        vms[str(vm.get("instanceId") or vm.get("name") or len(vms))] = bool(props["latestModelApplied"])
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def _declared() -> dict[str, list[int]]:
+    try:
+        from contract.specs import load_spec
+
+        return {op_id: sorted(op.statuses) for op_id, op in load_spec().operations.items()}
+    except Exception:  # a report must render even when the spec cannot be read
+        return {}
+
+
+def _status_key(status: Any) -> str:
+    return str(status)
+
+
+def coverage_matrix(coverage: Any, declared: Mapping[str, Iterable[int]] | None = None) -> tuple[list[str], dict[str, dict[str, int]], dict[str, set[str]]]:
+    """(columns, exercised[op][status] = count, declared[op] = statuses) from the Report's coverage.
+
+    Accepts `{op: {status: count}}`, `{op: [status, ...]}` and
+    `{op: {"exercised": {...} | [...], "declared"|"documented": [...]}}`.
+    """
+    declared_map: dict[str, set[str]] = {op: {_status_key(s) for s in st} for op, st in (declared or {}).items()}
+    exercised: dict[str, dict[str, int]] = {}
+    if isinstance(coverage, Mapping):
+        for op, value in coverage.items():
+            counts: dict[str, int] = {}
+            if isinstance(value, Mapping) and ("exercised" in value or "declared" in value or "documented" in value):
+                for key in ("declared", "documented"):
+                    if key in value:
+                        declared_map.setdefault(op, set()).update(_status_key(s) for s in value[key])
+                value = value.get("exercised", {})
+            if isinstance(value, Mapping):
+                for status, count in value.items():
+                    counts[_status_key(status)] = int(count) if isinstance(count, int | float) else int(bool(count))
+            elif isinstance(value, Iterable) and not isinstance(value, str):
+                for status in value:
+                    counts[_status_key(status)] = counts.get(_status_key(status), 0) + 1
+            exercised[op] = counts
+    columns: set[str] = set()
+    for mapping in (*declared_map.values(), *(set(c) for c in exercised.values())):
+        columns.update(mapping)
+    return sorted(columns, key=lambda s: (not s.isdigit(), s)), exercised, declared_map
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1b1f24;background:#f6f8fa}
+header{background:#0b3d62;color:#fff;padding:18px 28px}
+header h1{margin:0 0 4px;font-size:22px}
+main{padding:18px 28px;max-width:1400px}
+section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:14px 18px;margin:0 0 18px}
+h2{font-size:17px;margin:0 0 10px}
+.verdict{display:inline-block;padding:3px 10px;border-radius:12px;font-weight:600}
+.ok{background:#dafbe1;color:#116329}.bad{background:#ffebe9;color:#a40e26}
+.stats{display:flex;gap:24px;flex-wrap:wrap;margin-top:8px}
+.stats div{font-size:13px}.stats b{display:block;font-size:20px}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f0f3f6}
+td.hit{background:#dafbe1;text-align:center;font-weight:600}
+td.gap{background:#fff8c5;text-align:center;color:#7d4e00}
+td.extra{background:#ffebe9;text-align:center;font-weight:600}
+td.err{background:#ddf4ff;text-align:center}
+td.na{color:#bbb;text-align:center}
+code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}
+pre{background:#f6f8fa;border:1px solid #d0d7de;padding:8px;overflow:auto;max-height:320px;white-space:pre-wrap}
+details{border:1px solid #d0d7de;border-radius:6px;margin:8px 0;padding:6px 10px}
+summary{cursor:pointer}.rule{font-weight:700;color:#a40e26}
+.legend span{display:inline-block;padding:1px 8px;margin-right:8px;border-radius:4px;font-size:12px}
+button{font:inherit;padding:3px 10px;margin:0 0 8px;border:1px solid #d0d7de;border-radius:6px;background:#f6f8fa;cursor:pointer}
+svg text{font:11px system-ui,sans-serif}
+.changed{font-weight:700}
+"""
+
+_JS = """
+document.addEventListener('DOMContentLoaded',function(){
+  var cells=document.querySelectorAll('#coverage td[data-declared="1"]');
+  var hit=0;cells.forEach(function(c){if(c.classList.contains('hit'))hit++;});
+  var pct=cells.length?Math.round(100*hit/cells.length):0;
+  var s=document.getElementById('coverage-summary');
+  s.textContent=hit+' of '+cells.length+' documented (operation, status) pairs exercised ('+pct+'%)';
+  var b=document.getElementById('gaps-only');
+  b.addEventListener('click',function(){
+    var on=b.getAttribute('aria-pressed')!=='true';b.setAttribute('aria-pressed',on?'true':'false');
+    b.textContent=on?'Show all operations':'Show only operations with gaps';
+    document.querySelectorAll('#coverage tbody tr').forEach(function(r){
+      r.style.display=(on&&!r.querySelector('td.gap'))?'none':'';});
+  });
+  document.body.setAttribute('data-rendered','1');
+});
+"""
+
+
+def _e(value: Any) -> str:
+    return escape("" if value is None else str(value))
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _pretty(body: Any) -> str:
+    if body in (None, b"", ""):
+        return "(empty)"
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) else str(body)
+    try:
+        return json.dumps(json.loads(text), indent=2, sort_keys=False)[:20000]
+    except ValueError:
+        return text[:20000]
+
+
+def _find_interaction(cassettes: list[Any], cassette: Any, index: Any) -> Any:
+    if not isinstance(index, int):
+        return None
+    wanted = str(cassette or "")
+    for c in cassettes:
+        path = str(getattr(c, "path", "") or "")
+        if len(cassettes) == 1 or (wanted and (path == wanted or Path(path).name == Path(wanted).name)):
+            if 0 <= index < len(c.interactions):
+                return c.interactions[index]
+    return None
+
+
+def _summary(report: Any, violations: list[Any]) -> str:
+    verdict = (
+        '<span class="verdict ok">contract holds</span>'
+        if not violations
+        else f'<span class="verdict bad">{len(violations)} violation{"s" if len(violations) != 1 else ""}</span>'
+    )
+    stats = "".join(
+        f"<div><b>{_e(_get(report, key, 0))}</b>{label}</div>"
+        for key, label in (
+            ("cassettes", "cassettes"),
+            ("interactions", "interactions"),
+            ("checked", "checked against the contract"),
+            ("outside_contract", "outside the contract"),
+        )
+    )
+    stats += f"<div><b>{len(violations)}</b>violations</div>"
+    return f'<section id="summary"><h2>Summary {verdict}</h2><div class="stats">{stats}</div></section>'
+
+
+def _coverage_html(report: Any) -> str:
+    columns, exercised, declared = coverage_matrix(_get(report, "coverage", {}) or {}, _declared())
+    operations = sorted(set(declared) | set(exercised))
+    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
+    rows = []
+    for op in operations:
+        cells = []
+        for col in columns:
+            count = exercised.get(op, {}).get(col, 0)
+            is_declared = col in declared.get(op, set())
+            if count and is_declared:
+                cells.append(f'<td class="hit" data-declared="1" title="exercised {count}x">{count}</td>')
+            elif count and col.isdigit() and int(col) >= 400:
+                cells.append(f'<td class="err" title="error answer (the CloudError default)">{count}</td>')
+            elif count:
+                cells.append(f'<td class="extra" title="answered but not documented">{count}</td>')
+            elif is_declared:
+                cells.append('<td class="gap" data-declared="1" title="documented, not exercised">not exercised</td>')
+            else:
+                cells.append('<td class="na">·</td>')
+        rows.append(f"<tr><th>{_e(op)}</th>{''.join(cells)}</tr>")
+    legend = (
+        '<p class="legend"><span style="background:#dafbe1">exercised (count)</span>'
+        '<span style="background:#fff8c5">documented, not exercised</span>'
+        '<span style="background:#ddf4ff">error answer (CloudError)</span>'
+        '<span style="background:#ffebe9">answered, not documented</span></p>'
+    )
+    return (
+        '<section id="coverage-section"><h2>Coverage: operations &times; status codes</h2>'
+        f'<p id="coverage-summary">{sum(1 for o in exercised.values() for n in o.values() if n)} cells exercised</p>'
+        f'{legend}<button id="gaps-only" aria-pressed="false">Show only operations with gaps</button>'
+        f'<table id="coverage"><thead><tr><th>operation</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        "</section>"
+    )
+
+
+def _violations_html(violations: list[Any], cassettes: list[Any]) -> str:
+    if not violations:
+        return '<section id="violations"><h2>Violations</h2><p>None: every checked interaction honours the contract.</p></section>'
+    items = []
+    for n, v in enumerate(violations, 1):
+        rule, operation = _get(v, "rule"), _get(v, "operation")
+        index, cassette = _get(v, "interaction"), _get(v, "cassette")
+        method, uri, status = _get(v, "method"), _get(v, "uri"), _get(v, "status")
+        where = f" at <code>{_e(_get(v, 'path'))}</code>" if _get(v, "path") else ""
+        found = _find_interaction(cassettes, cassette, index)
+        if found is not None:
+            method = method or found.request.method
+            uri = uri or found.request.uri
+            status = status or found.response.status
+        detail = ""
+        if found is not None:
+            detail = (
+                f"<h4>Request</h4><pre>{_e(found.request.method)} {_e(found.request.uri)}\n\n{_e(_pretty(found.request.body))}</pre>"
+                f"<h4>Response {_e(found.response.status)}</h4><pre>{_e(_pretty(found.response.body))}</pre>"
+            )
+        items.append(
+            f'<details class="violation" id="violation-{n}" open><summary><span class="rule">{_e(rule)}</span> '
+            f"&middot; {_e(operation or '-')} &middot; {_e(Path(str(cassette)).name if cassette else '')} "
+            f"#{_e(index)}</summary><p>{_e(_get(v, 'message'))}{where}</p>"
+            f"<p><code>{_e(method)} {_e(uri)} &rarr; {_e(status)}</code></p>{detail}</details>"
+        )
+    return f'<section id="violations"><h2>Violations ({len(violations)})</h2>{"".join(items)}</section>'
+
+
+_STATE_COLOURS = {
+    "creating": "#0969da", "updating": "#bf8700", "succeeded": "#1a7f37", "failed": "#cf222e",
+    "canceled": "#8c959f", "deleting": "#8250df", "(not found)": "#57606a",
+}
+
+
+def _timeline_svg(points: list[TimelinePoint]) -> str:
+    """Capacity as a step line over the interactions, one dot per provisioningState seen."""
+    shown = [p for p in points if p.capacity is not None or p.provisioning_state is not None]
+    if not shown:
+        return ""
+    width, height, pad = max(320, 46 * len(shown)), 150, 30
+    caps = [p.capacity for p in shown if p.capacity is not None] or [0]
+    top = max(max(caps), 1)
+    step = (width - 2 * pad) / max(len(shown) - 1, 1)
+    parts = [f'<svg class="timeline" width="{width}" height="{height}" role="img" aria-label="capacity over time">']
+    line, last_cap = [], None
+    for i, p in enumerate(shown):
+        x = pad + i * step
+        if p.capacity is not None:
+            last_cap = p.capacity
+        if last_cap is not None:
+            y = height - pad - (height - 2 * pad) * last_cap / top
+            line.append(f"{x:.0f},{y:.0f}")
+            parts.append(f'<text x="{x:.0f}" y="{y - 6:.0f}" text-anchor="middle">{last_cap}</text>')
+        state = (p.provisioning_state or "").lower()
+        colour = _STATE_COLOURS.get(state, "#57606a")
+        if p.provisioning_state:
+            parts.append(
+                f'<circle cx="{x:.0f}" cy="{height - 12}" r="5" fill="{colour}"><title>#{p.interaction} '
+                f"{_e(p.method)} {_e(p.what or '/')}: {_e(p.provisioning_state)}</title></circle>"
+            )
+    if line:
+        parts.insert(1, f'<polyline fill="none" stroke="#0b3d62" stroke-width="2" points="{" ".join(line)}"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _timelines_html(timelines: list[Timeline]) -> str:
+    if not timelines:
+        return '<section id="timelines"><h2>Scale set timelines</h2><p>No scale set traffic in these cassettes.</p></section>'
+    blocks = []
+    for t in timelines:
+        rows = []
+        previous: dict[str, Any] = {}
+        for p in t.points:
+            cells = []
+            for key in ("provisioning_state", "capacity", "latest_model_applied"):
+                value = getattr(p, key)
+                changed = value is not None and previous.get(key) not in (None, value)
+                if value is not None:
+                    previous[key] = value
+                cells.append(f'<td class="{"changed" if changed else ""}">{_e(value if value is not None else "")}</td>')
+            rows.append(
+                f"<tr><td>{_e(p.cassette)} #{p.interaction}</td><td>{_e(p.when or '')}</td>"
+                f"<td><code>{_e(p.method)} {_e(p.what or '/')}</code></td><td>{p.status}</td>{''.join(cells)}</tr>"
+            )
+        blocks.append(
+            f'<div class="scale-set" data-name="{_e(t.name)}"><h3>{_e(t.name)}</h3><p><code>{_e(t.resource_id)}</code> in {_e(t.cassette)}</p>'
+            f"{_timeline_svg(t.points)}"
+            "<table><thead><tr><th>interaction</th><th>time</th><th>request</th><th>status</th>"
+            "<th>provisioningState</th><th>capacity</th><th>latestModelApplied</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
+        )
+    return f'<section id="timelines"><h2>Scale set timelines ({len(timelines)})</h2>{"".join(blocks)}</section>'
+
+
+def render_html(report: Any, sources: Iterable[Any] = (), *, title: str = "vmss-contract report") -> str:
+    """The whole page as one string: inline CSS and script, nothing fetched."""
+    cassettes = _load_sources(sources)
+    violations = list(_get(report, "violations", []) or [])
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    body = (
+        f"<header><h1>{_e(title)}</h1><div>Azure VMSS REST API contract &middot; generated {stamp}</div></header><main>"
+        + _summary(report, violations)
+        + _violations_html(violations, cassettes)
+        + _coverage_html(report)
+        + _timelines_html(scale_set_timelines(cassettes))
+        + "</main>"
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style><script>{_JS}</script></head>"
+        f"<body>{body}</body></html>"
+    )
