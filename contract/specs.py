@@ -1,17 +1,28 @@
 """The VMSS contract as data: operations, api-versions and compiled schemas.
 
 `specs/vmss.openapi.yaml` is the single source of truth; this module loads it
-once, compiles every validator once, and answers the questions the proxy,
-replay server, emulator, checker and strategies ask on their hot paths
-(`match`, `validate_*`) cheaply.
+once, compiles every validator once (lazily, per operation and status), and
+answers the questions the proxy, replay server, emulator, checker and
+strategies ask on their hot paths (`match`, `validate_*`) cheaply.
 """
 from __future__ import annotations
 
+import copy
 import os
+import re
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit
+
+import yaml
+
+try:  # Rust validator: ~10-50x faster; jsonschema is the fallback
+    import jsonschema_rs as _rs
+except ImportError:  # pragma: no cover - depends on the environment
+    _rs = None
 
 __all__ = [
     "ApiVersion",
@@ -24,6 +35,11 @@ __all__ = [
     "load_spec",
     "specs_dir",
 ]
+
+SPEC_FILE = "vmss.openapi.yaml"
+_METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
+_VERSION_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:-([A-Za-z][A-Za-z0-9]*))?$")
+_PARAM_RE = re.compile(r"\{([^}/]+)\}")
 
 
 class SpecError(Exception):
@@ -44,6 +60,8 @@ class Operation:
     api_versions: tuple[str, ...]
     statuses: tuple[int, ...]
     long_running: bool
+    has_request_body: bool = False
+    request_body_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,11 +82,169 @@ class ApiVersion:
 
 @dataclass(frozen=True)
 class SchemaError:
-    """One schema violation; `path` is a JSON path like `$.properties.sku.capacity`."""
+    """One schema violation; `path` is a JSON path into the body like `$.sku.capacity`."""
 
     path: str
     message: str
     keyword: str
+
+
+def _version_key(version: str) -> tuple[str, int, str]:
+    """Sort key: date, then a preview sorts before the GA release of the same date."""
+    m = _VERSION_RE.match(version.strip())
+    if not m:
+        raise UnknownApiVersion(f"api-version {version!r} is not of the form YYYY-MM-DD[-preview]")
+    y, mo, d, suffix = m.groups()
+    return (f"{y}-{mo}-{d}", 0 if suffix else 1, (suffix or "").lower())
+
+
+def _json_path(parts: Any) -> str:
+    out = "$"
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+class _Compiler:
+    """Turns component `$ref`s into self-contained schemas in three flavours.
+
+    request:    closed objects (ARM rejects unknown members), readOnly fields tolerated
+    response:   open objects, as written
+    generation: like request, without readOnly fields and `x-` annotations (for hypothesis)
+    """
+
+    def __init__(self, components: dict[str, Any]) -> None:
+        self.components = components
+
+    def build(self, schema: Any, mode: str) -> Any:
+        return self._walk(schema, mode, ())
+
+    def _deref(self, ref: str) -> tuple[str, Any]:
+        prefix = "#/components/schemas/"
+        if not ref.startswith(prefix):
+            raise SpecError(f"unsupported $ref {ref!r} (only {prefix}*)")
+        name = ref[len(prefix):]
+        try:
+            return name, self.components[name]
+        except KeyError:
+            raise SpecError(f"$ref to unknown schema {name!r}") from None
+
+    def _walk(self, s: Any, mode: str, stack: tuple[str, ...]) -> Any:
+        if isinstance(s, list):
+            return [self._walk(x, mode, stack) for x in s]
+        if not isinstance(s, dict):
+            return s
+        if "$ref" in s:
+            name, target = self._deref(s["$ref"])
+            if name in stack:  # recursive structure: stop with an open schema
+                return {}
+            resolved = self._walk(target, mode, stack + (name,))
+            extra = {k: v for k, v in s.items() if k != "$ref"}
+            if extra and isinstance(resolved, dict):
+                resolved = {**resolved, **self._walk(extra, mode, stack)}
+            return resolved
+        out: dict[str, Any] = {}
+        for k, v in s.items():
+            if k.startswith("x-") and mode == "generation":
+                continue
+            if k == "allOf":
+                continue
+            if k == "properties":
+                out[k] = {pk: self._walk(pv, mode, stack) for pk, pv in v.items()}
+            elif k in ("items", "additionalProperties", "not", "contains", "unevaluatedProperties"):
+                out[k] = self._walk(v, mode, stack)
+            elif k in ("anyOf", "oneOf", "prefixItems"):
+                out[k] = self._walk(v, mode, stack)
+            else:
+                out[k] = v
+        for part in s.get("allOf", ()):  # merge base types so closed objects still see their properties
+            base = self._walk(part, mode, stack)
+            if not isinstance(base, dict):
+                continue
+            props = {**base.get("properties", {}), **out.get("properties", {})}
+            if props:
+                out["properties"] = props
+            req = list(dict.fromkeys(base.get("required", []) + out.get("required", [])))
+            if req:
+                out["required"] = req
+            for bk, bv in base.items():
+                if bk not in ("properties", "required"):
+                    out.setdefault(bk, bv)
+        if mode == "response":
+            for k in _INPUT_LIMITS:
+                out.pop(k, None)
+            if "properties" in out:
+                out["properties"] = {k: _nullable(v) for k, v in out["properties"].items()}
+        if "properties" in out:
+            if mode == "generation":
+                out["properties"] = {
+                    k: v for k, v in out["properties"].items()
+                    if not (isinstance(v, dict) and v.get("readOnly"))
+                }
+                if "required" in out:
+                    out["required"] = [r for r in out["required"] if r in out["properties"]]
+            if mode in ("request", "generation"):
+                out.setdefault("additionalProperties", False)
+                if "type" not in out:
+                    out["type"] = "object"
+        return out
+
+
+# Input limits (seed element tables) bind requests; answers are not re-checked against them
+# (the documented VirtualMachineScaleSet_Get example answers a 24-character computerNamePrefix).
+_INPUT_LIMITS = ("minLength", "maxLength", "pattern", "minimum", "maximum", "minItems", "maxItems")
+
+
+def _nullable(s: Any) -> Any:
+    """Azure answers `null` for absent members (instance views are full of them): responses allow it."""
+    if not isinstance(s, dict):
+        return s
+    t = s.get("type")
+    if isinstance(t, str):
+        s = {**s, "type": [t, "null"]}
+    elif isinstance(t, list) and "null" not in t:
+        s = {**s, "type": [*t, "null"]}
+    if "enum" in s and None not in s["enum"]:
+        s = {**s, "enum": [*s["enum"], None]}
+    return s
+
+
+def _compile(schema: Any) -> Callable[[Any], Iterator[tuple[list[Any], str, str]]]:
+    """A function yielding (instance path, message, keyword) for each error; fast path when valid."""
+    if _rs is not None:
+        v = _rs.Draft202012Validator(schema)
+
+        def errors(body: Any) -> Iterator[tuple[list[Any], str, str]]:
+            if v.is_valid(body):
+                return
+            for e in v.iter_errors(body):
+                sp = [p for p in e.schema_path if isinstance(p, str)]
+                yield list(e.instance_path), e.message, sp[-1] if sp else ""
+
+        return errors
+    import jsonschema  # pragma: no cover - fallback
+
+    jv = jsonschema.Draft202012Validator(schema)  # pragma: no cover
+
+    def errors_py(body: Any) -> Iterator[tuple[list[Any], str, str]]:  # pragma: no cover
+        for e in jv.iter_errors(body):
+            yield list(e.absolute_path), e.message, str(e.validator)
+
+    return errors_py  # pragma: no cover
+
+
+def _explained(
+    whole: Callable[[Any], Iterator[tuple[list[Any], str, str]]],
+    primary: Callable[[Any], Iterator[tuple[list[Any], str, str]]],
+) -> Callable[[Any], Iterator[tuple[list[Any], str, str]]]:
+    """For `anyOf: [primary, alternative]` bodies: report the primary branch's precise errors, not 'no branch matched'."""
+
+    def errors(body: Any) -> Iterator[tuple[list[Any], str, str]]:
+        if next(whole(body), None) is None:
+            return
+        yield from primary(body)
+
+    return errors
 
 
 @dataclass
@@ -78,32 +254,253 @@ class Spec:
     document: dict[str, Any]
     operations: dict[str, Operation] = field(default_factory=dict)
     api_versions: tuple[str, ...] = ()
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        self._ops_raw: dict[str, dict[str, Any]] = {}
+        self._routes: dict[tuple[str, int], list[tuple[re.Pattern[str], Operation]]] = {}
+        self._match_cache: dict[tuple[str, str], OperationMatch | None] = {}
+        self._validators: dict[tuple[str, str], Callable[[Any], Iterator[tuple[list[Any], str, str]]] | None] = {}
+        self._compiler = _Compiler(self.document.get("components", {}).get("schemas", {}))
+        self._index()
+
+    # ---- building -------------------------------------------------------
+    def _index(self) -> None:
+        versions = self.document.get("x-api-versions", {})
+        if not self.api_versions:
+            self.api_versions = tuple(versions.get("Microsoft.Compute", ()))
+        for path, item in self.document.get("paths", {}).items():
+            for method in _METHODS:
+                raw = item.get(method)
+                if raw is None:
+                    continue
+                oid = raw.get("operationId")
+                if not oid:
+                    raise SpecError(f"{method.upper()} {path} has no operationId")
+                if oid in self.operations:
+                    raise SpecError(f"operationId {oid} is used twice")
+                statuses = tuple(sorted(int(c) for c in raw.get("responses", {}) if c != "default"))
+                body = raw.get("requestBody")
+                op = Operation(
+                    operation_id=oid,
+                    method=method.upper(),
+                    path=path,
+                    api_versions=tuple(raw.get("x-api-versions", self.api_versions)),
+                    statuses=statuses,
+                    long_running=bool(raw.get("x-ms-long-running-operation", False)),
+                    has_request_body=body is not None,
+                    request_body_required=bool(body and body.get("required")),
+                )
+                self.operations[oid] = op
+                self._ops_raw[oid] = raw
+                segs = path.strip("/").split("/")
+                parts = []
+                for seg in segs:
+                    m = _PARAM_RE.fullmatch(seg)
+                    parts.append(f"(?P<{m.group(1)}>[^/]+)" if m else re.escape(seg))
+                rx = re.compile("/" + "/".join(parts), re.IGNORECASE)
+                literal = sum(1 for seg in segs if not _PARAM_RE.fullmatch(seg))
+                self._routes.setdefault((op.method, len(segs)), []).append((rx, op, literal))  # type: ignore[arg-type]
+        for key, routes in self._routes.items():  # most literal segments first: literals beat parameters
+            routes.sort(key=lambda r: -r[2])  # type: ignore[index]
+            self._routes[key] = [(rx, op) for rx, op, _ in routes]  # type: ignore[misc]
+        self._secret_names = frozenset(self._collect_secret_names())
+
+    def _collect_secret_names(self) -> Iterator[str]:
+        def walk(s: Any) -> Iterator[str]:
+            if isinstance(s, dict):
+                for name, sub in (s.get("properties") or {}).items():
+                    if isinstance(sub, dict) and sub.get("writeOnly"):
+                        yield name
+                for v in s.values():
+                    yield from walk(v)
+            elif isinstance(s, list):
+                for v in s:
+                    yield from walk(v)
+
+        yield from walk(self.document.get("components", {}).get("schemas", {}))
+
+    # ---- lookups --------------------------------------------------------
+    def operation(self, operation_id: str) -> Operation:
+        try:
+            return self.operations[operation_id]
+        except KeyError:
+            raise KeyError(f"unknown operationId {operation_id!r}") from None
 
     def match(self, method: str, path: str) -> OperationMatch | None:
         """The operation a request hits (path without query; case-insensitive; trailing '/' ok)."""
-        raise NotImplementedError
+        key = (method, path)
+        try:
+            return self._match_cache[key]
+        except KeyError:
+            pass
+        p = path
+        if "://" in p:
+            p = urlsplit(p).path
+        else:
+            p = p.split("?", 1)[0]
+        p = "/" + p.strip("/")
+        found: OperationMatch | None = None
+        for rx, op in self._routes.get((method.upper(), p.count("/")), ()):
+            m = rx.fullmatch(p)
+            if m:
+                found = OperationMatch(op, m.groupdict())
+                break
+        if len(self._match_cache) > 65536:  # bounded: paths carry ids
+            self._match_cache.clear()
+        self._match_cache[key] = found
+        return found
 
-    def resolve_api_version(self, version: str) -> ApiVersion:
-        """Map a requested api-version to a known one; newer unknown -> nearest older, with warning."""
-        raise NotImplementedError
+    def resolve_api_version(self, version: str, operation_id: str | None = None) -> ApiVersion:
+        """Map a requested api-version to a known one; newer unknown -> nearest older, with warning.
+
+        With `operation_id`, the operation's own versions count (the Network RP's differ from Compute's).
+        """
+        known = self.operation(operation_id).api_versions if operation_id else self.api_versions
+        return _resolve(version, tuple(known))
+
+    # ---- validation -----------------------------------------------------
+    def _validator(self, operation_id: str, which: str) -> Callable[[Any], Iterator[tuple[list[Any], str, str]]] | None:
+        key = (operation_id, which)
+        if key in self._validators:
+            return self._validators[key]
+        raw = self._ops_raw.get(operation_id)
+        if raw is None:
+            raise KeyError(f"unknown operationId {operation_id!r}")
+        if which == "request":
+            schema = _json_schema(raw.get("requestBody"), self.document)
+            mode = "request"
+        else:
+            schema = _json_schema(raw.get("responses", {}).get(which), self.document)
+            mode = "response"
+        fn = None
+        if schema is not None:
+            built = self._compiler.build(schema, mode)
+            fn = _compile(built)
+            if isinstance(built, dict) and built.get("anyOf") and isinstance(built["anyOf"][0], dict):
+                fn = _explained(fn, _compile(built["anyOf"][0]))
+        self._validators[key] = fn
+        return fn
 
     def validate_request(
         self, operation_id: str, body: Any, api_version: str | None = None
     ) -> list[SchemaError]:
-        """Errors of a request body against the operation's (strict) request schema."""
-        raise NotImplementedError
+        """Errors of a request body against the operation's (closed) request schema.
+
+        `api_version` is accepted for symmetry; version gates live in rules.yaml.
+        """
+        op = self.operation(operation_id)
+        if body is None:
+            if op.request_body_required:
+                return [SchemaError("$", "a request body is required", "required")]
+            return []
+        fn = self._validator(operation_id, "request")
+        if fn is None:
+            return []
+        return [SchemaError(_json_path(p), msg, kw) for p, msg, kw in fn(body)]
 
     def validate_response(self, operation_id: str, status: int, body: Any) -> list[SchemaError]:
-        """Errors of a response body against the schema for `status` (or `default`)."""
-        raise NotImplementedError
+        """Errors of a response body against the schema for `status` (errors >= 400: `default`).
+
+        A success status the operation does not declare has no schema here; the checker reports the status.
+        """
+        responses = self._ops_raw.get(operation_id, {}).get("responses")
+        if responses is None:
+            raise KeyError(f"unknown operationId {operation_id!r}")
+        code = str(status)
+        if code not in responses:
+            if status < 400 or "default" not in responses:
+                return []
+            code = "default"
+        fn = self._validator(operation_id, code)
+        if fn is None:
+            return []
+        return [SchemaError(_json_path(p), msg, kw) for p, msg, kw in fn(body)]
+
+    @property
+    def secret_names(self) -> frozenset[str]:
+        """Property names marked writeOnly (adminPassword, customData, protectedSettings ...)."""
+        return self._secret_names
 
     def secret_paths(self, body: Any) -> list[str]:
-        """JSON paths of writeOnly/secret fields present in `body` (responses must have none)."""
-        raise NotImplementedError
+        """JSON paths of writeOnly/secret fields present (non-null) in `body`."""
+        found: list[str] = []
+        names = self._secret_names
+
+        def walk(node: Any, path: str) -> None:
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    if k in names and v is not None:
+                        found.append(f"{path}.{k}")
+                    elif isinstance(v, (dict, list)):
+                        walk(v, f"{path}.{k}")
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    if isinstance(v, (dict, list)):
+                        walk(v, f"{path}[{i}]")
+
+        walk(body, "$")
+        return found
 
     def request_schema(self, operation_id: str) -> dict[str, Any]:
-        """A self-contained JSON Schema (refs resolved) for the request body, for hypothesis."""
-        raise NotImplementedError
+        """A self-contained JSON Schema (refs resolved, closed, no readOnly fields) for hypothesis."""
+        self.operation(operation_id)
+        return copy.deepcopy(self._generation_schema(operation_id))
+
+    @lru_cache(maxsize=None)  # noqa: B019 - a Spec lives as long as the process (load_spec caches it)
+    def _generation_schema(self, operation_id: str) -> dict[str, Any]:
+        schema = _json_schema(self._ops_raw[operation_id].get("requestBody"), self.document)
+        if schema is None:
+            return {}
+        built = self._compiler.build(schema, "generation")
+        built.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
+        return built
+
+    def response_schema(self, operation_id: str, status: int | str) -> dict[str, Any] | None:
+        """The self-contained (open) response schema for a status, or None when it has no body."""
+        raw = self._ops_raw[operation_id].get("responses", {}).get(str(status))
+        schema = _json_schema(raw, self.document)
+        return None if schema is None else self._compiler.build(schema, "response")
+
+    __hash__ = object.__hash__  # identity: lets lru_cache key on the instance
+
+
+def _json_schema(container: Any, document: dict[str, Any]) -> Any:
+    """The application/json schema of a requestBody or response object (following `$ref`s to components)."""
+    if not container:
+        return None
+    ref = container.get("$ref")
+    if ref:
+        node: Any = document
+        for part in ref.lstrip("#/").split("/"):
+            node = node[part]
+        container = node
+    content = container.get("content") or {}
+    media = content.get("application/json") or next(iter(content.values()), None)
+    return None if media is None else media.get("schema")
+
+
+@lru_cache(maxsize=256)
+def _resolve(version: str, known: tuple[str, ...]) -> ApiVersion:
+    if not isinstance(version, str) or not version.strip():
+        raise UnknownApiVersion("api-version is empty")
+    requested = version.strip()
+    lower = {k.lower(): k for k in known}
+    if requested.lower() in lower:
+        return ApiVersion(requested, lower[requested.lower()], True)
+    key = _version_key(requested)
+    older = [k for k in known if _version_key(k) <= key]
+    if not older:
+        raise UnknownApiVersion(
+            f"api-version {requested} is older than every known version ({', '.join(known)})"
+        )
+    effective = max(older, key=_version_key)
+    return ApiVersion(
+        requested,
+        effective,
+        False,
+        f"api-version {requested} is not in the contract; checking against {effective}, the nearest older one",
+    )
 
 
 def specs_dir() -> Path:
@@ -114,7 +511,31 @@ def specs_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "specs"
 
 
-@lru_cache(maxsize=4)
 def load_spec(path: str | os.PathLike[str] | None = None) -> Spec:
-    """Load and compile the spec once per path (cached)."""
-    raise NotImplementedError
+    """Load and index the spec once per file (cached); `path` is the YAML file or its folder."""
+    p = Path(path) if path is not None else specs_dir()
+    if p.is_dir() or p.suffix not in (".yaml", ".yml", ".json"):
+        p = p / SPEC_FILE
+    return _load_spec(str(p.resolve()))
+
+
+@lru_cache(maxsize=4)
+def _load_spec(path: str) -> Spec:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise SpecError(f"cannot read spec {path}: {e.strerror or e}") from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        doc = yaml.load(text, Loader=loader)
+    except yaml.YAMLError as e:
+        raise SpecError(f"spec {path} is not valid YAML: {e}") from None
+    if not isinstance(doc, dict) or "paths" not in doc:
+        raise SpecError(f"spec {path} is not an OpenAPI document (no 'paths')")
+    return Spec(document=doc, path=Path(path))
+
+
+def warn_api_version(resolved: ApiVersion) -> None:
+    """Emit the mapping warning of an unknown api-version (for callers that want Python warnings)."""
+    if resolved.warning:
+        warnings.warn(resolved.warning, stacklevel=2)
