@@ -149,19 +149,19 @@ def _status_key(status: Any) -> str:
 def coverage_matrix(coverage: Any, declared: Mapping[str, Iterable[int]] | None = None) -> tuple[list[str], dict[str, dict[str, int]], dict[str, set[str]]]:
     """(columns, exercised[op][status] = count, declared[op] = statuses) from the Report's coverage.
 
-    Accepts `{op: {status: count}}`, `{op: [status, ...]}` and
-    `{op: {"exercised": {...} | [...], "declared"|"documented": [...]}}`.
+    Accepts the checker's `{op: {"declared": [...], "seen": {status: n}}}`, and also
+    `{op: {status: count}}` and `{op: [status, ...]}`.
     """
     declared_map: dict[str, set[str]] = {op: {_status_key(s) for s in st} for op, st in (declared or {}).items()}
     exercised: dict[str, dict[str, int]] = {}
     if isinstance(coverage, Mapping):
         for op, value in coverage.items():
             counts: dict[str, int] = {}
-            if isinstance(value, Mapping) and ("exercised" in value or "declared" in value or "documented" in value):
+            if isinstance(value, Mapping) and any(k in value for k in ("seen", "exercised", "declared", "documented")):
                 for key in ("declared", "documented"):
                     if key in value:
                         declared_map.setdefault(op, set()).update(_status_key(s) for s in value[key])
-                value = value.get("exercised", {})
+                value = value.get("seen", value.get("exercised", {}))
             if isinstance(value, Mapping):
                 for status, count in value.items():
                     counts[_status_key(status)] = int(count) if isinstance(count, int | float) else int(bool(count))

@@ -1,0 +1,505 @@
+"""The whole loop behind `vmss-contract run`: record, replay offline, check, report.
+
+    upstream (embedded emulator | Azure) <- proxy <- driver     => cassettes/*.yaml
+    replay server (offline)              <- driver (same steps) => same statuses?
+    checker over the cassettes                                  => report.json / junit.xml / report.html
+
+The driver is a plain scripted ARM client (stdlib `urllib`, no Azure SDK needed),
+so the README's first command works on a base install. Each request it sends is
+fixed before recording starts (fuzzed payloads are drawn once, up front), so the
+replay phase sends exactly the recorded requests in the recorded order.
+"""
+from __future__ import annotations
+
+import json
+import ssl
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+COMPUTE_API = "2024-07-01"
+RESOURCES_API = "2022-09-01"
+NETWORK_API = "2023-11-01"
+PUBLIC_IP_API = "2017-03-30"  # the VMSS public-IP list is served at this version (ARM-FACTS)
+DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+DEFAULT_RESOURCE_GROUP = "vmss-contract-run"
+DEFAULT_LOCATION = "westus"
+ARM_SCOPE = "https://management.azure.com/.default"
+LOCAL_TOKEN = "vmss-contract-local-token"  # the emulator wants a bearer token, any will do
+TERMINAL = {"succeeded", "failed", "canceled"}
+MAX_POLLS = 60
+
+Progress = Callable[[str], None]
+
+
+# --------------------------------------------------------------------------- the client
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any  # parsed JSON or None
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+
+
+class ArmClient:
+    """Just enough of an ARM client: JSON in/out, bearer token, LRO polling that never sleeps 30 s."""
+
+    def __init__(self, base_url: str, ca_path: str | None, token: str, timeout: float = 60) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.context = ssl.create_default_context(cafile=ca_path) if ca_path else ssl.create_default_context()
+        self.sent = 0
+        self.last: Answer | None = None
+
+    def send(self, method: str, path_or_url: str, body: Any = None) -> Answer:
+        url = path_or_url if path_or_url.startswith("http") else self.base_url + path_or_url
+        if not url.startswith(self.base_url + "/"):
+            raise ValueError(f"refusing to send the token outside {self.base_url}: {url}")
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {self.token}")
+        request.add_header("Accept", "application/json")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        self.sent += 1
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout, context=self.context) as response:
+                answer = Answer(response.status, dict(response.headers.items()), _json(response.read()))
+        except urllib.error.HTTPError as error:
+            answer = Answer(error.code, dict(error.headers.items()), _json(error.read()))
+        self.last = answer
+        return answer
+
+    def wait(self, answer: Answer) -> Answer | None:
+        """Follow a long-running answer to its end as azure-core does: status URL, then `monitor=true` Location once."""
+        status_url = answer.header("Azure-AsyncOperation")
+        location = answer.header("Location")
+        if not status_url and not location:
+            return None
+        final: Answer | None = None
+        if status_url:
+            for _ in range(MAX_POLLS):
+                final = self.send("GET", status_url)
+                state = str((final.body or {}).get("status", "")).lower() if isinstance(final.body, dict) else ""
+                if final.status >= 400 or state in TERMINAL:
+                    break
+                _pause(final)
+        if location and answer.status == 202:
+            final = self.send("GET", location)
+        return final
+
+
+def _pause(answer: Answer) -> None:
+    for name in ("retry-after-ms", "x-ms-retry-after-ms"):
+        value = answer.header(name)
+        if value and value.strip().isdigit():
+            time.sleep(min(int(value), 5000) / 1000)
+            return
+    value = answer.header("Retry-After")
+    time.sleep(min(int(value), 5) if value and value.strip().isdigit() and int(value) > 0 else 0.05)
+
+
+def _json(raw: bytes) -> Any:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass
+class Step:
+    """One request of the run and the statuses that count as the contract holding."""
+
+    name: str
+    method: str
+    path: str
+    body: Any = None
+    expect: tuple[int, ...] = (200,)
+    group: str = "lifecycle"
+    follow: bool = False  # a long-running operation: poll it to the end
+
+
+@dataclass
+class StepResult:
+    step: Step
+    status: int
+    final: str | None  # terminal LRO status, when followed
+    error_code: str | None
+    ok: bool
+    statuses: list[int] = field(default_factory=list)  # every answer, polls included (for replay comparison)
+
+
+@dataclass
+class Target:
+    subscription: str = DEFAULT_SUBSCRIPTION
+    resource_group: str = DEFAULT_RESOURCE_GROUP
+    location: str = DEFAULT_LOCATION
+
+    @property
+    def rg_path(self) -> str:
+        return f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
+
+    def vmss(self, name: str, suffix: str = "", api: str = COMPUTE_API, query: str = "") -> str:
+        return (
+            f"{self.rg_path}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}{suffix}"
+            f"?api-version={api}{query}"
+        )
+
+    @property
+    def subnet_id(self) -> str:
+        return f"{self.rg_path}/providers/Microsoft.Network/virtualNetworks/vmss-contract-vnet/subnets/default"
+
+
+def scale_set_body(target: Target, name: str, capacity: int = 2, public_ip: bool = False) -> dict[str, Any]:
+    """A Linux scale set in Manual upgrade mode, the shape of the documented ssh example."""
+    ip_config: dict[str, Any] = {"name": f"{name}-ip", "properties": {"subnet": {"id": target.subnet_id}, "primary": True}}
+    if public_ip:
+        ip_config["properties"]["publicIPAddressConfiguration"] = {
+            "name": f"{name}-pip", "properties": {"idleTimeoutInMinutes": 15}
+        }
+    return {
+        "location": target.location,
+        "sku": {"name": "Standard_D2s_v3", "tier": "Standard", "capacity": capacity},
+        "properties": {
+            "overprovision": False,
+            "singlePlacementGroup": True,
+            "upgradePolicy": {"mode": "Manual"},
+            "virtualMachineProfile": {
+                "osProfile": {
+                    "computerNamePrefix": name[:9],
+                    "adminUsername": "azureuser",
+                    "linuxConfiguration": {
+                        "disablePasswordAuthentication": True,
+                        "ssh": {"publicKeys": [{
+                            "path": "/home/azureuser/.ssh/authorized_keys",
+                            "keyData": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq2m2f0XHwKXs1N0Ov1sZ0rB3vZ3n9m2o0g5n8yJ6wK vmss-contract",
+                        }]},
+                    },
+                },
+                "storageProfile": {
+                    "imageReference": {
+                        "publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy",
+                        "sku": "22_04-lts-gen2", "version": "latest",
+                    },
+                    "osDisk": {"createOption": "FromImage", "caching": "ReadWrite",
+                               "managedDisk": {"storageAccountType": "Standard_LRS"}},
+                },
+                "networkProfile": {"networkInterfaceConfigurations": [{
+                    "name": f"{name}-nic",
+                    "properties": {"primary": True, "ipConfigurations": [ip_config]},
+                }]},
+            },
+        },
+    }
+
+
+def lifecycle_steps(target: Target, name: str = "vmss-contract-1") -> list[Step]:
+    """Create, read, scale, change the model, upgrade, reimage, per-VM update, run commands,
+    public IPs, refused requests, delete: every documented operation, in an order ARM allows."""
+    t, body = target, scale_set_body(target, name, capacity=2, public_ip=True)
+    changed = json.loads(json.dumps(body))
+    changed["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]["version"] = "22.04.202411010"
+    vm0 = lambda suffix="", **kw: t.vmss(name, "/virtualMachines/0" + suffix, **kw)  # noqa: E731
+    nic = body["properties"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"]
+    run_command = {"location": t.location, "properties": {"source": {"script": "echo hello"}, "asyncExecution": False}}
+    return [
+        Step("resource group", "PUT", f"{t.rg_path}?api-version={RESOURCES_API}", {"location": t.location}, (200, 201), "setup"),
+        Step("get before create", "GET", t.vmss(name), expect=(404,)),
+        Step("create", "PUT", t.vmss(name), body, (201,), follow=True),
+        Step("get", "GET", t.vmss(name)),
+        Step("list in resource group", "GET", f"{t.rg_path}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version={COMPUTE_API}"),
+        Step("instance view", "GET", t.vmss(name, "/instanceView")),
+        Step("list VMs", "GET", t.vmss(name, "/virtualMachines")),
+        Step("VM get", "GET", vm0()),
+        Step("VM instance view", "GET", vm0("/instanceView")),
+        Step("scale out (PATCH)", "PATCH", t.vmss(name), {"sku": {"capacity": 3}}, follow=True),
+        Step("list VMs after scale", "GET", t.vmss(name, "/virtualMachines")),
+        Step("model change (PUT)", "PUT", t.vmss(name), changed, (200,), follow=True),
+        Step("VMs behind the model", "GET", t.vmss(name, "/virtualMachines")),
+        Step("manual upgrade", "POST", t.vmss(name, "/manualupgrade"), {"instanceIds": ["0", "1"]}, (200, 202), follow=True),
+        Step("reimage", "POST", t.vmss(name, "/reimage"), {"instanceIds": ["2"]}, (200, 202), follow=True),
+        Step("VMs on the new model", "GET", t.vmss(name, "/virtualMachines")),
+        Step("VM update (PUT)", "PUT", vm0(), {"location": t.location, "properties": {
+            "networkProfileConfiguration": {"networkInterfaceConfigurations": nic}}}, (200, 202), follow=True),
+        Step("public IPs", "GET", t.vmss(name, "/publicipaddresses", api=PUBLIC_IP_API)),
+        Step("run command create", "PUT", vm0("/runCommands/hello"), run_command, (201,), follow=True),
+        Step("run command update", "PUT", vm0("/runCommands/hello"), run_command, (200,), follow=True),
+        Step("run command get", "GET", vm0("/runCommands/hello", query="&$expand=instanceView")),
+        Step("singlePlacementGroup true->false", "PATCH", t.vmss(name), {"properties": {"singlePlacementGroup": False}}, follow=True),
+        Step("refused: singlePlacementGroup false->true", "PATCH", t.vmss(name),
+             {"properties": {"singlePlacementGroup": True}}, (400, 409), "refused"),
+        Step("refused: image publisher changed", "PATCH", t.vmss(name), {"properties": {"virtualMachineProfile": {
+            "storageProfile": {"imageReference": {"publisher": "MicrosoftWindowsServer"}}}}}, (400, 409), "refused"),
+        Step("refused: computerNamePrefix of 16", "PUT", t.vmss(name + "-bad"), _with_prefix(body, "p" * 16), (400,), "refused"),
+        Step("refused: PATCH of a missing scale set", "PATCH", t.vmss(name + "-missing"), {"sku": {"capacity": 1}}, (404,), "refused"),
+        Step("refused: two script sources", "PUT", vm0("/runCommands/bad"), {"location": t.location, "properties": {
+            "source": {"script": "echo a", "scriptUri": "https://example.com/a.sh"}}}, (400,), "refused"),
+        Step("delete", "DELETE", t.vmss(name), expect=(200, 202, 204), follow=True),
+        Step("get after delete", "GET", t.vmss(name), expect=(404,)),
+    ]
+
+
+def _with_prefix(body: dict[str, Any], prefix: str) -> dict[str, Any]:
+    out = json.loads(json.dumps(body))
+    out["properties"]["virtualMachineProfile"]["osProfile"]["computerNamePrefix"] = prefix
+    return out
+
+
+def readonly_steps(target: Target) -> list[Step]:
+    """What a read-only run against a real subscription may do: look, never touch."""
+    return [
+        Step("list in resource group", "GET",
+             f"{target.rg_path}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version={COMPUTE_API}",
+             expect=(200, 404)),
+    ]
+
+
+def fuzz_steps(target: Target, examples: int, seed: int) -> list[Step]:
+    """Generated create payloads (valid: 2xx on fresh scale sets, then deleted; invalid: 4xx), drawn once."""
+    if examples <= 0:
+        return []
+    valid, invalid = _draw_payloads("VirtualMachineScaleSets_CreateOrUpdate", examples, seed)
+    steps: list[Step] = []
+    for i, payload in enumerate(valid):
+        name = f"vmss-fuzz-{i}"
+        steps.append(Step(f"fuzz valid #{i}", "PUT", target.vmss(name), payload, (200, 201), "fuzz-valid", True))
+        steps.append(Step(f"fuzz cleanup #{i}", "DELETE", target.vmss(name), expect=(200, 202, 204), group="cleanup", follow=True))
+    for i, (payload, why) in enumerate(invalid):
+        steps.append(Step(f"fuzz invalid #{i}: {why}"[:90], "PUT", target.vmss(f"vmss-fuzz-bad-{i}"), payload,
+                          (400, 409), "fuzz-invalid"))
+    return steps
+
+
+def _draw_payloads(operation_id: str, examples: int, seed: int) -> tuple[list[Any], list[tuple[Any, str]]]:
+    """Draw payloads from `contract.strategies` once, deterministically (seeded, no example database)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as hseed
+
+    from contract import strategies
+
+    valid: list[Any] = []
+    invalid: list[tuple[Any, str]] = []
+
+    def draw(strategy: Any, sink: Callable[[Any], None]) -> None:
+        @hseed(seed)
+        @settings(max_examples=examples, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(strategy)
+        def collect(value: Any) -> None:
+            sink(value)
+
+        collect()
+
+    draw(strategies.valid_payloads(operation_id), valid.append)
+    if hasattr(strategies, "invalid_payloads"):
+        draw(strategies.invalid_payloads(operation_id), lambda v: invalid.append(_invalid_pair(v)))
+    return valid[:examples], invalid[:examples]
+
+
+def _invalid_pair(value: Any) -> tuple[Any, str]:
+    """An invalid example with the constraint it breaks, whatever shape strategies gives it."""
+    if isinstance(value, tuple) and len(value) == 2:
+        return value[0], str(value[1])
+    for attr in ("payload", "body"):
+        if hasattr(value, attr):
+            why = getattr(value, "reason", None) or getattr(value, "constraint", None) or getattr(value, "broken", "")
+            return getattr(value, attr), str(why)
+    return value, ""
+
+
+# --------------------------------------------------------------------------- running steps
+
+
+def run_steps(client: ArmClient, steps: Iterable[Step], progress: Progress | None = None) -> list[StepResult]:
+    results = []
+    for step in steps:
+        if progress:
+            progress(step.name)
+        before = client.sent
+        answer = client.send(step.method, step.path, step.body)
+        statuses = [answer.status]
+        final_state = None
+        if step.follow and answer.status < 300:
+            final = client.wait(answer)
+            if final is not None:
+                statuses.append(final.status)
+                if isinstance(final.body, dict) and "status" in final.body:
+                    final_state = str(final.body["status"])
+        code = answer.body["error"].get("code") if isinstance(answer.body, dict) and isinstance(answer.body.get("error"), dict) else None
+        ok = answer.status in step.expect and (final_state is None or final_state.lower() == "succeeded")
+        result = StepResult(step, answer.status, final_state, code, ok, statuses)
+        result.statuses.insert(0, client.sent - before)  # request count first: replay must match it too
+        results.append(result)
+    return results
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+@dataclass
+class Phase:
+    name: str
+    steps: list[Step]
+    cassette: Path
+    recorded: list[StepResult] = field(default_factory=list)
+    replayed: list[StepResult] = field(default_factory=list)
+
+    @property
+    def replay_matches(self) -> bool:
+        return [(r.status, r.statuses) for r in self.recorded] == [(r.status, r.statuses) for r in self.replayed]
+
+
+@dataclass
+class RunResult:
+    out: Path
+    phases: list[Phase]
+    report: Any
+    files: dict[str, Path]
+    upstream: str
+    seconds: float
+
+    @property
+    def unexpected(self) -> list[StepResult]:
+        return [r for p in self.phases for r in p.recorded if not r.ok]
+
+    @property
+    def replay_ok(self) -> bool:
+        return all(p.replay_matches for p in self.phases)
+
+    @property
+    def holds(self) -> bool:
+        return not list(self.report.violations) and not self.unexpected and self.replay_ok
+
+
+def _start(factory: Any, tls_dir: Path) -> Any:
+    from contract.servers import BackgroundServer
+
+    return BackgroundServer(factory, tls=True, tls_dir=tls_dir).start()
+
+
+def _token(local: bool) -> str:
+    if local:
+        return LOCAL_TOKEN
+    try:
+        from azure.identity import DefaultAzureCredential
+    except ImportError as exc:  # pragma: no cover - depends on extras
+        raise RuntimeError("recording from Azure needs azure-identity: pip install 'vmss-contract[azure]'") from exc
+    return DefaultAzureCredential().get_token(ARM_SCOPE).token
+
+
+def plan(target: Target, local: bool, allow_writes: bool, examples: int, seed: int) -> list[tuple[str, list[Step]]]:
+    """The phases of a run, one cassette each."""
+    if not local and not allow_writes:
+        return [("readonly", readonly_steps(target))]
+    phases = [("lifecycle", lifecycle_steps(target))]
+    fuzz = fuzz_steps(target, examples, seed)
+    if fuzz:
+        phases.append(("fuzz", fuzz))
+    return phases
+
+
+def run_pipeline(
+    out: str | Path,
+    *,
+    upstream: str | None = None,
+    upstream_ca: str | None = None,
+    target: Target | None = None,
+    allow_writes: bool = False,
+    examples: int = 3,
+    seed: int = 0,
+    lro_polls: int = 1,
+    progress: Callable[[str, str], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Record every phase through the proxy, replay it offline, check it, write the reports."""
+    from contract import proxy, replay
+
+    started = time.perf_counter()
+    out = Path(out)
+    cassette_dir = out / "cassettes"
+    cassette_dir.mkdir(parents=True, exist_ok=True)
+    target = target or Target()
+    local = upstream is None
+    phases = [Phase(name, steps, cassette_dir / f"{name}.yaml") for name, steps in plan(target, local, allow_writes, examples, seed)]
+    if on_plan:
+        on_plan(2 * sum(len(p.steps) for p in phases))
+    token = _token(local)
+    with tempfile.TemporaryDirectory(prefix="vmss-contract-tls-") as tls:
+        tls_dir = Path(tls)
+        emulator = None
+        if local:
+            from contract.emulator import create_app as emulator_app
+
+            emulator = _start(lambda: emulator_app(lro_polls=lro_polls), tls_dir)
+            upstream, upstream_ca = emulator.url, str(emulator.ca_path)
+        assert upstream is not None
+        try:
+            for phase in phases:
+                if phase.cassette.exists():
+                    phase.cassette.unlink()
+                recorder = _start(lambda p=phase: proxy.create_app(
+                    str(p.cassette), upstream, upstream_ca=upstream_ca, record_mode="all",
+                    read_only=not (local or allow_writes),
+                    allow_resource_groups=() if local else (target.resource_group,),
+                ), tls_dir)
+                try:
+                    client = ArmClient(recorder.url, str(recorder.ca_path), token)
+                    phase.recorded = run_steps(client, phase.steps, _tag(progress, f"record {phase.name}"))
+                finally:
+                    recorder.stop()
+        finally:
+            if emulator is not None:
+                emulator.stop()  # from here on nothing answers but the cassettes
+        for phase in phases:
+            server = _start(lambda p=phase: replay.create_app([str(p.cassette)], fallback="error"), tls_dir)
+            try:
+                client = ArmClient(server.url, str(server.ca_path), token)
+                phase.replayed = run_steps(client, phase.steps, _tag(progress, f"replay {phase.name}"))
+            finally:
+                server.stop()
+    report, files = write_reports(out, [p.cassette for p in phases])
+    return RunResult(out, phases, report, files, "emulator" if local else str(upstream), time.perf_counter() - started)
+
+
+def _tag(progress: Callable[[str, str], None] | None, phase: str) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda step: progress(phase, step)
+
+
+def write_reports(out: Path, cassettes: list[Path]) -> tuple[Any, dict[str, Path]]:
+    """Check the cassettes and write report.json, junit.xml and report.html beside them."""
+    from contract import check, report as render
+
+    result = check([str(c) for c in cassettes])
+    files = {"json": out / "report.json", "junit": out / "junit.xml", "html": out / "report.html"}
+    files["json"].write_text(render.render_json(result), encoding="utf-8")
+    files["junit"].write_text(render.render_junit(result), encoding="utf-8")
+    files["html"].write_text(_render_html(render, result, cassettes), encoding="utf-8")
+    return result, files
+
+
+def _render_html(render: Any, result: Any, cassettes: list[Path]) -> str:
+    if hasattr(render, "render_html"):
+        try:
+            return str(render.render_html(result, [str(c) for c in cassettes]))
+        except TypeError:  # a delegate that takes only the report
+            pass
+    from contract.report_html import render_html
+
+    return render_html(result, [str(c) for c in cassettes])
