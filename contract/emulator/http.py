@@ -1,0 +1,109 @@
+"""What every emulator handler shares: the request as a `Call`, ARM answers, ARM's 404s."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from contract.emulator.contract import Contract
+from contract.emulator.lro import Operation, Operations, lro_headers
+from contract.emulator.state import ResourceGroup, ScaleSet, Store
+from contract.servers import JSON_CONTENT_TYPE, arm_error, arm_headers
+from contract.specs import ApiVersion
+
+
+@dataclass
+class Emulator:
+    """One emulator's world: state, running operations and the contract it enforces."""
+
+    store: Store
+    operations: Operations
+    contract: Contract
+
+
+@dataclass
+class Call:
+    """A routed request: path parameters (as sent), the resolved api-version, the parsed body."""
+
+    request: web.Request
+    emulator: Emulator
+    params: dict[str, str]
+    api: ApiVersion
+    body: Any
+
+    @property
+    def version(self) -> str:
+        """The api-version to validate against (a newer unknown one maps to a known one)."""
+        return self.api.effective
+
+    @property
+    def origin(self) -> str:
+        return f"{self.request.scheme}://{self.request.host}"
+
+    @property
+    def store(self) -> Store:
+        return self.emulator.store
+
+    @property
+    def contract(self) -> Contract:
+        return self.emulator.contract
+
+    def query(self, name: str) -> str | None:
+        """Query parameters are case-insensitive in ARM (`$expand`, `$Expand`)."""
+        lowered = name.lower()
+        for key, value in self.request.query.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+    def expands(self, what: str) -> bool:
+        value = self.query("$expand") or ""
+        return what.lower() in (v.strip().lower() for v in value.split(","))
+
+    def lro(self, op: Operation, *, location: bool) -> dict[str, str]:
+        return lro_headers(self.origin, op, self.api.requested, location=location)
+
+
+def answer(status: int, body: Any = None, *, write: bool = False,
+           headers: dict[str, str] | None = None) -> web.Response:
+    """An ARM answer: request-id headers, JSON body (or an empty one, as 202s have)."""
+    out = arm_headers(write)
+    out.update(headers or {})
+    if body is None:
+        return web.Response(status=status, headers=out)
+    out["Content-Type"] = JSON_CONTENT_TYPE
+    return web.Response(status=status, body=json.dumps(body).encode(), headers=out)
+
+
+def group_not_found(call: Call) -> web.Response:
+    name = call.params["rg"]
+    return arm_error(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
+
+
+def scale_set_not_found(call: Call, code: str = "ResourceNotFound") -> web.Response:
+    return arm_error(404, code, f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{call.params['vmss']}' "
+                                f"under resource group '{call.params['rg']}' was not found.")
+
+
+def find_group(call: Call) -> ResourceGroup | web.Response:
+    group = call.store.group(call.params["sub"], call.params["rg"])
+    return group if group is not None else group_not_found(call)
+
+
+def find_scale_set(call: Call, missing_code: str = "ResourceNotFound") -> ScaleSet | web.Response:
+    """The scale set of the path, or ARM's 404 (the group's first, as ARM checks it first)."""
+    group = find_group(call)
+    if isinstance(group, web.Response):
+        return group
+    vmss = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
+    return vmss if vmss is not None else scale_set_not_found(call, missing_code)
+
+
+def require_object(body: Any, what: str) -> web.Response | None:
+    if isinstance(body, dict):
+        return None
+    return arm_error(400, "InvalidRequestContent",
+                     f"The request content was invalid and could not be deserialized: "
+                     f"expected a JSON object describing the {what}.")

@@ -1,0 +1,101 @@
+"""ARM long-running operations: operation-status resources that finish after N polls.
+
+A write starts an `Operation`; each poll of its status (or monitor) URL moves it
+one step; after `polls` InProgress answers it turns Succeeded, runs its completion
+callbacks once, and never changes again. Every LRO answer carries `retry-after-ms: 1`
+because azure-core treats a zero or missing delay as "sleep 30 s".
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from contract.emulator.state import now_iso
+
+TERMINAL = frozenset({"Succeeded", "Failed", "Canceled"})
+POLL_HINT = {"retry-after-ms": "1"}
+
+
+@dataclass
+class Operation:
+    id: str
+    subscription: str
+    location: str
+    polls_left: int
+    status: str = "InProgress"
+    start_time: str = field(default_factory=now_iso)
+    end_time: str | None = None
+    on_done: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL
+
+    def poll(self) -> None:
+        """One observation by a client: count it, finish when the budget is spent."""
+        if self.done:
+            return
+        if self.polls_left > 0:
+            self.polls_left -= 1
+            return
+        self.finish()
+
+    def finish(self) -> None:
+        if self.done:
+            return
+        self.status = "Succeeded"
+        self.end_time = now_iso()
+        callbacks, self.on_done = self.on_done, []
+        for callback in callbacks:
+            callback()
+
+    def view(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"startTime": self.start_time, "status": self.status, "name": self.id}
+        if self.end_time is not None:
+            body["endTime"] = self.end_time
+        return body
+
+
+class Operations:
+    """The operation-status resources of one emulator (kept after completion: monitors read them late)."""
+
+    def __init__(self, polls: int) -> None:
+        self.polls = max(0, polls)
+        self._ops: dict[str, Operation] = {}
+
+    def start(self, subscription: str, location: str, on_done: Callable[[], None] | None = None) -> Operation:
+        op = Operation(id=str(uuid.uuid4()), subscription=subscription, location=location,
+                       polls_left=self.polls)
+        if on_done is not None:
+            op.on_done.append(on_done)
+        self._ops[op.id] = op
+        return op
+
+    def get(self, subscription: str, operation_id: str) -> Operation | None:
+        op = self._ops.get(operation_id.lower())
+        if op is None or op.subscription.lower() != subscription.lower():
+            return None
+        return op
+
+    def finish_all(self) -> None:
+        """Complete everything still running (tests and `--lro-polls 0` style fast-forward)."""
+        for op in list(self._ops.values()):
+            op.finish()
+
+
+def status_url(origin: str, op: Operation, api_version: str) -> str:
+    """The Azure-AsyncOperation URL of `op`, on this server (the proxy rewrites hosts)."""
+    return (f"{origin}/subscriptions/{op.subscription}/providers/Microsoft.Compute/locations/"
+            f"{quote(op.location)}/operations/{op.id}?api-version={quote(api_version)}")
+
+
+def lro_headers(origin: str, op: Operation, api_version: str, *, location: bool) -> dict[str, str]:
+    """Azure-AsyncOperation (always) and Location = the same URL + `&monitor=true` (actions, DELETE)."""
+    url = status_url(origin, op, api_version)
+    headers = {"Azure-AsyncOperation": url, **POLL_HINT}
+    if location:
+        headers["Location"] = f"{url}&monitor=true"
+    return headers

@@ -1,0 +1,75 @@
+"""ARM itself: resource groups (Microsoft.Resources) and the compute operation-status resources."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from contract.emulator.http import Call, answer, group_not_found, require_object
+from contract.emulator.lro import POLL_HINT
+from contract.emulator.state import ResourceGroup
+from contract.servers import arm_error
+
+
+def put_group(call: Call) -> web.Response:
+    refused = require_object(call.body, "resource group")
+    if refused is not None:
+        return refused
+    location = call.body.get("location")
+    if not isinstance(location, str) or not location.strip():
+        return arm_error(400, "LocationRequired", "The location property is required for this definition.",
+                         target="location")
+    tags = call.body.get("tags") or {}
+    if not isinstance(tags, dict):
+        return arm_error(400, "InvalidParameter", "Tags must be an object of strings.", target="tags")
+    existing = call.store.group(call.params["sub"], call.params["rg"])
+    if existing is not None:
+        existing.tags = dict(tags)
+        return answer(200, existing.view(), write=True)
+    group = ResourceGroup(subscription=call.params["sub"], name=call.params["rg"],
+                          location=location.replace(" ", "").lower(), tags=dict(tags))
+    call.store.put_group(group)
+    return answer(201, group.view(), write=True)
+
+
+def get_group(call: Call) -> web.Response:
+    group = call.store.group(call.params["sub"], call.params["rg"])
+    if group is None:
+        return group_not_found(call)
+    if call.request.method == "HEAD":
+        return answer(204)
+    return answer(200, group.view())
+
+
+def delete_group(call: Call) -> web.Response:
+    """Deleting a group deletes what is in it; 202 with a Location ARM's poller follows."""
+    group = call.store.delete_group(call.params["sub"], call.params["rg"])
+    if group is None:
+        return group_not_found(call)
+    op = call.emulator.operations.start(call.params["sub"], group.location)
+    location = (f"{call.origin}/subscriptions/{call.params['sub']}/operationresults/{op.id}"
+                f"?api-version={call.api.requested}")
+    return answer(202, write=True, headers={"Location": location, **POLL_HINT})
+
+
+def get_operation_result(call: Call) -> web.Response:
+    """Microsoft.Resources' Location poll: 202 while running, 200 once done."""
+    op = call.emulator.operations.get(call.params["sub"], call.params["opid"])
+    if op is None:
+        return arm_error(404, "NotFound", f"Operation '{call.params['opid']}' was not found.")
+    op.poll()
+    if op.done:
+        return answer(200)
+    return answer(202, headers={"Location": str(call.request.url), **POLL_HINT})
+
+
+def get_operation_status(call: Call) -> web.Response:
+    """`.../locations/{loc}/operations/{id}`: status JSON; with `monitor=true`, the empty final answer."""
+    op = call.emulator.operations.get(call.params["sub"], call.params["opid"])
+    if op is None:
+        return arm_error(404, "NotFound", f"Operation '{call.params['opid']}' was not found.")
+    op.poll()
+    if (call.query("monitor") or "").lower() == "true":
+        if op.done:
+            return answer(200)
+        return answer(202, headers={"Location": str(call.request.url), **POLL_HINT})
+    headers = {} if op.done else dict(POLL_HINT)
+    return answer(200, op.view(), headers=headers)

@@ -1,0 +1,121 @@
+"""The emulator's URL map and `create_app`.
+
+ARM paths are case-insensitive, so routing is a table of case-insensitive
+regular expressions over the path (trailing slash tolerated) rather than
+aiohttp's case-sensitive router. Each route names its provider, which decides
+how the api-version is checked: Microsoft.Compute against the specs, the
+Microsoft.Resources paths by shape only.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from contract.emulator import instances, resources, scalesets
+from contract.emulator.contract import Contract
+from contract.emulator.http import Call, Emulator
+from contract.emulator.lro import Operations
+from contract.emulator.state import Store
+from contract.rules import Rules
+from contract.servers import DEFAULT_MAX_BODY, JSON_BODY, arm_error, guard_middleware
+from contract.specs import Spec
+
+Handler = Callable[[Call], web.Response]
+
+EMULATOR = web.AppKey("emulator", Emulator)
+
+_SEG = r"[^/]+"
+_SUB = rf"/subscriptions/(?P<sub>{_SEG})"
+_RG = rf"{_SUB}/resourcegroups/(?P<rg>{_SEG})"
+_VMSS = rf"{_RG}/providers/microsoft\.compute/virtualmachinescalesets/(?P<vmss>{_SEG})"
+_VM = rf"{_VMSS}/virtualmachines/(?P<iid>{_SEG})"
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: re.Pattern[str]
+    methods: dict[str, Handler]
+    provider: str  # "compute" | "resources"
+
+
+def _route(pattern: str, provider: str = "compute", **methods: Handler) -> Route:
+    return Route(re.compile(f"^{pattern}$", re.IGNORECASE), {m.upper(): h for m, h in methods.items()}, provider)
+
+
+ROUTES: tuple[Route, ...] = (
+    _route(f"{_SUB}/providers/microsoft\\.compute/locations/(?P<loc>{_SEG})/operations/(?P<opid>{_SEG})",
+           get=resources.get_operation_status),
+    _route(f"{_SUB}/operationresults/(?P<opid>{_SEG})", "resources", get=resources.get_operation_result),
+    _route(_RG, "resources", put=resources.put_group, get=resources.get_group, head=resources.get_group,
+           delete=resources.delete_group),
+    _route(f"{_SUB}/providers/microsoft\\.compute/virtualmachinescalesets", get=scalesets.list_scale_sets),
+    _route(f"{_RG}/providers/microsoft\\.compute/virtualmachinescalesets", get=scalesets.list_scale_sets),
+    _route(_VMSS, get=scalesets.get_scale_set, put=scalesets.put_scale_set, patch=scalesets.patch_scale_set,
+           delete=scalesets.delete_scale_set),
+    _route(f"{_VMSS}/instanceview", get=scalesets.get_instance_view),
+    _route(f"{_VMSS}/(?P<action>manualupgrade|reimage|reimageall|start|restart|poweroff|deallocate|redeploy|delete)",
+           post=scalesets.scale_set_action),
+    _route(f"{_VMSS}/publicipaddresses", get=instances.list_public_ips),
+    _route(f"{_VMSS}/virtualmachines", get=instances.list_vms),
+    _route(_VM, get=instances.get_vm, put=instances.put_vm, delete=instances.delete_vm),
+    _route(f"{_VM}/instanceview", get=instances.get_vm_instance_view),
+    _route(f"{_VM}/(?P<action>reimage|reimageall|start|restart|poweroff|deallocate|redeploy)",
+           post=instances.vm_action),
+    _route(f"{_VM}/runcommands", get=instances.list_run_commands),
+    _route(f"{_VM}/runcommands/(?P<rc>{_SEG})", get=instances.get_run_command, put=instances.put_run_command,
+           patch=instances.patch_run_command, delete=instances.delete_run_command),
+    _route(f"{_VM}/networkinterfaces/(?P<nic>{_SEG})/ipconfigurations/(?P<ipc>{_SEG})/publicipaddresses",
+           get=instances.list_public_ips),
+)
+
+
+def _unknown_route(path: str) -> web.Response:
+    provider = re.search(r"/providers/([^/]+)/([^/]+)", path, re.IGNORECASE)
+    if provider:
+        return arm_error(404, "InvalidResourceType",
+                         f"The resource type '{provider.group(2)}' could not be found in the namespace "
+                         f"'{provider.group(1)}' (path '{path}').")
+    return arm_error(404, "NotFound", f"No ARM resource answers at '{path}'.")
+
+
+def make_dispatch(emulator: Emulator) -> Callable[[web.Request], object]:
+    async def dispatch(request: web.Request) -> web.Response:
+        path = request.path.rstrip("/") or "/"
+        for route in ROUTES:
+            match = route.pattern.match(path)
+            if match is not None:
+                break
+        else:
+            return _unknown_route(path)
+        handler = route.methods.get(request.method)
+        if handler is None:
+            return arm_error(405, "MethodNotAllowed",
+                             f"The resource at '{path}' does not support the HTTP method '{request.method}'.",
+                             headers={"Allow": ", ".join(sorted(route.methods))})
+        requested = request.query.get("api-version", "")
+        contract = emulator.contract
+        api = contract.api_version(requested) if route.provider == "compute" else \
+            contract.other_provider_version(requested)
+        if isinstance(api, web.Response):
+            return api
+        body = request.get(JSON_BODY)
+        params = {k: v for k, v in match.groupdict().items() if v is not None}
+        return handler(Call(request=request, emulator=emulator, params=params, api=api, body=body))
+
+    return dispatch
+
+
+def create_app(lro_polls: int = 1, *, spec: Spec | None = None, rules: Rules | None = None,
+               max_body: int = DEFAULT_MAX_BODY) -> web.Application:
+    """A fresh, empty emulator: every app has its own state.
+
+    `lro_polls`: how many polls of an operation answer InProgress before it succeeds.
+    """
+    emulator = Emulator(store=Store(), operations=Operations(lro_polls), contract=Contract(spec, rules))
+    app = web.Application(middlewares=[guard_middleware(max_body=max_body)], client_max_size=max_body + 1)
+    app[EMULATOR] = emulator
+    app.router.add_route("*", "/{tail:.*}", make_dispatch(emulator))  # type: ignore[arg-type]
+    return app

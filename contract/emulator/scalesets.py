@@ -1,0 +1,263 @@
+"""Scale set handlers: create/update/patch/delete, actions, instance view, lists.
+
+Every write checks first (schema, then rules, via `Contract`) and only then
+changes state, so a refused request changes nothing. Accepted writes change the
+state at once and start an operation whose completion flips provisioningState
+to Succeeded.
+"""
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from contract.emulator.http import Call, answer, find_group, find_scale_set, require_object
+from contract.emulator.lro import Operation
+from contract.emulator.state import JSON, VM, ScaleSet, normalize_location, now_iso
+from contract.emulator.vms import scale_set_instance_view
+from contract.servers import arm_error
+
+VMSS_TYPE = "Microsoft.Compute/virtualMachineScaleSets"
+CREATE = "VirtualMachineScaleSets_CreateOrUpdate"
+UPDATE = "VirtualMachineScaleSets_Update"
+# Fields ARM fills in on create and keeps when a later PUT leaves them out.
+_SERVER_KEPT = ("uniqueId", "timeCreated", "orchestrationMode", "singlePlacementGroup")
+_AUTO_MODES = ("automatic", "rolling")
+
+
+def view(vmss: ScaleSet) -> JSON:
+    return copy.deepcopy(vmss.model)
+
+
+def begin(call: Call, vmss: ScaleSet, vms: list[VM], *, scale_set_state: str | None) -> Operation:
+    """Start the operation of an accepted write; finishing it settles the scale set and `vms`."""
+    previous = vmss.pending_operation
+    if previous is not None:  # a write during a running one fast-forwards it (never a 409)
+        old = call.emulator.operations.get(vmss.subscription, previous)
+        if old is not None:
+            old.finish()
+    if scale_set_state is not None:
+        vmss.properties["provisioningState"] = scale_set_state
+    for vm in vms:
+        if vm.provisioning_state == "Succeeded":
+            vm.provisioning_state = "Updating"
+
+    def settle() -> None:
+        if vmss.pending_operation == op.id:
+            vmss.pending_operation = None
+            vmss.properties["provisioningState"] = "Succeeded"
+        for vm in vms:
+            if vm.provisioning_state in ("Creating", "Updating"):
+                vm.provisioning_state = "Succeeded"
+
+    op = call.emulator.operations.start(vmss.subscription, normalize_location(vmss.location), settle)
+    vmss.pending_operation = op.id
+    return op
+
+
+# ----------------------------------------------------------------------------- reads
+
+def get_scale_set(call: Call) -> web.Response:
+    vmss = find_scale_set(call)
+    if isinstance(vmss, web.Response):
+        return vmss
+    return answer(200, view(vmss))
+
+
+def list_scale_sets(call: Call) -> web.Response:
+    group = call.params.get("rg")
+    if group is not None:
+        found = find_group(call)
+        if isinstance(found, web.Response):
+            return found
+    items = call.store.list_scale_sets(call.params["sub"], group)
+    return answer(200, {"value": [view(v) for v in items]})
+
+
+def get_instance_view(call: Call) -> web.Response:
+    vmss = find_scale_set(call)
+    if isinstance(vmss, web.Response):
+        return vmss
+    return answer(200, scale_set_instance_view(vmss))
+
+
+# ----------------------------------------------------------------------------- writes
+
+def put_scale_set(call: Call) -> web.Response:
+    group = find_group(call)
+    if isinstance(group, web.Response):
+        return group
+    refused = require_object(call.body, "virtual machine scale set")
+    if refused is not None:
+        return refused
+    existing = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
+    current = view(existing) if existing is not None else None
+    refused = call.contract.refuse(CREATE, call.body, call.version, current=current)
+    if refused is not None:
+        return refused
+    model = _new_model(call, call.contract.without_secrets(call.body), existing)
+    if existing is None:
+        vmss = ScaleSet(subscription=call.params["sub"], resource_group=group.name,
+                        name=call.params["vmss"], model=model)
+        vmss.model["id"] = vmss.id
+        call.store.put_scale_set(vmss)
+        vmss.scale_to(vmss.capacity)
+        op = begin(call, vmss, list(vmss.vms.values()), scale_set_state="Creating")
+        return answer(201, view(vmss), write=True, headers=call.lro(op, location=False))
+    touched = _apply(existing, model)
+    op = begin(call, existing, touched, scale_set_state="Updating")
+    return answer(200, view(existing), write=True, headers=call.lro(op, location=False))
+
+
+def patch_scale_set(call: Call) -> web.Response:
+    vmss = find_scale_set(call, missing_code="PatchResourceNotFound")
+    if isinstance(vmss, web.Response):
+        return vmss
+    refused = require_object(call.body, "virtual machine scale set update")
+    if refused is not None:
+        return refused
+    refused = call.contract.refuse(UPDATE, call.body, call.version, current=view(vmss))
+    if refused is not None:
+        return refused
+    merged = call.contract.merge(view(vmss), call.contract.without_secrets(call.body))
+    touched = _apply(vmss, _new_model(call, merged, vmss))
+    op = begin(call, vmss, touched, scale_set_state="Updating")
+    return answer(200, view(vmss), write=True, headers=call.lro(op, location=False))
+
+
+def delete_scale_set(call: Call) -> web.Response:
+    group = find_group(call)
+    if isinstance(group, web.Response):
+        return group
+    vmss = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
+    if vmss is None:
+        return answer(204)  # ARM: deleting what is not there is not an error
+    call.store.delete_scale_set(vmss)
+    op = begin(call, vmss, [], scale_set_state="Deleting")
+    return answer(202, write=True, headers=call.lro(op, location=True))
+
+
+def _new_model(call: Call, body: JSON, existing: ScaleSet | None) -> JSON:
+    """The stored model for an accepted PUT/PATCH body (secrets already removed)."""
+    location = body.get("location") or (existing.location if existing else "")
+    model: JSON = {
+        "name": existing.name if existing else call.params["vmss"],
+        "id": existing.id if existing else "",
+        "type": VMSS_TYPE,
+        "location": normalize_location(str(location)),
+        "tags": {},
+    }
+    model.update({k: copy.deepcopy(v) for k, v in body.items() if k not in ("name", "id", "type", "location")})
+    props: JSON = model.setdefault("properties", {})
+    props.pop("provisioningState", None)
+    before = existing.properties if existing is not None else {}
+    for name in _SERVER_KEPT:
+        if name in before and name not in props:
+            props[name] = copy.deepcopy(before[name])
+    props.setdefault("uniqueId", str(uuid.uuid4()))
+    props.setdefault("timeCreated", now_iso())
+    props.setdefault("orchestrationMode", "Uniform")
+    if props.get("orchestrationMode") == "Uniform":
+        props.setdefault("singlePlacementGroup", True)
+    props.setdefault("overprovision", True)
+    props.setdefault("upgradePolicy", {"mode": "Manual"})
+    return model
+
+
+def _apply(vmss: ScaleSet, model: JSON) -> list[VM]:
+    """Install an accepted model: new model version if the VM model changed, scale, auto-upgrade."""
+    old_profile, old_sku = copy.deepcopy(vmss.profile), dict(vmss.sku)
+    state = vmss.properties.get("provisioningState", "Succeeded")
+    vmss.model = model
+    vmss.properties["provisioningState"] = state
+    sku = vmss.sku
+    if vmss.profile != old_profile or sku.get("name") != old_sku.get("name") or sku.get("tier") != old_sku.get("tier"):
+        vmss.model_version += 1
+    before = set(vmss.vms)
+    vmss.scale_to(vmss.capacity)
+    touched = [vm for iid, vm in vmss.vms.items() if iid not in before]
+    if vmss.upgrade_mode.lower() in _AUTO_MODES:
+        for vm in vmss.vms.values():
+            if vm.model_version != vmss.model_version:
+                vmss.upgrade(vm)
+                touched.append(vm)
+    return touched
+
+
+# ----------------------------------------------------------------------------- actions
+
+_POWER_AFTER = {"start": "running", "restart": "running", "poweroff": "stopped",
+                "deallocate": "deallocated"}
+_ACTION_OPERATIONS = {
+    "manualupgrade": "VirtualMachineScaleSets_UpdateInstances",
+    "reimage": "VirtualMachineScaleSets_Reimage",
+    "reimageall": "VirtualMachineScaleSets_ReimageAll",
+    "start": "VirtualMachineScaleSets_Start",
+    "restart": "VirtualMachineScaleSets_Restart",
+    "poweroff": "VirtualMachineScaleSets_PowerOff",
+    "deallocate": "VirtualMachineScaleSets_Deallocate",
+    "redeploy": "VirtualMachineScaleSets_Redeploy",
+    "delete": "VirtualMachineScaleSets_DeleteInstances",
+}
+_NEEDS_IDS = ("manualupgrade", "delete")
+
+
+def scale_set_action(call: Call) -> web.Response:
+    """POST .../{action}: 202 + Azure-AsyncOperation + Location, empty body."""
+    vmss = find_scale_set(call, missing_code="ResourceNotFound")
+    if isinstance(vmss, web.Response):
+        return vmss
+    action = call.params["action"].lower()
+    body = call.body
+    if body is not None:
+        refused = require_object(body, "action parameters")
+        if refused is not None:
+            return refused
+    refused = call.contract.refuse(_ACTION_OPERATIONS[action], body, call.version,
+                                   optional_body=action not in _NEEDS_IDS)
+    if refused is not None:
+        return refused
+    ids = _instance_ids(body)
+    if isinstance(ids, web.Response):
+        return ids
+    if ids is None and action in _NEEDS_IDS:
+        return arm_error(400, "InvalidParameter", "The instanceIds parameter is required.", target="instanceIds")
+    unknown = [i for i in (ids or []) if i not in vmss.vms]
+    if unknown:
+        return arm_error(400, "InvalidParameter",
+                         f"Instance ids {', '.join(unknown)} are not part of scale set '{vmss.name}'.",
+                         target="instanceIds")
+    targets = [vmss.vms[i] for i in ids] if ids is not None else list(vmss.vms.values())
+    touched = run_action(vmss, action, targets)
+    op = begin(call, vmss, touched, scale_set_state=None)
+    return answer(202, write=True, headers=call.lro(op, location=True))
+
+
+def run_action(vmss: ScaleSet, action: str, targets: list[VM]) -> list[VM]:
+    """What an accepted action does to its instances; returns those that get an operation."""
+    if action == "delete":
+        for vm in targets:
+            vmss.remove_vm(vm.instance_id)
+        if "sku" in vmss.model:
+            vmss.model["sku"]["capacity"] = len(vmss.vms)
+        return []
+    if action in ("manualupgrade", "reimage", "reimageall"):
+        for vm in targets:
+            vmss.upgrade(vm)
+            if action != "manualupgrade":
+                vm.power_state = "running"
+    if action in _POWER_AFTER:
+        for vm in targets:
+            vm.power_state = _POWER_AFTER[action]
+    return targets
+
+
+def _instance_ids(body: Any) -> list[str] | None | web.Response:
+    if not isinstance(body, dict) or body.get("instanceIds") is None:
+        return None
+    ids = body["instanceIds"]
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        return arm_error(400, "InvalidParameter", "instanceIds must be a list of strings.", target="instanceIds")
+    return list(ids)

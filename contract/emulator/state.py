@@ -1,0 +1,216 @@
+"""The emulator's in-memory world: resource groups, scale sets, their VMs and run commands.
+
+Plain data, no HTTP: the route handlers decide what a request means, this module
+only holds what exists. Keys are case-folded because ARM names are case-insensitive,
+while each resource keeps the spelling it was created with.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON = dict[str, Any]
+
+_PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]")
+
+
+def now_iso() -> str:
+    """ARM's timestamp shape: ISO 8601 with microseconds and an explicit UTC offset."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat()
+
+
+def normalize_location(location: str) -> str:
+    """ARM answers compute resources with the canonical location ("West US" -> "westus")."""
+    return location.replace(" ", "").lower()
+
+
+def delete_json_path(document: Any, path: str) -> None:
+    """Remove the value at a JSON path like `$.properties.items[0].secret` (missing: no-op)."""
+    if not path.startswith("$"):
+        return
+    steps: list[str | int] = []
+    for name, index, quoted in _PATH_TOKEN.findall(path[1:]):
+        steps.append(int(index) if index else (quoted or name))
+    if not steps:
+        return
+    node = document
+    for step in steps[:-1]:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return
+    last = steps[-1]
+    if isinstance(node, dict) and isinstance(last, str):
+        node.pop(last, None)
+
+
+@dataclass
+class ResourceGroup:
+    subscription: str
+    name: str
+    location: str
+    tags: JSON = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"/subscriptions/{self.subscription}/resourceGroups/{self.name}"
+
+    def view(self) -> JSON:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": "Microsoft.Resources/resourceGroups",
+            "location": self.location,
+            "tags": dict(self.tags),
+            "properties": {"provisioningState": "Succeeded"},
+        }
+
+
+@dataclass
+class VM:
+    """One scale set instance; `profile` is the scale set model it last received."""
+
+    instance_id: str
+    profile: JSON
+    sku: JSON
+    model_version: int
+    vm_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    time_created: str = field(default_factory=now_iso)
+    provisioning_state: str = "Creating"
+    power_state: str = "running"
+    overrides: JSON = field(default_factory=dict)  # properties set by a per-instance PUT
+    tags: JSON = field(default_factory=dict)
+
+
+@dataclass
+class RunCommand:
+    name: str
+    location: str
+    properties: JSON
+    tags: JSON = field(default_factory=dict)
+    provisioning_state: str = "Creating"
+    start_time: str = field(default_factory=now_iso)
+    end_time: str | None = None
+
+
+@dataclass
+class ScaleSet:
+    """A scale set: the stored model (secrets already removed) plus its instances."""
+
+    subscription: str
+    resource_group: str
+    name: str
+    model: JSON
+    model_version: int = 1
+    next_instance_id: int = 0
+    vms: dict[str, VM] = field(default_factory=dict)
+    run_commands: dict[tuple[str, str], RunCommand] = field(default_factory=dict)
+    pending_operation: str | None = None
+
+    @property
+    def id(self) -> str:
+        return (f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
+                f"/providers/Microsoft.Compute/virtualMachineScaleSets/{self.name}")
+
+    @property
+    def location(self) -> str:
+        return str(self.model.get("location", ""))
+
+    @property
+    def properties(self) -> JSON:
+        props: JSON = self.model.setdefault("properties", {})
+        return props
+
+    @property
+    def profile(self) -> JSON:
+        profile: JSON = self.properties.get("virtualMachineProfile") or {}
+        return profile
+
+    @property
+    def sku(self) -> JSON:
+        sku: JSON = self.model.get("sku") or {}
+        return sku
+
+    @property
+    def capacity(self) -> int:
+        value = self.sku.get("capacity", 0)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    @property
+    def upgrade_mode(self) -> str:
+        return str((self.properties.get("upgradePolicy") or {}).get("mode", "Manual"))
+
+    def add_vm(self) -> VM:
+        vm = VM(instance_id=str(self.next_instance_id), profile=copy.deepcopy(self.profile),
+                sku=_vm_sku(self.sku), model_version=self.model_version)
+        self.next_instance_id += 1
+        self.vms[vm.instance_id] = vm
+        return vm
+
+    def scale_to(self, capacity: int) -> None:
+        """Add instances with fresh ids, or remove the newest ones (ids are never reused)."""
+        while len(self.vms) < capacity:
+            self.add_vm()
+        if len(self.vms) > capacity:
+            for instance_id in sorted(self.vms, key=int, reverse=True)[: len(self.vms) - capacity]:
+                self.remove_vm(instance_id)
+
+    def remove_vm(self, instance_id: str) -> None:
+        self.vms.pop(instance_id, None)
+        for key in [k for k in self.run_commands if k[0] == instance_id]:
+            del self.run_commands[key]
+
+    def upgrade(self, vm: VM) -> None:
+        """Give `vm` the current scale set model (manual upgrade, reimage, automatic mode)."""
+        vm.profile = copy.deepcopy(self.profile)
+        vm.sku = _vm_sku(self.sku)
+        vm.model_version = self.model_version
+        vm.overrides = {}
+
+
+def _vm_sku(sku: JSON) -> JSON:
+    return {k: v for k, v in sku.items() if k in ("name", "tier")}
+
+
+def _key(*parts: str) -> tuple[str, ...]:
+    return tuple(p.lower() for p in parts)
+
+
+class Store:
+    """Everything one emulator instance knows; one per `create_app`, never global."""
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[str, ...], ResourceGroup] = {}
+        self.scale_sets: dict[tuple[str, ...], ScaleSet] = {}
+
+    def group(self, subscription: str, name: str) -> ResourceGroup | None:
+        return self.groups.get(_key(subscription, name))
+
+    def put_group(self, group: ResourceGroup) -> None:
+        self.groups[_key(group.subscription, group.name)] = group
+
+    def delete_group(self, subscription: str, name: str) -> ResourceGroup | None:
+        group = self.groups.pop(_key(subscription, name), None)
+        if group is not None:
+            prefix = _key(subscription, name)
+            for key in [k for k in self.scale_sets if k[:2] == prefix]:
+                del self.scale_sets[key]
+        return group
+
+    def scale_set(self, subscription: str, group: str, name: str) -> ScaleSet | None:
+        return self.scale_sets.get(_key(subscription, group, name))
+
+    def put_scale_set(self, vmss: ScaleSet) -> None:
+        self.scale_sets[_key(vmss.subscription, vmss.resource_group, vmss.name)] = vmss
+
+    def delete_scale_set(self, vmss: ScaleSet) -> None:
+        self.scale_sets.pop(_key(vmss.subscription, vmss.resource_group, vmss.name), None)
+
+    def list_scale_sets(self, subscription: str, group: str | None = None) -> list[ScaleSet]:
+        sub = subscription.lower()
+        rg = group.lower() if group is not None else None
+        return [v for k, v in self.scale_sets.items() if k[0] == sub and (rg is None or k[1] == rg)]

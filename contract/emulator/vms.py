@@ -1,0 +1,179 @@
+"""How a scale set's instances look from outside: VM models, instance views, public IPs.
+
+Everything here is derived on read from `state` (the scale set model each VM last
+received), so a model change, an upgrade or a reimage shows up without bookkeeping.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import uuid
+from typing import Any
+
+from contract.emulator.state import JSON, VM, ScaleSet, now_iso
+
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(n: int, width: int = 6) -> str:
+    digits = ""
+    while n:
+        n, r = divmod(n, 36)
+        digits = _BASE36[r] + digits
+    return digits.rjust(width, "0")
+
+
+def status(code: str, display: str, time: str | None = None) -> JSON:
+    """An InstanceViewStatus; ARM writes the part after the slash in lower case."""
+    entry: JSON = {"code": code, "level": "Info", "displayStatus": display}
+    if time is not None:
+        entry["time"] = time
+    return entry
+
+
+_POWER_DISPLAY = {
+    "running": "VM running",
+    "stopped": "VM stopped",
+    "deallocated": "VM deallocated",
+    "starting": "VM starting",
+}
+
+
+def nic_configurations(vm: VM) -> list[JSON]:
+    network = vm.overrides.get("networkProfileConfiguration") or (vm.profile.get("networkProfile") or {})
+    nics = network.get("networkInterfaceConfigurations") or []
+    return [n for n in nics if isinstance(n, dict)]
+
+
+def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False) -> JSON:
+    """The scale set VM resource (`VirtualMachineScaleSetVM`)."""
+    profile = vm.profile
+    os_profile = {k: v for k, v in (profile.get("osProfile") or {}).items() if k != "computerNamePrefix"}
+    prefix = (profile.get("osProfile") or {}).get("computerNamePrefix", vmss.name)
+    os_profile["computerName"] = f"{prefix}{_base36(int(vm.instance_id))}"
+    storage = copy.deepcopy(profile.get("storageProfile") or {})
+    os_disk = storage.get("osDisk")
+    if isinstance(os_disk, dict):
+        os_disk.setdefault("name", f"{vmss.name}_{vmss.name}_{vm.instance_id}_OsDisk_1_{vm.vm_id.replace('-', '')}")
+    storage.setdefault("dataDisks", [])
+    vm_id = f"{vmss.id}/virtualMachines/{vm.instance_id}"
+    nics = nic_configurations(vm)
+    props: JSON = {
+        "latestModelApplied": vm.model_version == vmss.model_version,
+        "modelDefinitionApplied": "VirtualMachineScaleSet",
+        "vmId": vm.vm_id,
+        "hardwareProfile": {"vmSize": vm.sku.get("name", "")},
+        "storageProfile": storage,
+        "osProfile": os_profile,
+        "networkProfile": {"networkInterfaces": [
+            {"id": f"{vm_id}/networkInterfaces/{n.get('name', '')}"} for n in nics]},
+        "networkProfileConfiguration": {"networkInterfaceConfigurations": copy.deepcopy(nics)},
+        "provisioningState": vm.provisioning_state,
+        "timeCreated": vm.time_created,
+    }
+    for name, value in vm.overrides.items():
+        if name != "networkProfileConfiguration":
+            props[name] = copy.deepcopy(value)
+    if instance_view:
+        props["instanceView"] = vm_instance_view(vm)
+    view: JSON = {
+        "name": f"{vmss.name}_{vm.instance_id}",
+        "id": vm_id,
+        "type": "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
+        "location": vmss.location,
+        "tags": dict(vm.tags),
+        "instanceId": vm.instance_id,
+        "sku": dict(vm.sku),
+        "properties": props,
+    }
+    if "zones" in vmss.model:
+        zones = vmss.model.get("zones") or []
+        if zones:
+            view["zones"] = [zones[int(vm.instance_id) % len(zones)]]
+    return view
+
+
+def vm_instance_view(vm: VM) -> JSON:
+    """The VM instance view: provisioning and power state, as `az vmss get-instance-view` shows."""
+    state = vm.provisioning_state.lower()
+    statuses = [
+        status(f"ProvisioningState/{state}", f"Provisioning {state}", vm.time_created),
+        status(f"PowerState/{vm.power_state}", _POWER_DISPLAY.get(vm.power_state, vm.power_state)),
+    ]
+    os_disk = (vm.profile.get("storageProfile") or {}).get("osDisk") or {}
+    view: JSON = {
+        "platformUpdateDomain": int(vm.instance_id) % 5,
+        "platformFaultDomain": int(vm.instance_id) % 2,
+        "vmAgent": {"vmAgentVersion": "2.7.41491.1102", "statuses": [
+            status("ProvisioningState/succeeded", "Ready", now_iso())]},
+        "disks": [{"name": os_disk.get("name", f"osdisk-{vm.vm_id[:8]}"),
+                   "statuses": [status("ProvisioningState/succeeded", "Provisioning succeeded",
+                                       vm.time_created)]}],
+        "statuses": statuses,
+    }
+    return view
+
+
+def scale_set_instance_view(vmss: ScaleSet) -> JSON:
+    """Scale set runtime summary: its own provisioning state and a count of VM states."""
+    counts: dict[str, int] = {}
+    for vm in vmss.vms.values():
+        code = f"ProvisioningState/{vm.provisioning_state.lower()}"
+        counts[code] = counts.get(code, 0) + 1
+    state = str(vmss.properties.get("provisioningState", "Succeeded")).lower()
+    return {
+        "virtualMachine": {"statusesSummary": [{"code": c, "count": n} for c, n in sorted(counts.items())]},
+        "statuses": [status(f"ProvisioningState/{state}", f"Provisioning {state}",
+                            str(vmss.properties.get("timeCreated", now_iso())))],
+    }
+
+
+def _fake_ip(seed: str) -> str:
+    digest = hashlib.sha256(seed.encode()).digest()
+    return f"20.{digest[0]}.{digest[1]}.{max(1, digest[2])}"
+
+
+def public_ips(vmss: ScaleSet, instance_id: str | None = None, nic: str | None = None,
+               ip_config: str | None = None) -> list[JSON]:
+    """One public IP per (VM, NIC, IP configuration) whose configuration asks for one."""
+    out: list[JSON] = []
+    for vm in sorted(vmss.vms.values(), key=lambda v: int(v.instance_id)):
+        if instance_id is not None and vm.instance_id != instance_id:
+            continue
+        for nic_conf in nic_configurations(vm):
+            nic_name = str(nic_conf.get("name", ""))
+            if nic is not None and nic_name.lower() != nic.lower():
+                continue
+            for ip_conf in (nic_conf.get("properties") or {}).get("ipConfigurations") or []:
+                if not isinstance(ip_conf, dict):
+                    continue
+                ip_name = str(ip_conf.get("name", ""))
+                if ip_config is not None and ip_name.lower() != ip_config.lower():
+                    continue
+                pip = (ip_conf.get("properties") or {}).get("publicIPAddressConfiguration")
+                if isinstance(pip, dict):
+                    out.append(_public_ip(vmss, vm, nic_name, ip_name, pip))
+    return out
+
+
+def _public_ip(vmss: ScaleSet, vm: VM, nic_name: str, ip_name: str, pip: JSON) -> JSON:
+    config_id = f"{vmss.id}/virtualMachines/{vm.instance_id}/networkInterfaces/{nic_name}/ipConfigurations/{ip_name}"
+    pip_name = str(pip.get("name", "pub1"))
+    pip_props = pip.get("properties") or {}
+    seed = f"{config_id}/{pip_name}/{vm.vm_id}"
+    props: dict[str, Any] = {
+        "provisioningState": "Succeeded",
+        "resourceGuid": str(uuid.uuid5(uuid.NAMESPACE_URL, seed)),
+        "ipAddress": _fake_ip(seed),
+        "publicIPAddressVersion": pip_props.get("publicIPAddressVersion", "IPv4"),
+        "publicIPAllocationMethod": "Dynamic",
+        "idleTimeoutInMinutes": pip_props.get("idleTimeoutInMinutes", 4),
+        "ipConfiguration": {"id": config_id},
+    }
+    label = (pip_props.get("dnsSettings") or {}).get("domainNameLabel")
+    if label:
+        fqdn_label = f"{label}{vm.instance_id}"
+        props["dnsSettings"] = {"domainNameLabel": fqdn_label,
+                                "fqdn": f"{fqdn_label}.{vmss.location}.cloudapp.azure.com"}
+    return {"name": pip_name, "id": f"{config_id}/publicIPAddresses/{pip_name}",
+            "etag": f'W/"{hashlib.md5(seed.encode()).hexdigest()}"', "properties": props}
