@@ -1,0 +1,36 @@
+"""`vmss-contract replay`: serve cassettes offline as an ARM endpoint."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from contract.servers import server_options
+
+
+@click.command()
+@click.argument("cassettes", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--fallback", type=click.Choice(["error", "emulate"]), default="error", show_default=True,
+              help="Answer a request no cassette holds with a NoRecordedInteraction error, or with the emulator.")
+@click.option("--allow-repeats", is_flag=True,
+              help="Once every recorded answer to a request was served, serve the last one again.")
+@server_options
+def command(cassettes: tuple[Path, ...], fallback: str, allow_repeats: bool,
+            host: str, port: int, tls: bool, tls_dir: Path | None) -> None:
+    """Serve CASSETTES (files or folders of vcrpy cassettes) until stopped.
+
+    Identical requests get the recorded answers in order; URLs in answers point
+    here and polling delays are cut to 1 ms, so SDK long-running operations finish at once.
+    """
+    from contract.cassette import CassetteError
+    from contract.replay import create_app
+    from contract.servers import serve_forever
+
+    try:
+        app = create_app(list(cassettes), fallback=fallback, allow_repeats=allow_repeats)
+    except CassetteError as exc:
+        raise click.ClickException(str(exc)) from None
+    except ImportError as exc:  # --fallback emulate without the emulator
+        raise click.ClickException(f"--fallback emulate is not available: {exc}") from None
+    serve_forever(app, host=host, port=port, tls=tls, tls_dir=tls_dir)

@@ -1,0 +1,254 @@
+"""Replay server: serve cassettes as an ARM endpoint, offline.
+
+The match index is compiled once at startup (see `contract.matching`); a request
+costs one key computation and one dict lookup. Identical requests are answered in
+recorded order (polling goes InProgress ... Succeeded as recorded). Answers point
+their URLs at this server and carry `retry-after-ms: 1`, so an SDK polls us and
+never sleeps. A miss is a 400 `NoRecordedInteraction` CloudError naming the closest
+recorded requests and what differs; 400 rather than 404 so that "get, create if
+missing" client code and HEAD existence checks cannot mistake a miss for absence.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from contract.cassette import Cassette, Interaction, Request, iter_cassette_paths, load_cassette
+from contract.matching import Candidate, RequestKey, explain_miss, key_of, request_key
+from contract.rewrite import CANONICAL_BASE, URL_HEADERS, rewrite_bytes, rewrite_text
+from contract.servers import DEFAULT_MAX_BODY, arm_error, guard_middleware
+
+log = logging.getLogger("vmss_contract.replay")
+
+RequestFilter = Callable[[Request], Request]
+CassetteSource = Cassette | str | os.PathLike[str]
+
+# Never replayed as recorded: framing is the server's job (395 corpus answers carry both
+# content-length and transfer-encoding), and recorded delays are replaced by fast-forward.
+_DROP_HEADERS = frozenset({
+    "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection",
+    "upgrade", "trailer", "te", "retry-after", "retry-after-ms", "x-ms-retry-after-ms",
+})
+FAST_FORWARD = ("retry-after-ms", "1")  # azure-core reads it before its 30 s default
+NO_MATCH_CODE = "NoRecordedInteraction"
+REPLAYER: web.AppKey["Replayer"] = web.AppKey("replayer", object)  # type: ignore[arg-type]
+
+
+@dataclass
+class Recorded:
+    """One recorded interaction, its answer prepared once per client-facing base URL."""
+
+    interaction: Interaction
+    label: str
+    served: int = 0
+    _headers: list[tuple[str, str]] = field(default_factory=list)
+    _body: bytes = b""
+    _by_base: dict[str, tuple[CIMultiDict[str], bytes]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        response = self.interaction.response
+        self._body = response.content
+        lro = response.status == 202
+        for name, values in response.headers.items():
+            lower = name.lower()
+            if lower in ("retry-after", "retry-after-ms", "x-ms-retry-after-ms") or lower in URL_HEADERS:
+                lro = True
+            if lower in _DROP_HEADERS:
+                continue
+            self._headers.extend((name, v) for v in values)
+        if not lro and response.status < 300 and b'"status"' in self._body:
+            lro = True  # an operation-status poll answer
+        if lro:
+            self._headers.append(FAST_FORWARD)
+
+    def render(self, base: str) -> tuple[CIMultiDict[str], bytes]:
+        """Headers and body with canonical-host URLs moved to `base` (cached per base)."""
+        cached = self._by_base.get(base)
+        if cached is None:
+            headers = CIMultiDict((n, rewrite_text(v, CANONICAL_BASE, base)) for n, v in self._headers)
+            cached = (headers, rewrite_bytes(self._body, CANONICAL_BASE, base))
+            self._by_base[base] = cached
+        return cached
+
+    def response(self, base: str) -> web.Response:
+        headers, body = self.render(base)
+        resp = self.interaction.response
+        return web.Response(status=resp.status, reason=resp.reason or None, body=body, headers=headers)
+
+
+class Replayer:
+    """The compiled match index of some cassettes plus per-request playback cursors."""
+
+    def __init__(self, cassettes: Sequence[Cassette], allow_repeats: bool = False,
+                 request_filter: RequestFilter | None = None) -> None:
+        self.allow_repeats = allow_repeats
+        self.request_filter = request_filter
+        self.cassettes = list(cassettes)
+        self._queues: dict[RequestKey, list[Recorded]] = {}
+        self._cursor: dict[RequestKey, int] = {}
+        self.misses = 0
+        for cassette in self.cassettes:
+            name = Path(cassette.path).name if cassette.path else "cassette"
+            for index, interaction in enumerate(cassette.interactions):
+                recorded = Recorded(interaction, f"{name} #{index}")
+                self._queues.setdefault(key_of(interaction.request), []).append(recorded)
+
+    @property
+    def interaction_count(self) -> int:
+        return sum(len(q) for q in self._queues.values())
+
+    def find(self, request: Request) -> Recorded | None:
+        """The next recorded answer for `request`, or None (the request then is a miss)."""
+        key = key_of(request)
+        queue = self._queues.get(key)
+        if queue is None and self.request_filter is not None:
+            # The client may send real ids where the cassette holds pseudonyms.
+            key = key_of(self.request_filter(request))
+            queue = self._queues.get(key)
+        if queue is None:
+            return None
+        position = self._cursor.get(key, 0)
+        if position >= len(queue):
+            if not self.allow_repeats:
+                return None
+            position = len(queue) - 1
+        self._cursor[key] = position + 1
+        recorded = queue[position]
+        recorded.served += 1
+        return recorded
+
+    def explain(self, request: Request) -> str:
+        key = key_of(request)
+        queue = self._queues.get(key)
+        if queue is not None and not self.allow_repeats:
+            labels = ", ".join(r.label for r in queue[:5]) + (" ..." if len(queue) > 5 else "")
+            return (f"No recorded interaction is left for {request.method} {_path_qs(request.uri)}: "
+                    f"all {len(queue)} recorded answer(s) ({labels}) were already served. "
+                    "Start the server with --allow-repeats to answer again with the last one.")
+        candidates = (Candidate(q[0].interaction.request, q[0].label) for q in self._queues.values())
+        return explain_miss(request, candidates)
+
+    def unused(self) -> list[str]:
+        """Labels of recorded interactions never served (a test that drifted from its cassette)."""
+        return [r.label for q in self._queues.values() for r in q if r.served == 0]
+
+    def reset(self) -> None:
+        self._cursor.clear()
+        for queue in self._queues.values():
+            for recorded in queue:
+                recorded.served = 0
+
+
+def _path_qs(uri: str) -> str:
+    parts = urlsplit(uri)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+async def incoming(request: web.Request) -> Request:
+    """The aiohttp request as a cassette Request under the canonical host (what sanitizers
+    expect). Headers are left out: they play no part in matching."""
+    body = await request.read() if request.body_exists else b""
+    return Request(request.method, CANONICAL_BASE + request.raw_path, body or None, {})
+
+
+def client_base(request: web.Request) -> str:
+    """The base URL the client used to reach us, for rewriting URLs in answers."""
+    return f"{request.scheme}://{request.host}"
+
+
+def load_cassettes(sources: Iterable[CassetteSource]) -> list[Cassette]:
+    """Cassette objects as given; paths (files or folders) loaded. Raises CassetteError."""
+    out: list[Cassette] = []
+    paths: list[str | os.PathLike[str]] = []
+
+    def flush() -> None:
+        if paths:
+            out.extend(load_cassette(p) for p in iter_cassette_paths(list(paths)))
+            paths.clear()
+
+    for source in sources:
+        if isinstance(source, Cassette):
+            flush()
+            out.append(source)
+        else:
+            paths.append(source)
+    flush()
+    return out
+
+
+def default_request_filter() -> RequestFilter | None:
+    """The recorder's sanitizing of requests, when `contract.sanitize` is available."""
+    try:
+        from contract.sanitize import Sanitizer
+    except ImportError:
+        return None
+    try:
+        return Sanitizer().request  # type: ignore[call-arg]
+    except TypeError:
+        return Sanitizer(None).request  # type: ignore[arg-type]
+
+
+def _miss(request: Request, replayer: Replayer) -> web.Response:
+    log.warning("miss: %s %s", request.method, _path_qs(request.uri))
+    replayer.misses += 1
+    return arm_error(400, NO_MATCH_CODE, replayer.explain(request))
+
+
+def create_app(
+    cassettes: Iterable[CassetteSource],
+    fallback: str = "error",
+    allow_repeats: bool = False,
+    request_filter: RequestFilter | None | str = "default",
+    max_body: int | None = DEFAULT_MAX_BODY,
+) -> web.Application:
+    """An aiohttp app replaying `cassettes` (paths, folders or Cassette objects).
+
+    fallback="error": a miss is a `NoRecordedInteraction` CloudError.
+    fallback="emulate": a miss is answered by the stateful emulator.
+    request_filter: applied to a request that misses as sent, before matching again
+    (default: the recorder's sanitizer, so real ids match pseudonymised cassettes).
+    """
+    if fallback not in ("error", "emulate"):
+        raise ValueError(f"fallback must be 'error' or 'emulate', not {fallback!r}")
+    if request_filter == "default":
+        request_filter = default_request_filter()
+    replayer = Replayer(load_cassettes(cassettes), allow_repeats, request_filter)  # type: ignore[arg-type]
+    log.info("replaying %d interactions from %d cassette(s)", replayer.interaction_count, len(replayer.cassettes))
+    # Replay serves what was recorded, bad requests included: only size and crashes are guarded.
+    guard = guard_middleware(max_body=max_body, require_auth=False, require_api_version=False, check_json=False)
+    client_max = max(max_body or 0, 1024 ** 2)
+
+    if fallback == "emulate":
+        from contract.emulator import create_app as create_emulator
+
+        app = create_emulator()
+
+        @web.middleware
+        async def replay_first(request: web.Request, handler: Callable) -> web.StreamResponse:  # type: ignore[type-arg]
+            sent = await incoming(request)
+            recorded = replayer.find(sent)
+            if recorded is None:
+                return await handler(request)
+            return recorded.response(client_base(request))
+
+        app.middlewares.insert(0, replay_first)
+        app.middlewares.insert(0, guard)
+    else:
+        async def replay(request: web.Request) -> web.StreamResponse:
+            sent = await incoming(request)
+            recorded = replayer.find(sent)
+            if recorded is None:
+                return _miss(sent, replayer)
+            return recorded.response(client_base(request))
+
+        app = web.Application(middlewares=[guard], client_max_size=client_max)
+        app.router.add_route("*", "/{tail:.*}", replay)
+    app[REPLAYER] = replayer
+    return app
