@@ -1,17 +1,27 @@
 """What JSON Schema cannot say: cross-field, api-version and transition rules.
 
-`specs/rules.yaml` lists each rule (id, explanation, seed passage, ARM error);
-this module turns them into predicates shared by the emulator (which answers
-with the rule's ARM error) and the checker (which reports a violation).
+`specs/rules.yaml` lists each rule (id, kind, explanation, seed passage, ARM error);
+this module turns each `kind` into a predicate shared by the emulator (which
+answers with the rule's ARM error) and the checker (which reports the rule id).
+Adding a rule of an existing kind is a YAML edit; a new kind is one function here.
 """
 from __future__ import annotations
 
+import copy
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
-__all__ = ["Rule", "RuleViolation", "Rules", "load_rules", "merge_patch"]
+import yaml
+
+from contract.specs import SpecError, UnknownApiVersion, _version_key, load_spec, specs_dir
+
+__all__ = ["Rule", "RuleViolation", "Rules", "load_rules", "merge_patch", "select"]
+
+RULES_FILE = "rules.yaml"
 
 
 @dataclass(frozen=True)
@@ -20,10 +30,14 @@ class Rule:
 
     id: str
     summary: str
-    source: str  # seed file
-    quote: str  # seed passage
+    source: str  # seed file (or ARM-FACTS.md)
+    quote: str  # the passage the rule comes from
     code: str  # ARM error code the emulator answers with
     status: int
+    kind: str = ""
+    phase: str = "request"  # request | transition
+    operations: frozenset[str] = frozenset()
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -37,9 +51,291 @@ class RuleViolation:
     status: int
 
 
+# ---- JSON paths ------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[\*\]")
+
+
+@lru_cache(maxsize=256)
+def _parse(path: str) -> tuple[str | None, ...]:
+    """'a.b[*].c' -> ('a', 'b', None, 'c'); None stands for every array element."""
+    return tuple(m.group(1) if m.group(1) is not None else None for m in _TOKEN.finditer(path))
+
+
+def select(doc: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Every (concrete path, value) that `path` reaches in `doc`; missing members yield nothing."""
+
+    def walk(node: Any, tokens: tuple[str | None, ...], at: str) -> Iterator[tuple[str, Any]]:
+        if not tokens:
+            yield at, node
+            return
+        head, rest = tokens[0], tokens[1:]
+        if head is None:
+            if isinstance(node, list):
+                for i, item in enumerate(node):
+                    yield from walk(item, rest, f"{at}[{i}]")
+        elif isinstance(node, dict) and head in node and node[head] is not None:
+            yield from walk(node[head], rest, f"{at}.{head}" if at else head)
+
+    yield from walk(doc, _parse(path), "")
+
+
+def _get(doc: Any, path: str) -> Any:
+    for _, value in select(doc, path):
+        return value
+    return None
+
+
+def _norm(value: Any, mode: str = "casefold") -> Any:
+    if isinstance(value, str):
+        if mode == "exact":
+            return value
+        if mode == "location":
+            return value.replace(" ", "").casefold()
+        return value.casefold()
+    return value
+
+
+def _differs(new: Any, old: Any, mode: str = "casefold") -> bool:
+    """Does `new` say something other than `old`? Members `new` leaves out count as unchanged."""
+    if isinstance(new, dict):
+        if not isinstance(old, dict):
+            return bool(new)
+        return any(_differs(v, old.get(k), mode) for k, v in new.items() if v is not None)
+    if isinstance(new, list):
+        if not isinstance(old, list) or len(new) != len(old):
+            return True
+        return any(_differs(a, b, mode) for a, b in zip(new, old))
+    if new is None:
+        return False
+    return _norm(new, mode) != _norm(old, mode)
+
+
+def _vnet(subnet_id: Any) -> str | None:
+    """The virtual network part of a subnet id, case-folded (ARM ids are case-insensitive)."""
+    if not isinstance(subnet_id, str):
+        return None
+    low = subnet_id.casefold()
+    cut = low.find("/subnets/")
+    return low[:cut] if cut >= 0 else low
+
+
+def _vnets(doc: Any, paths: list[str]) -> dict[str, str]:
+    """virtual network -> first concrete path that uses it."""
+    out: dict[str, str] = {}
+    for p in paths:
+        for at, value in select(doc, p):
+            v = _vnet(value)
+            if v is not None:
+                out.setdefault(v, at)
+    return out
+
+
+def _older(api_version: str | None, minimum: str) -> bool:
+    if not api_version:
+        return False
+    try:
+        return _version_key(api_version) < _version_key(minimum)
+    except UnknownApiVersion:
+        return False  # unparsable versions are the spec's business, not a rule's
+
+
+# ---- predicates: each yields (message, target) -----------------------------------------
+
+@dataclass
+class _Ctx:
+    operation_id: str
+    body: Any  # the request body as sent
+    model: Any  # the resource as it would be after the request (merged for PATCH)
+    before: Any  # the current/previous model, or None
+    api_version: str | None
+    is_patch: bool
+
+
+Found = Iterator[tuple[str, str | None]]
+
+
+def _immutable(r: Rule, c: _Ctx) -> Found:
+    path = r.params["path"]
+    mode = "exact" if r.params.get("case_sensitive") else r.params.get("normalize", "casefold")
+    old, new = _get(c.before, path), _get(c.model, path)
+    if old is None or new is None:
+        return
+    if r.params.get("compare") == "set" and isinstance(old, list) and isinstance(new, list):
+        changed = {_norm(x, mode) for x in old} != {_norm(x, mode) for x in new}
+    else:
+        changed = _differs(new, old, mode)
+    if changed:
+        yield f"{path} cannot change after creation ({old!r} -> {new!r})", path
+
+
+def _one_way(r: Rule, c: _Ctx) -> Found:
+    path = r.params["path"]
+    old, new = _get(c.before, path), _get(c.model, path)
+    if old == r.params["from"] and new == r.params["to"]:
+        yield f"{path} may not change from {old!r} to {new!r}", path
+
+
+def _same_virtual_network(r: Rule, c: _Ctx) -> Found:
+    old = _vnets(c.before, r.params["subnets"])
+    new = _vnets(c.model, r.params["subnets"])
+    if not old or not new:
+        return
+    for vnet, at in new.items():
+        if vnet not in old:
+            yield f"subnet moves the scale set to another virtual network ({vnet.rsplit('/', 1)[-1]})", at
+            return
+
+
+def _nic_lists(r: Rule, doc: Any) -> Iterator[tuple[str, list[Any]]]:
+    for p in r.params["lists"]:
+        for at, value in select(doc, p):
+            if isinstance(value, list):
+                yield at, value
+
+
+def _one_primary(r: Rule, c: _Ctx) -> Found:
+    for at, nics in _nic_lists(r, c.model):
+        flags = [((n or {}).get("properties") or {}).get("primary") if isinstance(n, dict) else None for n in nics]
+        primaries = sum(1 for f in flags if f is True)
+        if len(nics) > 1 and primaries != 1:
+            yield f"{primaries} of {len(nics)} NIC configurations are primary; exactly one must be", at
+        elif len(nics) == 1 and flags[0] is False:
+            yield "the only NIC configuration is marked primary: false", at
+
+
+def _max_items(r: Rule, c: _Ctx) -> Found:
+    for at, nics in _nic_lists(r, c.model):
+        if len(nics) > r.params["max"]:
+            yield f"{len(nics)} NIC configurations; at most {r.params['max']} are allowed", at
+
+
+def _one_virtual_network(r: Rule, c: _Ctx) -> Found:
+    vnets = _vnets(c.model, r.params["subnets"])
+    if len(vnets) > 1:
+        names = sorted(v.rsplit("/", 1)[-1] for v in vnets)
+        yield f"NICs connect to {len(vnets)} virtual networks ({', '.join(names)}); all must share one", list(vnets.values())[1]
+
+
+def _capacity_limit(r: Rule, c: _Ctx) -> Found:
+    capacity = _get(c.model, "sku.capacity")
+    if not isinstance(capacity, int) or isinstance(capacity, bool):
+        return
+    spg = _get(c.model, "properties.singlePlacementGroup")
+    if spg is None:
+        if c.is_patch and c.before is None:
+            return  # unknown: the stored model decides
+        mode = _get(c.model, "properties.orchestrationMode")
+        spg = not (isinstance(mode, str) and mode.casefold() == "flexible")
+    limit = r.params["max_single_placement_group"] if spg else r.params["max"]
+    if capacity > limit:
+        why = "while singlePlacementGroup is true" if spg else "per scale set"
+        yield f"sku.capacity {capacity} exceeds {limit} {why}", "sku.capacity"
+
+
+_HEALTH_EXTENSIONS = {"applicationhealthlinux", "applicationhealthwindows"}
+
+
+def _rolling_health(r: Rule, c: _Ctx) -> Found:
+    if c.is_patch and c.before is None:
+        return
+    mode = _get(c.model, "properties.upgradePolicy.mode")
+    if not (isinstance(mode, str) and mode.casefold() == "rolling"):
+        return
+    if _get(c.model, "properties.virtualMachineProfile.networkProfile.healthProbe.id"):
+        return
+    for _, t in select(c.model, "properties.virtualMachineProfile.extensionProfile.extensions[*].properties.type"):
+        if isinstance(t, str) and t.casefold() in _HEALTH_EXTENSIONS:
+            return
+    yield "upgradePolicy.mode Rolling without a health probe or application health extension", "properties.upgradePolicy.mode"
+
+
+def _change_needs_api_version(r: Rule, c: _Ctx) -> Found:
+    minimum = r.params["min_api_version"]
+    if not _older(c.api_version, minimum):
+        return
+    for p in r.params["paths"]:
+        new = _get(c.body, p)
+        if new is None:
+            continue
+        if c.before is not None:
+            if _differs(new, _get(c.before, p)):
+                yield f"{p} changes with api-version {c.api_version}; needs {minimum} or later", p
+        elif c.is_patch:
+            yield f"{p} sent in an update with api-version {c.api_version}; needs {minimum} or later", p
+
+
+def _needs_api_version(r: Rule, c: _Ctx) -> Found:
+    minimum = r.params["min_api_version"]
+    if not _older(c.api_version, minimum):
+        return
+    for p in r.params["paths"]:
+        for at, _ in select(c.body, p):
+            yield f"{at.rsplit('.', 1)[-1]} needs api-version {minimum} or later (got {c.api_version})", at
+            return
+
+
+def _present(v: Any) -> bool:
+    return v is not None and v != "" and v != [] and v != {}
+
+
+def _not_both(r: Rule, c: _Ctx) -> Found:
+    a, b = r.params["fields"]
+    for p in r.params["objects"]:
+        for at, obj in select(c.model, p):
+            if isinstance(obj, dict) and _present(obj.get(a)) and _present(obj.get(b)):
+                yield f"{at} names both {a} and {b}; use only one", at
+
+
+def _exactly_one(r: Rule, c: _Ctx) -> Found:
+    p = r.params["object"]
+    fields_ = r.params["fields"]
+    obj = _get(c.model, p)
+    given = [f for f in fields_ if isinstance(obj, dict) and _present(obj.get(f))]
+    if len(given) > 1:
+        yield f"{p} has {', '.join(given)}; use exactly one of {', '.join(fields_)}", p
+    elif not given and c.operation_id in r.params.get("required_for", ()):
+        yield f"{p} needs one of {', '.join(fields_)}", p
+
+
+_KINDS: dict[str, Callable[[Rule, _Ctx], Found]] = {
+    "immutable": _immutable,
+    "one-way": _one_way,
+    "same-virtual-network": _same_virtual_network,
+    "one-primary": _one_primary,
+    "max-items": _max_items,
+    "one-virtual-network": _one_virtual_network,
+    "capacity-limit": _capacity_limit,
+    "rolling-health": _rolling_health,
+    "change-needs-api-version": _change_needs_api_version,
+    "needs-api-version": _needs_api_version,
+    "not-both": _not_both,
+    "exactly-one": _exactly_one,
+}
+_META = {"id", "kind", "phase", "operations", "summary", "source", "also", "error", "reason"}
+
+
 @dataclass
 class Rules:
     rules: dict[str, Rule] = field(default_factory=dict)
+    patch_operations: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self._by_op: dict[str, list[Rule]] = {}
+        for rule in self.rules.values():
+            for op in rule.operations:
+                self._by_op.setdefault(op, []).append(rule)
+        self._transition = [r for r in self.rules.values() if r.phase == "transition"]
+
+    def for_operation(self, operation_id: str) -> list[Rule]:
+        return list(self._by_op.get(operation_id, ()))
+
+    def _run(self, rules: list[Rule], ctx: _Ctx) -> list[RuleViolation]:
+        out: list[RuleViolation] = []
+        for rule in rules:
+            for message, target in _KINDS[rule.kind](rule, ctx):
+                out.append(RuleViolation(rule.id, message, target, rule.code, rule.status))
+        return out
 
     def check_request(
         self,
@@ -48,20 +344,96 @@ class Rules:
         api_version: str | None,
         current: dict[str, Any] | None = None,
     ) -> list[RuleViolation]:
-        """Cross-field and api-version rules; transition rules too when `current` is given."""
-        raise NotImplementedError
+        """Cross-field and api-version rules; transition rules too when `current` is given.
+
+        For PATCH operations the rules see `merge_patch(current, body)`, the model the request would leave.
+        """
+        rules = self._by_op.get(operation_id)
+        if not rules or not isinstance(body, dict):
+            return []
+        is_patch = operation_id in self.patch_operations
+        model = merge_patch(current, body) if (is_patch and isinstance(current, dict)) else body
+        ctx = _Ctx(operation_id, body, model, current if isinstance(current, dict) else None, api_version, is_patch)
+        wanted = [r for r in rules if r.phase == "request" or (r.phase == "transition" and ctx.before is not None)]
+        return self._run(wanted, ctx)
 
     def check_transition(self, before: dict[str, Any], after: dict[str, Any]) -> list[RuleViolation]:
-        """Transition rules between two observed models of the same scale set."""
-        raise NotImplementedError
+        """Transition rules between two observed models of the same resource (e.g. successive GETs)."""
+        if not isinstance(before, dict) or not isinstance(after, dict):
+            return []
+        ctx = _Ctx("", after, after, before, None, False)
+        return self._run(self._transition, ctx)
 
 
 def merge_patch(model: Any, patch: Any) -> Any:
-    """ARM PATCH semantics: objects merge recursively, arrays and scalars replace whole; returns a new dict."""
-    raise NotImplementedError
+    """ARM PATCH semantics: objects merge recursively, arrays and scalars replace whole; returns a new dict.
+
+    A `null` in the patch leaves the member unchanged: Compute's PATCH treats null as "not sent"
+    (the SDKs never send null to clear a member).
+    """
+    if not isinstance(patch, dict):
+        return copy.deepcopy(model) if patch is None else copy.deepcopy(patch)
+    out = copy.deepcopy(model) if isinstance(model, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            continue
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_patch(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _rule_from(raw: Any, where: str) -> Rule:
+    if not isinstance(raw, dict):
+        raise SpecError(f"{where}: a rule must be a mapping")
+    missing = [k for k in ("id", "kind", "summary", "source", "error") if k not in raw]
+    if missing:
+        raise SpecError(f"{where}: rule {raw.get('id', '?')} lacks {', '.join(missing)}")
+    if raw["kind"] not in _KINDS:
+        raise SpecError(f"{where}: rule {raw['id']} has unknown kind {raw['kind']!r}")
+    src, err = raw["source"], raw["error"]
+    return Rule(
+        id=str(raw["id"]),
+        summary=str(raw["summary"]),
+        source=str(src.get("file", "")),
+        quote=str(src.get("quote", "")),
+        code=str(err["code"]),
+        status=int(err["status"]),
+        kind=raw["kind"],
+        phase=raw.get("phase", "request"),
+        operations=frozenset(raw.get("operations") or ()),
+        params={k: v for k, v in raw.items() if k not in _META},
+    )
+
+
+def load_rules(path: str | os.PathLike[str] | None = None) -> Rules:
+    """Load `specs/rules.yaml` once per file (cached); `path` is the file or its folder."""
+    p = Path(path) if path is not None else specs_dir()
+    if p.is_dir() or p.suffix not in (".yaml", ".yml"):
+        p = p / RULES_FILE
+    return _load_rules(str(p.resolve()))
 
 
 @lru_cache(maxsize=4)
-def load_rules(path: str | os.PathLike[str] | None = None) -> Rules:
-    """Load `specs/rules.yaml` once (cached)."""
-    raise NotImplementedError
+def _load_rules(path: str) -> Rules:
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise SpecError(f"cannot read rules {path}: {e.strerror or e}") from None
+    except yaml.YAMLError as e:
+        raise SpecError(f"rules {path} is not valid YAML: {e}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("rules"), list):
+        raise SpecError(f"rules {path} has no 'rules' list")
+    rules: dict[str, Rule] = {}
+    for i, entry in enumerate(raw["rules"]):
+        rule = _rule_from(entry, f"{path}: rules[{i}]")
+        if rule.id in rules:
+            raise SpecError(f"{path}: rule id {rule.id} is used twice")
+        rules[rule.id] = rule
+    try:
+        spec = load_spec(Path(path).parent)
+        patch_ops = frozenset(o.operation_id for o in spec.operations.values() if o.method == "PATCH")
+    except SpecError:
+        patch_ops = frozenset(op for r in rules.values() for op in r.operations if op.endswith("_Update"))
+    return Rules(rules=rules, patch_operations=patch_ops)
