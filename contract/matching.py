@@ -190,7 +190,8 @@ def _body_differences(a: Any, b: Any, sent: Request, recorded: Request) -> list[
     if a[0] != b[0]:
         which = "sent" if a[0] == RAW_BODY_TAG else "recorded"
         return [f"body: the {which} one is not JSON"]
-    return [f"body bytes differ ({len(a[1])} bytes sent, {len(b[1])} recorded)"]
+    return [f"body is not JSON (nor is the recorded one) and the bytes differ "
+            f"({len(a[1])} sent, {len(b[1])} recorded)"]
 
 
 def json_differences(a: Any, b: Any, path: str = "$", limit: int = 20) -> list[str]:

@@ -195,6 +195,13 @@ async def _start(
     return runner, _url(host, real_port, tls), ca
 
 
+def setup_logging(level: int = logging.INFO) -> None:
+    """Logs to stderr (stdout carries only the `listening on` line); no-op if already set up."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(stream=sys.stderr, level=level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def serve_forever(
     app: web.Application,
     host: str = "127.0.0.1",
@@ -203,9 +210,7 @@ def serve_forever(
     tls_dir: str | os.PathLike[str] | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM; print `listening on URL` to stdout once accepting."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging()
 
     async def main() -> None:
         stop = asyncio.Event()

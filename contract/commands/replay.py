@@ -25,8 +25,9 @@ def command(cassettes: tuple[Path, ...], fallback: str, allow_repeats: bool,
     """
     from contract.cassette import CassetteError
     from contract.replay import create_app
-    from contract.servers import serve_forever
+    from contract.servers import serve_forever, setup_logging
 
+    setup_logging()
     try:
         app = create_app(list(cassettes), fallback=fallback, allow_repeats=allow_repeats)
     except CassetteError as exc:

@@ -1,0 +1,287 @@
+"""The replay server over real loopback sockets: corpus cassettes, the real SDK over TLS, misses."""
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from azure.core.credentials import AccessToken, AccessTokenInfo
+from azure.core.exceptions import HttpResponseError
+from azure.mgmt.compute import ComputeManagementClient
+
+from contract.cassette import Cassette, CassetteError, Interaction, Request, Response, load_cassette, save_cassette
+from contract.replay import REPLAYER, create_app
+from contract.rewrite import CANONICAL_BASE, rewrite_bytes
+from contract.servers import BackgroundServer
+
+RECORDINGS = Path(__file__).parent / "data" / "recordings"
+CORPUS = sorted(RECORDINGS.glob("*.yaml"))
+MODIFY = RECORDINGS / "test_vmss_create_and_modify.yaml"
+SUB = "00000000-0000-0000-0000-000000000000"
+RG = "cli_test_vmss_create_and_modify000001"
+V = "2022-11-01"  # the recordings' Compute api-version; the SDK defaults to 2026-04-01
+OP = f"/subscriptions/{SUB}/providers/Microsoft.Compute/locations/westus/operations/op1?api-version={V}"
+VMSS = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1"
+
+
+class FakeCredential:
+    """A token credential that never leaves the machine (replay needs no real token)."""
+
+    def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+        return AccessToken("replay-token", int(time.time()) + 3600)
+
+    def get_token_info(self, *scopes: str, options: object = None) -> AccessTokenInfo:
+        return AccessTokenInfo("replay-token", int(time.time()) + 3600)
+
+
+def sdk(server: BackgroundServer) -> ComputeManagementClient:
+    return ComputeManagementClient(FakeCredential(), SUB, base_url=server.url,  # type: ignore[arg-type]
+                                   connection_verify=str(server.ca_path))
+
+
+def polling_cassette(path: Path, polls: list[str], headers: dict[str, list[str]] | None = None) -> Path:
+    """A cassette whose operation-status URL answers `polls` in order."""
+    interactions = [
+        Interaction(Request("POST", f"{CANONICAL_BASE}{VMSS}/restart?api-version={V}", None, {}),
+                    Response(202, "Accepted", {"Azure-AsyncOperation": [CANONICAL_BASE + OP],
+                                               "Retry-After": ["30"], **(headers or {})}, ""))
+    ]
+    for status in polls:
+        interactions.append(Interaction(
+            Request("GET", CANONICAL_BASE + OP, None, {}),
+            Response(200, "OK", {"Content-Type": ["application/json; charset=utf-8"]},
+                     f'{{"name": "op1", "status": "{status}", "startTime": "2023-05-25T13:36:23Z"}}')))
+    return save_cassette(Cassette(interactions), path)
+
+
+@pytest.fixture(scope="module")
+def corpus_server() -> BackgroundServer:
+    with BackgroundServer(lambda: create_app(CORPUS)) as server:
+        yield server
+
+
+# ------------------------------------------------------------------ the corpus, with a real HTTP client
+
+def test_every_corpus_interaction_replays(corpus_server: BackgroundServer) -> None:
+    assert len(CORPUS) == 13
+    total = 0
+    with requests.Session() as http:
+        for path in CORPUS:
+            for n, interaction in enumerate(load_cassette(path).interactions):
+                rec_req, rec_resp = interaction.request, interaction.response
+                path_qs = rec_req.uri.split("://", 1)[1].partition("/")[2]
+                r = http.request(rec_req.method, f"{corpus_server.url}/{path_qs}", data=rec_req.content or None,
+                                 timeout=10)
+                where = f"{path.name} #{n}"
+                assert r.status_code == rec_resp.status, (where, r.text[:500])
+                assert r.content == rewrite_bytes(rec_resp.content, CANONICAL_BASE, corpus_server.url), where
+                # one framing header, never both (395 corpus answers carry both)
+                assert "Transfer-Encoding" not in r.headers, where
+                assert int(r.headers["Content-Length"]) == len(r.content), where
+                assert "management.azure.com" not in r.headers.get("Azure-AsyncOperation", ""), where
+                total += 1
+    replayer = corpus_server.app[REPLAYER]  # type: ignore[index]
+    assert total == replayer.interaction_count == 400
+    assert replayer.unused() == []
+
+
+# ------------------------------------------------------------------ the real SDK over TLS
+
+def test_sdk_replays_a_recorded_session_over_tls(tmp_path: Path) -> None:
+    with BackgroundServer(lambda: create_app([MODIFY]), tls=True, tls_dir=tmp_path / "tls") as server:
+        client = sdk(server)
+        vmss = client.virtual_machine_scale_sets.get(RG, "vmss1", api_version=V)
+        assert vmss.name == "vmss1" and vmss.sku.capacity == 5
+        vms = list(client.virtual_machine_scale_set_vms.list(RG, "vmss1", api_version=V))
+        assert [vm.instance_id for vm in vms] == ["1", "2", "4", "5", "6"]
+
+        started = time.perf_counter()
+        # manualupgrade: two recorded InProgress polls, then Succeeded, then the monitor URL
+        client.virtual_machine_scale_sets.begin_update_instances(
+            RG, "vmss1", {"instanceIds": ["5", "6"]}, api_version=V).result()
+        view = client.virtual_machine_scale_sets.get_instance_view(RG, "vmss1", api_version=V)
+        assert view.virtual_machine.statuses_summary
+        client.virtual_machine_scale_sets.begin_power_off(
+            RG, "vmss1", vm_instance_i_ds={"instanceIds": ["*"]}, skip_shutdown=False, api_version=V).result()
+        client.virtual_machine_scale_sets.begin_start(RG, "vmss1", {"instanceIds": ["*"]}, api_version=V).result()
+        poller = client.virtual_machine_scale_sets.begin_restart(RG, "vmss1", {"instanceIds": ["*"]}, api_version=V)
+        poller.result()
+        assert poller.status() == "Succeeded"
+        client.virtual_machine_scale_sets.begin_delete(RG, "vmss1", api_version=V).result()
+        elapsed = time.perf_counter() - started
+        # 5 long-running operations with 4 InProgress polls: ARM's 30 s default would take minutes
+        assert elapsed < 1.5, elapsed
+
+
+def test_sdk_surfaces_a_miss_with_its_explanation(tmp_path: Path) -> None:
+    with BackgroundServer(lambda: create_app([MODIFY]), tls=True, tls_dir=tmp_path / "tls") as server:
+        with pytest.raises(HttpResponseError) as caught:
+            sdk(server).virtual_machine_scale_sets.get(RG, "vmss1")  # SDK default api-version 2026-04-01
+        err = caught.value
+        assert err.status_code == 400
+        assert err.error is not None and err.error.code == "NoRecordedInteraction"
+        assert "query api-version: '2026-04-01', recorded '2022-11-01'" in err.message
+
+
+# ------------------------------------------------------------------ ordering, repeats, fast-forward
+
+def test_repeated_requests_answer_in_recorded_order(tmp_path: Path) -> None:
+    cassette = polling_cassette(tmp_path / "poll.yaml", ["InProgress", "InProgress", "Succeeded"])
+    with BackgroundServer(lambda: create_app([cassette])) as server:
+        seen = [requests.get(server.url + OP, timeout=5).json()["status"] for _ in range(3)]
+        assert seen == ["InProgress", "InProgress", "Succeeded"]
+        r = requests.get(server.url + OP, timeout=5)
+        assert r.status_code == 400
+        err = r.json()["error"]
+        assert err["code"] == "NoRecordedInteraction"
+        assert "all 3 recorded answer(s)" in err["message"] and "--allow-repeats" in err["message"]
+        assert "Retry-After" not in r.headers
+
+
+def test_allow_repeats_serves_the_last_answer_again(tmp_path: Path) -> None:
+    cassette = polling_cassette(tmp_path / "poll.yaml", ["InProgress", "Succeeded"])
+    with BackgroundServer(lambda: create_app([cassette], allow_repeats=True)) as server:
+        seen = [requests.get(server.url + OP, timeout=5).json()["status"] for _ in range(4)]
+        assert seen == ["InProgress", "Succeeded", "Succeeded", "Succeeded"]
+
+
+def test_lro_answers_are_fast_forwarded_and_point_here(tmp_path: Path) -> None:
+    cassette = polling_cassette(tmp_path / "poll.yaml", ["InProgress", "Succeeded"],
+                                headers={"Content-Length": ["0"], "Transfer-Encoding": ["chunked"]})
+    with BackgroundServer(lambda: create_app([cassette])) as server:
+        r = requests.post(server.url + VMSS + f"/restart?api-version={V}", timeout=5)
+        assert r.status_code == 202
+        assert "Retry-After" not in r.headers  # azure-core would read it before retry-after-ms
+        assert r.headers["retry-after-ms"] == "1"
+        assert r.headers["Azure-AsyncOperation"] == server.url + OP
+        assert "Transfer-Encoding" not in r.headers and r.headers["Content-Length"] == "0"
+        poll = requests.get(r.headers["Azure-AsyncOperation"], timeout=5)
+        assert poll.json()["status"] == "InProgress" and poll.headers["retry-after-ms"] == "1"
+
+
+def test_sdk_polls_a_slow_recorded_operation_instantly(tmp_path: Path) -> None:
+    cassette = polling_cassette(tmp_path / "poll.yaml", ["InProgress"] * 8 + ["Succeeded"])
+    with BackgroundServer(lambda: create_app([cassette]), tls=True, tls_dir=tmp_path / "tls") as server:
+        started = time.perf_counter()
+        poller = sdk(server).virtual_machine_scale_sets.begin_restart("rg", "vmss1", api_version=V,
+                                                                      polling_interval=30)
+        poller.result()
+        assert poller.status() == "Succeeded"
+        assert time.perf_counter() - started < 1.0
+        assert server.app[REPLAYER].unused() == []  # type: ignore[index]
+
+
+# ------------------------------------------------------------------ matching details, misses, bad input
+
+def test_host_path_case_and_query_order_are_ignored(corpus_server: BackgroundServer) -> None:
+    cassette = load_cassette(RECORDINGS / "test_vmss_nics.yaml")
+    first = cassette.interactions[0]  # GET .../resourcegroups/cli_test_vmss_nics000001?api-version=2022-09-01
+    with BackgroundServer(lambda: create_app([cassette])) as server:
+        url = f"{server.url}/SUBSCRIPTIONS/{SUB}/resourceGroups/CLI_TEST_VMSS_NICS000001/?api-version=2022-09-01"
+        r = requests.get(url, timeout=5)
+        assert r.status_code == 200 and r.content == first.response.content
+
+
+def test_json_body_matched_by_meaning_and_body_miss_names_the_json_path(tmp_path: Path) -> None:
+    with BackgroundServer(lambda: create_app([MODIFY])) as server:
+        url = f"{server.url}/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Compute/" \
+              f"virtualMachineScaleSets/vmss1/manualupgrade?api-version={V}"
+        r = requests.post(url, data='{"instanceIds": ["5", "7"]}', timeout=5)
+        assert r.status_code == 400
+        message = r.json()["error"]["message"]
+        assert "body $.instanceIds[1]: \"7\", recorded \"6\"" in message
+        assert "test_vmss_create_and_modify.yaml #21" in message
+        r = requests.post(url, data='{\n  "instanceIds": [ "5","6" ]\n}', timeout=5)
+        assert r.status_code == 202
+
+
+def test_request_filter_lets_real_ids_match_pseudonyms() -> None:
+    real = "11111111-2222-3333-4444-555555555555"
+
+    def pseudonymise(request: Request) -> Request:
+        return Request(request.method, request.uri.replace(real, SUB), request.body, request.headers)
+
+    with BackgroundServer(lambda: create_app([MODIFY], request_filter=pseudonymise)) as server:
+        url = f"{server.url}/subscriptions/{real}/resourceGroups/{RG}/providers/Microsoft.Compute/" \
+              f"virtualMachineScaleSets/vmss1?api-version={V}"
+        r = requests.get(url, timeout=5)
+        assert r.status_code == 200 and r.json()["name"] == "vmss1"
+    with BackgroundServer(lambda: create_app([MODIFY], request_filter=None)) as server:
+        assert requests.get(url.replace(url.split("/subscriptions")[0], server.url), timeout=5).status_code == 400
+
+
+def test_bad_input_gets_cloud_errors_and_server_keeps_serving(tmp_path: Path) -> None:
+    recorded_bad = Interaction(
+        Request("PUT", f"{CANONICAL_BASE}{VMSS}?api-version={V}", '{"location": ', {}),
+        Response(400, "Bad Request", {"Content-Type": ["application/json"]},
+                 '{"error": {"code": "InvalidRequestContent", "message": "bad"}}'))
+    with BackgroundServer(lambda: create_app([Cassette([recorded_bad])])) as server:
+        url = server.url + VMSS + f"?api-version={V}"
+        # malformed JSON that was recorded is replayed as recorded
+        r = requests.put(url, data='{"location": ', timeout=5)
+        assert r.status_code == 400 and r.json()["error"]["message"] == "bad"
+        # malformed JSON and invalid UTF-8 that were not: an explained miss
+        r = requests.put(url, data=b'{"location": "\xff', timeout=5)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "NoRecordedInteraction"
+        assert "not JSON" in r.json()["error"]["message"]
+        r = requests.put(url, data=b"x" * (10 * 1024 * 1024), timeout=30)
+        assert r.status_code == 413 and r.json()["error"]["code"] == "RequestEntityTooLarge"
+        r = requests.get(server.url + "/no/such/thing", timeout=5)
+        assert r.status_code == 400 and "No recorded interaction matches GET /no/such/thing" in r.text
+        r = requests.put(url, data='{"location": ', timeout=5)
+        assert r.status_code == 400 and "already served" in r.json()["error"]["message"]
+
+
+def test_loading_errors_and_sources(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("interactions: [")
+    with pytest.raises(CassetteError):
+        create_app([bad])
+    with pytest.raises(ValueError):
+        create_app([], fallback="pray")
+    app = create_app([RECORDINGS])  # a folder
+    assert app[REPLAYER].interaction_count == 400
+    empty = create_app([])
+    assert empty[REPLAYER].interaction_count == 0
+
+
+def test_fallback_emulate_answers_misses_with_the_emulator(tmp_path: Path) -> None:
+    pytest.importorskip("contract.emulator")
+    cassette = polling_cassette(tmp_path / "poll.yaml", ["Succeeded"])
+    with BackgroundServer(lambda: create_app([cassette], fallback="emulate")) as server:
+        auth = {"Authorization": "Bearer x"}
+        r = requests.get(server.url + OP, timeout=5)  # recorded: from the cassette
+        assert r.json()["name"] == "op1"
+        rg = f"{server.url}/subscriptions/{SUB}/resourcegroups/fresh?api-version=2022-09-01"
+        r = requests.put(rg, json={"location": "westus"}, headers=auth, timeout=5)  # not recorded: emulated
+        assert r.status_code in (200, 201), r.text
+        r = requests.get(rg, headers=auth, timeout=5)
+        assert r.status_code == 200 and r.json()["name"] == "fresh"
+
+
+# ------------------------------------------------------------------ the command
+
+def test_replay_command_serves_until_sigterm(tmp_path: Path) -> None:
+    cassette = polling_cassette(tmp_path / "poll.yaml", ["Succeeded"])
+    proc = subprocess.Popen([sys.executable, "-m", "contract", "replay", str(cassette), "--tls",
+                             "--tls-dir", str(tmp_path / "tls")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        match = re.fullmatch(r"listening on (https://127\.0\.0\.1:\d+)\n", line)
+        assert match, (line, proc.stderr.read() if proc.poll() is not None else "")  # type: ignore[union-attr]
+        r = requests.get(match.group(1) + OP, verify=str(tmp_path / "tls" / "ca.pem"), timeout=5)
+        assert r.json()["status"] == "Succeeded"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+        assert proc.returncode == 0, err
+        assert "replaying 2 interactions" in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
