@@ -1,0 +1,146 @@
+"""report.html: a self-contained page; checked as data and as a person sees it in headless Chromium."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from contract.cassette import load_cassette
+from contract.checker.model import Report, Violation
+from contract.report_html import coverage_matrix, render_html, scale_set_timelines
+
+RECORDINGS = Path(__file__).parent / "data" / "recordings"
+CREATE_AND_MODIFY = RECORDINGS / "test_vmss_create_and_modify.yaml"
+UPDATE_POLICY = RECORDINGS / "test_vmss_update_policy.yaml"
+NICS = RECORDINGS / "test_vmss_nics.yaml"
+
+
+class _Page(HTMLParser):
+    """Collects what the assertions look at: ids, external references, cell classes, text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.external: list[str] = []
+        self.cells: list[tuple[str, str]] = []
+        self.text: list[str] = []
+        self._cell: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(str(a["id"]))
+        for key in ("src", "href"):
+            if a.get(key):
+                self.external.append(f"{tag} {key}={a[key]}")
+        if tag == "td":
+            self._cell = a.get("class") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._cell is not None and data.strip():
+            self.cells.append((self._cell, data.strip()))
+
+
+def _report(violations: list[Violation] | None = None) -> Report:
+    coverage = {
+        "VirtualMachineScaleSets_Get": {"declared": [200], "seen": {"200": 7, "404": 1}},
+        "VirtualMachineScaleSets_CreateOrUpdate": {"declared": [200, 201], "seen": {"200": 2}},
+        "VirtualMachineScaleSets_Reimage": {"declared": [200, 202], "seen": {}},
+    }
+    return Report(cassettes=1, interactions=40, checked=30, outside_contract=10,
+                  violations=violations or [], coverage=coverage)
+
+
+def test_page_is_self_contained_and_has_every_section() -> None:
+    html = render_html(_report(), [CREATE_AND_MODIFY])
+    page = _Page()
+    page.feed(html)
+    assert page.external == [], "the report must not fetch anything"
+    assert {"summary", "violations", "coverage", "coverage-summary", "timelines", "gaps-only"} <= page.ids
+    assert "contract holds" in html
+
+
+def test_coverage_matrix_marks_exercised_gaps_and_errors() -> None:
+    html = render_html(_report(), [])
+    page = _Page()
+    page.feed(html)
+    cells = set(page.cells)
+    assert ("hit", "7") in cells  # Get 200 seen 7 times
+    assert ("err", "1") in cells  # Get 404: an error answer, not a contract gap
+    assert ("gap", "not exercised") in cells  # CreateOrUpdate 201, Reimage 200/202
+    columns, seen, declared = coverage_matrix(_report().coverage)
+    assert columns == ["200", "201", "202", "404"]
+    assert seen["VirtualMachineScaleSets_Get"]["200"] == 7
+    assert declared["VirtualMachineScaleSets_Reimage"] == {"200", "202"}
+
+
+def test_violation_shows_its_interaction_and_escapes_what_it_quotes() -> None:
+    cassette = load_cassette(CREATE_AND_MODIFY)
+    index = next(i for i, x in enumerate(cassette.interactions)
+                 if x.request.method == "PUT" and "virtualmachinescalesets/" in x.request.uri.lower())
+    violation = Violation(cassette=str(CREATE_AND_MODIFY), interaction=index, rule="secret-echoed",
+                          operation="VirtualMachineScaleSets_CreateOrUpdate",
+                          message="adminPassword <script>alert(1)</script> echoed",
+                          path="$.properties.virtualMachineProfile.osProfile.adminPassword")
+    html = render_html(_report([violation]), [CREATE_AND_MODIFY])
+    assert "1 violation" in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    block = re.search(r'<details class="violation" id="violation-1".*?</details>', html, re.S)
+    assert block is not None
+    text = block.group(0)
+    assert "secret-echoed" in text and "$.properties.virtualMachineProfile.osProfile.adminPassword" in text
+    assert "PUT" in text and cassette.interactions[index].request.uri.split("?")[0] in text
+    assert "Response 200" in text  # the interaction's answer is shown, not just named
+
+
+def test_timelines_follow_provisioning_state_capacity_and_model() -> None:
+    timelines = {t.name: t for t in scale_set_timelines([load_cassette(UPDATE_POLICY)])}
+    assert timelines, "the recording touches a scale set"
+    states = [p.provisioning_state for t in timelines.values() for p in t.points if p.provisioning_state]
+    assert "Updating" in states and states[-1] in ("Succeeded", "(not found)")
+    nics = scale_set_timelines([load_cassette(NICS)])
+    applied = [p.latest_model_applied for t in nics for p in t.points if p.latest_model_applied]
+    assert applied and all(re.fullmatch(r"\d+/\d+ VMs", a) for a in applied)
+    modified = scale_set_timelines([load_cassette(CREATE_AND_MODIFY)])
+    caps = [p.capacity for t in modified for p in t.points if p.capacity is not None]
+    assert caps and all(isinstance(c, int) and c >= 0 for c in caps), "capacity is read from sku.capacity"
+    assert [p.method for t in modified for p in t.points][-1] == "DELETE"
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(_chromium() is None, reason="Debian's chromium is not installed (apt-get install -y chromium)")
+def test_a_person_sees_the_report_in_headless_chromium(tmp_path: Path) -> None:
+    cassette = load_cassette(CREATE_AND_MODIFY)
+    violation = Violation(cassette=str(CREATE_AND_MODIFY), interaction=3, rule="status-not-declared",
+                          operation="VirtualMachineScaleSets_Get", message="answered 299, not a declared status",
+                          method=cassette.interactions[3].request.method, uri=cassette.interactions[3].request.uri,
+                          status=299)
+    page = tmp_path / "report.html"
+    page.write_text(render_html(_report([violation]), [CREATE_AND_MODIFY]), encoding="utf-8")
+    profile = tmp_path / "profile"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--no-first-run", f"--user-data-dir={profile}"]
+    done = subprocess.run([_chromium(), *flags, "--dump-dom", page.as_uri()],  # type: ignore[list-item]
+                          capture_output=True, text=True, timeout=120)
+    dom = done.stdout
+    assert 'data-rendered="1"' in dom, f"the page's script did not run: {done.stderr[-2000:]}"
+    # The script counted the documented (operation, status) cells: Get 200 and CreateOrUpdate 200 of 5.
+    assert re.search(r"2 of 5 documented \(operation, status\) pairs exercised \(40%\)", dom)
+    assert "status-not-declared" in dom and "answered 299" in dom
+    assert "provisioningState" in dom and "<svg" in dom
+    shot = tmp_path / "report.png"
+    subprocess.run([_chromium(), *flags, f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri()],  # type: ignore[list-item]
+                   capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000  # a rendered page, not a blank one
