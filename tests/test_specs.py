@@ -1,0 +1,370 @@
+"""The OpenAPI contract: valid document, operations, matching, api-versions, schemas, real traffic."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from contract.cassette import load_cassette
+from contract.specs import SpecError, UnknownApiVersion, load_spec, specs_dir
+
+SPEC_FILE = specs_dir() / "vmss.openapi.yaml"
+VMSS = ("/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1")
+
+FIXED = {  # DEVELOPERS.md: operation id -> (method, statuses)
+    "VirtualMachineScaleSets_CreateOrUpdate": ("PUT", (200, 201)),
+    "VirtualMachineScaleSets_Update": ("PATCH", (200,)),
+    "VirtualMachineScaleSets_Get": ("GET", (200,)),
+    "VirtualMachineScaleSets_Delete": ("DELETE", (200, 202, 204)),
+    "VirtualMachineScaleSets_GetInstanceView": ("GET", (200,)),
+    "VirtualMachineScaleSets_UpdateInstances": ("POST", (200, 202)),
+    "VirtualMachineScaleSets_Reimage": ("POST", (200, 202)),
+    "VirtualMachineScaleSetVMs_List": ("GET", (200,)),
+    "VirtualMachineScaleSetVMs_Get": ("GET", (200,)),
+    "VirtualMachineScaleSetVMs_GetInstanceView": ("GET", (200,)),
+    "VirtualMachineScaleSetVMs_Update": ("PUT", (200, 202)),
+    "VirtualMachineScaleSetVMRunCommands_CreateOrUpdate": ("PUT", (200, 201)),
+    "VirtualMachineScaleSetVMRunCommands_Get": ("GET", (200,)),
+    "PublicIPAddresses_ListVirtualMachineScaleSetPublicIPAddresses": ("GET", (200,)),
+    "OperationStatus_Get": ("GET", (200, 202)),
+}
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_spec()
+
+
+def _vmss_body(**props):
+    body = {
+        "location": "westus",
+        "sku": {"name": "Standard_D1_v2", "tier": "Standard", "capacity": 2},
+        "properties": {
+            "upgradePolicy": {"mode": "Manual"},
+            "virtualMachineProfile": {
+                "osProfile": {"computerNamePrefix": "vmss", "adminUsername": "azureuser", "adminPassword": "x!Y1secret"},
+                "storageProfile": {"imageReference": {"publisher": "Canonical", "offer": "UbuntuServer",
+                                                      "sku": "18.04-LTS", "version": "latest"}},
+            },
+        },
+    }
+    body["properties"].update(props)
+    return body
+
+
+# ---- the document ------------------------------------------------------------------------
+
+def test_document_passes_openapi_spec_validator():
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.readers import read_from_filename
+
+    document, _ = read_from_filename(str(SPEC_FILE))
+    validate(document)  # raises on any error
+    assert document["openapi"].startswith("3.1")
+
+
+def test_schemathesis_loads_every_operation(spec):
+    import schemathesis
+
+    schema = schemathesis.openapi.from_path(str(SPEC_FILE))
+    labels = {result.ok().label for result in schema.get_all_operations()}
+    assert len(labels) == len(spec.operations)
+    assert "PUT " + next(o.path for o in spec.operations.values()
+                         if o.operation_id == "VirtualMachineScaleSets_CreateOrUpdate") in labels
+
+
+def test_fixed_operation_ids_methods_and_statuses(spec):
+    for oid, (method, statuses) in FIXED.items():
+        op = spec.operations[oid]
+        assert (op.method, op.statuses) == (method, statuses), oid
+
+
+def test_lro_statuses_follow_arm(spec):
+    for op in spec.operations.values():
+        raw = spec.document["paths"][op.path][op.method.lower()]
+        assert "default" in raw["responses"], op.operation_id  # CloudError everywhere
+        if op.method == "PUT" and "_CreateOrUpdate" in op.operation_id:
+            assert 202 not in op.statuses, op.operation_id  # the SDK raises on 202 to a PUT create
+        if op.method == "PATCH" and op.operation_id.startswith("VirtualMachineScaleSets_"):
+            assert op.statuses == (200,)
+        if op.method == "DELETE":
+            assert set(op.statuses) <= {200, 202, 204} and op.long_running
+        if op.method == "POST" and op.long_running:
+            assert 202 in op.statuses, op.operation_id
+
+
+def test_cloud_error_shape(spec):
+    ok = {"error": {"code": "ResourceNotFound", "message": "not found", "target": "vmss1"}}
+    assert spec.validate_response("VirtualMachineScaleSets_Get", 404, ok) == []
+    bad = spec.validate_response("VirtualMachineScaleSets_Get", 404, {"message": "nope"})
+    assert bad and bad[0].keyword == "required"
+    missing_message = spec.validate_response("VirtualMachineScaleSets_Get", 409, {"error": {"code": "X"}})
+    assert [e.path for e in missing_message] == ["$.error"]
+
+
+def test_read_only_and_write_only_fields(spec):
+    schemas = spec.document["components"]["schemas"]
+    assert schemas["VirtualMachineScaleSetProperties"]["properties"]["provisioningState"]["readOnly"]
+    assert schemas["VirtualMachineScaleSetVMProperties"]["properties"]["latestModelApplied"]["readOnly"]
+    assert schemas["VirtualMachineRunCommandProperties"]["properties"]["instanceView"]["readOnly"]
+    assert {"adminPassword", "customData", "protectedSettings", "protectedParameters",
+            "runAsPassword"} <= spec.secret_names
+
+
+def test_api_versions_recorded(spec):
+    assert set(spec.api_versions) >= {"2016-04-30-preview", "2017-03-30", "2017-12-01", "2019-07-01",
+                                      "2022-11-01", "2024-03-01", "2024-07-01", "2026-04-01"}
+
+
+# ---- matching ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method,path,oid", [
+    ("PUT", VMSS, "VirtualMachineScaleSets_CreateOrUpdate"),
+    ("patch", VMSS + "/", "VirtualMachineScaleSets_Update"),
+    ("GET", VMSS.replace("resourceGroups", "resourcegroups").replace("Microsoft.Compute", "microsoft.compute"),
+     "VirtualMachineScaleSets_Get"),
+    ("GET", "https://management.azure.com" + VMSS + "/instanceView?api-version=2024-03-01",
+     "VirtualMachineScaleSets_GetInstanceView"),
+    ("GET", VMSS + "/virtualmachines", "VirtualMachineScaleSetVMs_List"),
+    ("GET", VMSS + "/virtualMachines/3", "VirtualMachineScaleSetVMs_Get"),
+    ("PUT", VMSS + "/virtualMachines/3/runCommands/cmd", "VirtualMachineScaleSetVMRunCommands_CreateOrUpdate"),
+    ("GET", VMSS + "/skus", "VirtualMachineScaleSets_ListSkus"),
+    ("POST", VMSS + "/manualupgrade", "VirtualMachineScaleSets_UpdateInstances"),
+    ("GET", VMSS + "/publicipaddresses", "PublicIPAddresses_ListVirtualMachineScaleSetPublicIPAddresses"),
+    ("GET", "/subscriptions/s/providers/Microsoft.Compute/locations/westus/operations/abc?monitor=true",
+     "OperationStatus_Get"),
+])
+def test_match(spec, method, path, oid):
+    m = spec.match(method, path)
+    assert m is not None and m.operation.operation_id == oid
+
+
+def test_match_params_and_misses(spec):
+    m = spec.match("GET", VMSS + "/virtualMachines/7/instanceView")
+    assert m.params == {"subscriptionId": "sub", "resourceGroupName": "rg", "vmScaleSetName": "vmss1", "instanceId": "7"}
+    assert spec.match("GET", "/subscriptions/s/resourcegroups/rg") is None
+    assert spec.match("DELETE", VMSS + "/skus") is None
+    assert spec.match("GET", VMSS + "/virtualMachines/7/instanceView/extra") is None
+
+
+# ---- api-versions ----------------------------------------------------------------------------
+
+def test_known_api_version(spec):
+    v = spec.resolve_api_version("2017-12-01")
+    assert (v.effective, v.known, v.warning) == ("2017-12-01", True, None)
+    assert spec.resolve_api_version("2016-04-30-PREVIEW").known
+
+
+def test_unknown_newer_api_version_maps_to_nearest_older(spec):
+    v = spec.resolve_api_version("2099-01-01")
+    assert (v.effective, v.known) == ("2026-04-01", False) and "2026-04-01" in v.warning
+    between = spec.resolve_api_version("2018-06-01")
+    assert between.effective == "2017-12-01" and not between.known
+    preview = spec.resolve_api_version("2017-12-01-preview")  # a preview sorts before its GA release
+    assert preview.effective == "2017-03-30"
+
+
+def test_unknown_old_or_garbage_api_version_raises(spec):
+    with pytest.raises(UnknownApiVersion, match="older than every known"):
+        spec.resolve_api_version("2015-06-15")
+    for garbage in ("", "latest", "2017-13", "17-12-01"):
+        with pytest.raises(UnknownApiVersion):
+            spec.resolve_api_version(garbage)
+
+
+def test_operation_api_versions(spec):
+    """The public IP list is a Network RP answer: its own versions, from 2017-03-30 (seed 004)."""
+    oid = "PublicIPAddresses_ListVirtualMachineScaleSetPublicIPAddresses"
+    assert spec.resolve_api_version("2017-03-30", oid).known
+    with pytest.raises(UnknownApiVersion):
+        spec.resolve_api_version("2016-04-30-preview", oid)
+    assert spec.resolve_api_version("2019-07-01", "VirtualMachineScaleSetVMs_Update").known
+
+
+# ---- request schemas -----------------------------------------------------------------------
+
+def test_valid_request_passes(spec):
+    assert spec.validate_request("VirtualMachineScaleSets_CreateOrUpdate", _vmss_body()) == []
+
+
+@pytest.mark.parametrize("prefix,ok", [("a", True), ("a" * 15, True), ("a" * 16, False), ("", False)])
+def test_computer_name_prefix_length(spec, prefix, ok):
+    body = _vmss_body()
+    body["properties"]["virtualMachineProfile"]["osProfile"]["computerNamePrefix"] = prefix
+    errors = spec.validate_request("VirtualMachineScaleSets_CreateOrUpdate", body)
+    assert (errors == []) is ok
+    if not ok:
+        assert errors[0].path == "$.properties.virtualMachineProfile.osProfile.computerNamePrefix"
+        assert errors[0].keyword in ("maxLength", "minLength")
+
+
+def test_request_enums_types_and_unknown_members(spec):
+    body = _vmss_body(upgradePolicy={"mode": "Sometimes"})
+    body["sku"]["capacity"] = "two"
+    body["bogus"] = 1
+    errors = {(e.path, e.keyword) for e in spec.validate_request("VirtualMachineScaleSets_CreateOrUpdate", body)}
+    assert ("$.properties.upgradePolicy.mode", "enum") in errors
+    assert ("$.sku.capacity", "type") in errors
+    assert ("$", "additionalProperties") in errors
+
+
+def test_request_body_required_and_patch_errors(spec):
+    assert spec.validate_request("VirtualMachineScaleSets_CreateOrUpdate", None)[0].keyword == "required"
+    assert spec.validate_request("VirtualMachineScaleSets_Reimage", None) == []  # optional body
+    errors = spec.validate_request("VirtualMachineScaleSets_Update", {"sku": {"capacity": -1.5}})
+    assert [e.path for e in errors] == ["$.sku.capacity"]  # the primary branch explains, not 'anyOf'
+
+
+def test_run_command_request(spec):
+    oid = "VirtualMachineScaleSetVMRunCommands_CreateOrUpdate"
+    good = {"location": "westus", "properties": {"source": {"script": "echo hi"}, "runAsPassword": "p",
+                                                 "protectedParameters": [{"name": "a", "value": "b"}]}}
+    assert spec.validate_request(oid, good) == []
+    bad = {"location": "westus", "properties": {"source": {"script": 1}, "timeoutInSeconds": "x"}}
+    assert {e.path for e in spec.validate_request(oid, bad)} == {"$.properties.source.script",
+                                                                  "$.properties.timeoutInSeconds"}
+
+
+def test_request_schema_is_self_contained_and_generates_valid_bodies(spec):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis_jsonschema import from_schema
+
+    oid = "VirtualMachineScaleSetVMRunCommands_CreateOrUpdate"
+    schema = spec.request_schema(oid)
+    text = json.dumps(schema)
+    assert "$ref" not in text and "provisioningState" not in text and "instanceView" not in text
+    assert schema["additionalProperties"] is False
+
+    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(from_schema(schema))
+    def generated_bodies_validate(body):
+        assert spec.validate_request(oid, body) == []
+
+    generated_bodies_validate()
+
+
+def test_vmss_request_schema_resolves_refs(spec):
+    schema = spec.request_schema("VirtualMachineScaleSets_CreateOrUpdate")
+    assert "$ref" not in json.dumps(schema)
+    vm_profile = schema["properties"]["properties"]["properties"]["virtualMachineProfile"]
+    prefix = vm_profile["properties"]["osProfile"]["properties"]["computerNamePrefix"]
+    assert (prefix["minLength"], prefix["maxLength"]) == (1, 15)
+    schema["mutated"] = True  # callers get their own copy
+    assert "mutated" not in spec.request_schema("VirtualMachineScaleSets_CreateOrUpdate")
+
+
+# ---- responses and secrets ----------------------------------------------------------------
+
+def test_responses_are_open_and_nullable(spec):
+    body = {"name": "vmss1", "location": "westus", "newField": {"x": 1},
+            "properties": {"provisioningState": "Succeeded", "singlePlacementGroup": None}}
+    assert spec.validate_response("VirtualMachineScaleSets_Get", 200, body) == []
+    errors = spec.validate_response("VirtualMachineScaleSets_Get", 200,
+                                    {"location": "westus", "properties": {"overprovision": "yes"}})
+    assert [e.path for e in errors] == ["$.properties.overprovision"]
+    assert spec.validate_response("VirtualMachineScaleSets_Get", 200, None)  # a GET answer needs a body
+
+
+def test_operation_status_and_monitor_bodies(spec):
+    oid = "OperationStatus_Get"
+    assert spec.validate_response(oid, 200, {"name": "x", "status": "InProgress", "startTime": "2023-01-01T00:00:00Z"}) == []
+    assert spec.validate_response(oid, 200, None) == []  # monitor=true Location answer
+    assert spec.validate_response(oid, 200, {"status": "Maybe"})
+    assert spec.validate_response(oid, 200, {"value": [{"x": 1}]}) == []  # monitor=true: the action's result
+
+
+def test_secret_paths(spec):
+    body = _vmss_body()
+    body["properties"]["virtualMachineProfile"]["extensionProfile"] = {"extensions": [
+        {"name": "e", "properties": {"protectedSettings": {"k": "v"}, "settings": {}}}]}
+    assert spec.secret_paths(body) == [
+        "$.properties.virtualMachineProfile.osProfile.adminPassword",
+        "$.properties.virtualMachineProfile.extensionProfile.extensions[0].properties.protectedSettings",
+    ]
+    assert spec.secret_paths({"properties": {"adminPassword": None}}) == []
+
+
+# ---- real traffic ----------------------------------------------------------------------------
+
+def _recorded(recordings_dir: Path):
+    spec = load_spec()
+    for path in sorted(recordings_dir.glob("*.yaml")):
+        for i, it in enumerate(load_cassette(path).interactions):
+            m = spec.match(it.request.method, it.request.uri)
+            if m is not None:
+                yield path.name, i, it, m
+
+
+def test_recorded_traffic_validates(spec, recordings_dir):
+    seen: set[str] = set()
+    bodies = 0
+    for name, i, it, m in _recorded(recordings_dir):
+        oid = m.operation.operation_id
+        seen.add(oid)
+        where = f"{name}#{i} {it.request.method} {oid}"
+        if it.request.method in ("PUT", "PATCH", "POST"):
+            bodies += it.request.json() is not None
+            assert spec.validate_request(oid, it.request.json()) == [], where
+        assert spec.validate_response(oid, it.response.status, it.response.json()) == [], where
+        if it.response.status < 400:
+            assert it.response.status in m.operation.statuses, where
+        version = it.request.uri.split("api-version=")[1].split("&")[0]
+        assert spec.resolve_api_version(version, oid).known, where
+    assert bodies >= 14  # the PUT/PATCH on scale sets and run commands really were checked
+    assert {"VirtualMachineScaleSets_CreateOrUpdate", "VirtualMachineScaleSets_Update",
+            "VirtualMachineScaleSetVMRunCommands_CreateOrUpdate", "OperationStatus_Get"} <= seen
+
+
+# ---- loading -----------------------------------------------------------------------------------
+
+def test_load_spec_is_cached_and_env_override(tmp_path, monkeypatch):
+    assert load_spec() is load_spec()
+    copy = tmp_path / "specs"
+    copy.mkdir()
+    shutil.copy(SPEC_FILE, copy / "vmss.openapi.yaml")
+    monkeypatch.setenv("VMSS_CONTRACT_SPECS", str(copy))
+    other = load_spec()
+    assert other is not load_spec(SPEC_FILE) and other.path == (copy / "vmss.openapi.yaml").resolve()
+
+
+def test_broken_spec_gives_clear_error(tmp_path):
+    bad = tmp_path / "vmss.openapi.yaml"
+    bad.write_text("openapi: [unclosed\n")
+    with pytest.raises(SpecError, match="not valid YAML"):
+        load_spec(bad)
+    with pytest.raises(SpecError, match="cannot read spec"):
+        load_spec(tmp_path / "missing")
+
+
+# ---- CLI -------------------------------------------------------------------------------------
+
+def test_specs_cli_json():
+    from contract.cli import main
+
+    result = CliRunner().invoke(main, ["specs", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert {r["operationId"] for r in rows} >= set(FIXED)
+    for r in rows:
+        assert set(r) == {"operationId", "method", "path", "apiVersions", "statuses"}
+        assert r["statuses"] and all(isinstance(s, int) for s in r["statuses"])
+        assert r["apiVersions"] and r["path"].startswith("/subscriptions/")
+
+
+def test_specs_cli_text_and_rules():
+    from contract.cli import main
+
+    text = CliRunner().invoke(main, ["specs"], env={"COLUMNS": "200"})
+    assert text.exit_code == 0 and "VirtualMachineScaleSets_CreateOrUpdate" in text.output
+    rules = CliRunner().invoke(main, ["specs", "--rules", "--format", "json"])
+    assert rules.exit_code == 0 and "nic-at-most-8" in {r["id"] for r in json.loads(rules.output)}
+
+
+def test_specs_cli_bad_spec_exits_2(tmp_path):
+    from contract.cli import main
+
+    result = CliRunner().invoke(main, ["specs", "--spec", str(tmp_path)])
+    assert result.exit_code == 2 and "cannot read spec" in result.output
