@@ -1,0 +1,165 @@
+"""Drives the checks over cassettes: classify, per-interaction checks, state machines.
+
+Data flows one way: cassettes in, a `Report` out. The spec and the rules file are
+loaded once (both cached by their modules) and shared by every cassette.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+from contract.cassette import Cassette, Interaction
+from contract.checker.classify import in_namespace, split_uri
+from contract.checker.interaction import InteractionChecks, Seen, _parse
+from contract.checker.model import CassetteResult, Report, Violation
+from contract.checker.state import World
+
+Source = str | os.PathLike[str] | Cassette | Interaction
+
+
+class CheckError(Exception):
+    """Bad input to the checker (an unreadable cassette, a path that does not exist)."""
+
+
+def _load(sources: Source | Iterable[Source]) -> list[Cassette]:
+    from contract.cassette import load_cassette
+
+    if isinstance(sources, (str, os.PathLike, Cassette, Interaction)):
+        sources = [sources]
+    cassettes: list[Cassette] = []
+    loose: list[Interaction] = []
+    paths: list[Path] = []
+
+    def flush_loose() -> None:
+        if loose:
+            cassettes.append(Cassette(list(loose), path="<interactions>"))
+            loose.clear()
+
+    for src in sources:
+        if isinstance(src, Interaction):
+            loose.append(src)
+            continue
+        flush_loose()
+        if isinstance(src, Cassette):
+            cassettes.append(src)
+        else:
+            paths.append(Path(src))
+    flush_loose()
+    if paths:
+        from contract.cassette import iter_cassette_paths
+
+        for p in paths:
+            if not p.exists():
+                raise CheckError(f"{p}: no such file or directory")
+        for p in iter_cassette_paths(paths):
+            try:
+                cassettes.append(load_cassette(p))
+            except Exception as exc:  # CassetteError and friends: say which file, never a traceback
+                raise CheckError(str(exc) if str(p) in str(exc) else f"{p}: {exc}") from exc
+    return cassettes
+
+
+class Checker:
+    """A reusable checker bound to one spec and one rules object."""
+
+    def __init__(self, spec: Any = None, rules: Any = None) -> None:
+        from contract.specs import UnknownApiVersion, load_spec
+
+        self.warnings: list[str] = []
+        self.spec = spec if spec is not None else load_spec()
+        if rules is None:
+            rules = _try_rules(self.warnings)
+        self.rules = rules
+        self.checks = InteractionChecks(self.spec, rules, UnknownApiVersion)
+
+    def check_cassette(self, cassette: Cassette, coverage: dict[str, dict[str, Any]] | None = None) -> CassetteResult:
+        name = str(cassette.path) if cassette.path else "<cassette>"
+        result = CassetteResult(name, interactions=len(cassette.interactions))
+        spec = self.spec
+        world = World(self.rules, getattr(spec, "secret_names", frozenset()))
+        for index, interaction in enumerate(cassette.interactions):
+            req = interaction.request
+            method = req.method.upper()
+            uri = split_uri(req.uri)
+            match = spec.match(method, uri.path) if _arm_path(uri.path) else None
+            if match is None:
+                if _arm_path(uri.path) and in_namespace(uri.path):
+                    result.checked += 1
+                    result.entries.append((index, method, req.uri, None, interaction.response.status))
+                    result.violations.append(Violation(
+                        name, index, "undocumented-operation", None,
+                        f"{method} {uri.path} matches no documented operation",
+                        None, method, req.uri, interaction.response.status))
+                else:
+                    result.outside_contract += 1
+                    if "/deployments/" in uri.path.lower():
+                        world.outside(index, interaction, uri.path, _parse(interaction.response.content)[0])
+                continue
+            result.checked += 1
+            result.entries.append((index, method, req.uri, match.operation.operation_id, interaction.response.status))
+            s = Seen(name, index, interaction, uri, method, interaction.response.status, match.operation, match.params)
+            if coverage is not None:
+                seen = coverage[match.operation.operation_id]["seen"]
+                key = str(s.status)
+                seen[key] = seen.get(key, 0) + 1
+            found = self.checks.run(s, lambda: world.current_model(uri.path))
+            found.extend(world.feed(s))
+            result.violations.extend(found)
+        skip = set(((cassette.metadata or {}).get("checker") or {}).get("skip") or ())
+        if skip:
+            kept = []
+            for v in result.violations:
+                if v.rule in skip:
+                    result.skipped[v.rule] = result.skipped.get(v.rule, 0) + 1
+                else:
+                    kept.append(v)
+            result.violations = kept
+        result.violations.sort(key=lambda v: v.interaction)
+        return result
+
+    def check(self, sources: Source | Iterable[Source]) -> Report:
+        cassettes = _load(sources)
+        report = Report(warnings=list(self.warnings))
+        report.coverage = {
+            oid: {"declared": list(op.statuses), "seen": {}} for oid, op in sorted(self.spec.operations.items())
+        }
+        for cassette in cassettes:
+            result = self.check_cassette(cassette, report.coverage)
+            report.results.append(result)
+            report.cassettes += 1
+            report.interactions += result.interactions
+            report.checked += result.checked
+            report.outside_contract += result.outside_contract
+            report.violations.extend(result.violations)
+            for rule, n in result.skipped.items():
+                report.skipped[rule] = report.skipped.get(rule, 0) + n
+        return report
+
+
+def _arm_path(path: str) -> bool:
+    p = path.lower()
+    return p.startswith("/subscriptions/") or p.startswith("/providers/")
+
+
+def _try_rules(warnings: list[str]) -> Any:
+    try:
+        from contract.rules import load_rules
+
+        rules = load_rules()
+        rules.check_transition({}, {})
+        return rules
+    except NotImplementedError:
+        warnings.append("contract.rules is not implemented yet: rules-file checks skipped")
+    except (OSError, ImportError) as exc:
+        warnings.append(f"rules file unavailable ({exc}): rules-file checks skipped")
+    return None
+
+
+def check(sources: Source | Iterable[Source], *, spec: Any = None, rules: Any = None) -> Report:
+    """Check cassettes (paths, folders, `Cassette`s or `Interaction`s) against the contract.
+
+    Loose interactions given together form one cassette; paths may be files or folders.
+    Raises `CheckError` for input that cannot be read.
+    """
+    return Checker(spec, rules).check(sources)

@@ -1,0 +1,93 @@
+"""The report model: plain data the renderers in `contract.report` turn into text,
+JSON, JUnit or HTML. Nothing here knows how it is shown."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Violation:
+    cassette: str
+    interaction: int
+    rule: str
+    operation: str | None
+    message: str
+    path: str | None = None  # offending JSON path in the body, when there is one
+    method: str = ""
+    uri: str = ""
+    status: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cassette": self.cassette,
+            "interaction": self.interaction,
+            "rule": self.rule,
+            "operation": self.operation,
+            "message": self.message,
+            "path": self.path,
+            "method": self.method,
+            "uri": self.uri,
+            "status": self.status,
+        }
+
+
+@dataclass
+class CassetteResult:
+    """What one cassette gave: counts and its violations (kept in interaction order)."""
+
+    name: str
+    interactions: int = 0
+    checked: int = 0
+    outside_contract: int = 0
+    violations: list[Violation] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)  # findings of rules the cassette opts out of
+    # (index, method, uri, operationId or None, status) of each in-contract interaction, for per-interaction views
+    entries: list[tuple[int, str, str, str | None, int]] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    cassettes: int = 0
+    interactions: int = 0
+    checked: int = 0
+    outside_contract: int = 0
+    violations: list[Violation] = field(default_factory=list)
+    # operationId -> {"declared": [statuses], "seen": {"200": n, ...}}
+    coverage: dict[str, dict[str, Any]] = field(default_factory=dict)
+    results: list[CassetteResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def by_rule(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for v in self.violations:
+            counts[v.rule] = counts.get(v.rule, 0) + 1
+        return counts
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape issue 4 fixes, plus a few extra keys readers may ignore."""
+        return {
+            "cassettes": self.cassettes,
+            "interactions": self.interactions,
+            "checked": self.checked,
+            "outside_contract": self.outside_contract,
+            "violations": [v.as_dict() for v in self.violations],
+            "coverage": self.coverage,
+            "per_cassette": [
+                {
+                    "cassette": r.name,
+                    "interactions": r.interactions,
+                    "checked": r.checked,
+                    "outside_contract": r.outside_contract,
+                    "violations": len(r.violations),
+                }
+                for r in self.results
+            ],
+            "skipped": self.skipped,
+            "warnings": self.warnings,
+        }

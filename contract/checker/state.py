@@ -1,0 +1,391 @@
+"""Per-resource state machines, fed every in-contract interaction in cassette order.
+
+Each scale set, VM and run command the cassette touches gets a small record:
+does it exist (unknown / exists / absent), what provisioningState it last
+showed, how many accepted writes it has had, its last model, its capacity, and
+which VMs must still show `latestModelApplied: false`. Judgements are only made
+from evidence inside the cassette: a resource first seen answering 200 was
+simply created before the recording began (real traffic: `az vmss create` goes
+through an ARM template deployment). While a template deployment is running in a
+resource group, existence and transition rules for that group are suspended,
+because the deployment may create or update anything in it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from contract.cassette import Interaction
+from contract.checker.classify import Target, deployment_key, resource_group, target
+from contract.checker.interaction import Seen
+from contract.checker.lro import LroTracker, Pending, is_terminal, status_of
+from contract.checker.model import Violation
+
+UNKNOWN, EXISTS, ABSENT = "unknown", "exists", "absent"
+_UPGRADING_ACTIONS = frozenset({"manualupgrade", "reimage", "reimageall"})
+
+
+@dataclass
+class Resource:
+    key: str
+    kind: str  # scaleset | vm | runcommand
+    rg: str
+    existence: str = UNKNOWN
+    absent_reason: str | None = None  # "not-found" | "deleted"
+    absent_at: int | None = None
+    put_at: int | None = None  # a successful PUT (create or update) in this cassette
+    first_ok_get: Seen | None = None  # a 2xx GET before any PUT in this cassette
+    writes: int = 0
+    pending: set[int] = field(default_factory=set)
+    last_state: str | None = None
+    last_state_at: int | None = None
+    last_state_writes: int = 0
+    finished: tuple[str, int, int] | None = None  # (status, writes at finish, poll index)
+    model: dict[str, Any] | None = None
+    profile: Any = None
+    capacity: int | None = None
+    capacity_writes: int = -1
+    capacity_settled: bool = False
+    flexible: bool = False
+    known_instances: set[str] = field(default_factory=set)
+    outdated: set[str] = field(default_factory=set)  # VMs known before a Manual-mode model change
+    outdated_all: bool = False  # no scale-out since the change: every VM listed is an existing one
+    upgraded: set[str] = field(default_factory=set)  # VMs a manualupgrade/reimage covered since
+    outdated_since: int | None = None
+
+    def new_incarnation(self) -> None:
+        """A create after absence: forget what the previous resource of that name showed."""
+        fresh = Resource(self.key, self.kind, self.rg)
+        fresh.writes = self.writes
+        self.__dict__.update(fresh.__dict__)
+
+
+class World:
+    """Everything one cassette has shown so far; `feed` returns new violations."""
+
+    def __init__(self, rules: Any = None, secret_names: frozenset[str] = frozenset()) -> None:
+        self.rules = rules
+        self.secret_names = secret_names
+        self.resources: dict[str, Resource] = {}
+        self.lro = LroTracker()
+        self.op_status: dict[str, str] = {}
+        self.deployments: dict[str, set[str]] = {}  # rg -> running deployment keys
+        self.rg_writes: dict[str, int] = {}
+
+    # ---- helpers -----------------------------------------------------------
+    def _res(self, key: str, kind: str, rg: str) -> Resource:
+        r = self.resources.get(key)
+        if r is None:
+            r = self.resources[key] = Resource(key, kind, rg)
+        return r
+
+    def _chain(self, t: Target) -> list[Resource]:
+        chain = [self._res(t.scale_set, "scaleset", t.rg)]
+        if t.vm:
+            chain.append(self._res(t.vm, "vm", t.rg))
+        if t.run_command:
+            chain.append(self._res(t.run_command, "runcommand", t.rg))
+        return chain
+
+    def writes(self, r: Resource) -> int:
+        return r.writes + self.rg_writes.get(r.rg, 0)
+
+    def relaxed(self, rg: str) -> bool:
+        return bool(self.deployments.get(rg))
+
+    def current_model(self, path: str) -> dict[str, Any] | None:
+        """The last model seen of the resource a request addresses (for transition rules)."""
+        t = target(path)
+        if t is None or not t.self_path or self.relaxed(t.rg):
+            return None
+        r = self.resources.get(t.key)
+        if r is None or r.existence == ABSENT:
+            return None
+        return r.model
+
+    def _mark_deleted(self, r: Resource, index: int) -> None:
+        prefix = r.key + "/"
+        for other in self.resources.values():
+            if other is r or other.key.startswith(prefix):
+                other.existence, other.absent_reason, other.absent_at = ABSENT, "deleted", index
+
+    # ---- outside-contract traffic --------------------------------------------
+    def outside(self, index: int, interaction: Interaction, path: str, body: Any) -> None:
+        """Track template deployments: while one runs, its resource group may change under us."""
+        dep = deployment_key(path)
+        rg = resource_group(path)
+        if dep is None or rg is None:
+            return
+        method = interaction.request.method.upper()
+        status = interaction.response.status
+        if method != "GET" and 200 <= status < 300:
+            self.deployments.setdefault(rg, set()).add(dep)
+            self.rg_writes[rg] = self.rg_writes.get(rg, 0) + 1
+            for r in self.resources.values():
+                if r.rg == rg and r.existence == ABSENT:
+                    r.existence, r.absent_reason = UNKNOWN, None
+        elif method == "GET" and 200 <= status < 300 and isinstance(body, dict):
+            state = status_of(body) or (body.get("properties") or {}).get("provisioningState")
+            if isinstance(state, str) and is_terminal(state):
+                self.deployments.get(rg, set()).discard(dep)
+
+    # ---- in-contract traffic -------------------------------------------------
+    def feed(self, s: Seen) -> list[Violation]:
+        if s.operation_id == "OperationStatus_Get":
+            return self._poll(s)
+        t = target(s.uri.path)
+        if t is None:
+            return []
+        out: list[Violation] = []
+        chain = self._chain(t)
+        r = chain[-1]
+        relaxed = self.relaxed(t.rg)
+        creating = t.self_path and s.method == "PUT"
+        if s.ok and not relaxed:
+            self._existence(s, chain, creating, out)
+        if t.self_path and r.kind in ("scaleset", "runcommand"):
+            self._self_op(s, t, r, relaxed, out)
+        if s.ok and s.method != "GET":
+            for c in chain:
+                c.writes += 1
+            self._start_lro(s, t, chain)
+        body = s.response_body if s.ok else None
+        if s.ok and t.self_path and s.method in ("GET", "PUT", "PATCH") and isinstance(body, dict):
+            if r.kind in ("scaleset", "runcommand"):
+                self._observe(s, r, body, relaxed, out)
+            elif r.kind == "vm" and s.method == "GET":
+                self._observe_vms(s, chain[0], [body], "$", complete=False, relaxed=relaxed, out=out)
+        elif (s.ok and s.method == "GET" and r.kind == "scaleset" and t.tail == "/virtualmachines"
+              and isinstance(body, dict) and isinstance(body.get("value"), list)):
+            self._observe_vms(s, r, body["value"], "$.value", complete=not body.get("nextLink"),
+                              relaxed=relaxed, out=out)
+        return out
+
+    def _existence(self, s: Seen, chain: list[Resource], creating: bool, out: list[Violation]) -> None:
+        for c in chain:
+            if c.kind == "vm" or (creating and c is chain[-1]):
+                continue
+            if c.existence != ABSENT:
+                continue
+            what = "scale set" if c.kind == "scaleset" else "run command"
+            if c.absent_reason == "deleted":
+                out.append(s.violation("deleted-resource-answered",
+                                       f"answered {s.status} although the {what} was deleted (interaction {c.absent_at})"))
+            else:
+                out.append(s.violation("get-before-create",
+                                       f"answered {s.status} although the {what} answered 404 at interaction "
+                                       f"{c.absent_at} and was not created since"))
+            return
+
+    def _self_op(self, s: Seen, t: Target, r: Resource, relaxed: bool, out: list[Violation]) -> None:
+        if s.method == "PUT" and s.ok:
+            if not relaxed:
+                if s.status == 201 and r.existence == EXISTS:
+                    if r.put_at is not None:
+                        out.append(s.violation("create-status",
+                                               f"answered 201 Created but the resource was already created or updated by "
+                                               f"the PUT at interaction {r.put_at}; later PUTs answer 200"))
+                    elif r.first_ok_get is not None:
+                        # the PUT says it created the resource: the earlier 2xx GET is the lie
+                        out.append(r.first_ok_get.violation(
+                            "get-before-create",
+                            f"answered {r.first_ok_get.status} although the resource was only created later "
+                            f"(PUT 201 at interaction {s.index}); before create, GET is 404"))
+                        r.existence = ABSENT
+                elif s.status == 200 and r.existence == ABSENT:
+                    why = "was deleted" if r.absent_reason == "deleted" else "answered 404"
+                    out.append(s.violation("create-status",
+                                           f"answered 200 but the resource {why} at interaction {r.absent_at}; "
+                                           "the first successful PUT (a create) answers 201"))
+            if r.existence == ABSENT or s.status == 201 and r.existence != EXISTS:
+                r.new_incarnation()
+            r.existence, r.put_at = EXISTS, s.index
+        elif s.method == "PATCH" and s.ok:
+            r.existence = EXISTS
+        elif s.method == "DELETE" and s.ok:
+            resp = s.interaction.response
+            if not resp.header("azure-asyncoperation") and not resp.header("location") and s.status in (200, 204):
+                self._mark_deleted(r, s.index)
+        elif s.method == "GET":
+            if s.ok:
+                if r.existence == UNKNOWN:
+                    r.existence = EXISTS
+                    if r.put_at is None and r.first_ok_get is None:
+                        r.first_ok_get = s
+            elif s.status == 404 and not relaxed:
+                if r.existence != ABSENT:
+                    r.existence, r.absent_reason, r.absent_at = ABSENT, "not-found", s.index
+
+    def _start_lro(self, s: Seen, t: Target, chain: list[Resource]) -> None:
+        resp = s.interaction.response
+        urls = [resp.header("azure-asyncoperation"), resp.header("location")]
+        if not any(urls):
+            return
+        ids = None
+        body = s.request_body
+        if isinstance(body, dict) and isinstance(body.get("instanceIds"), list):
+            ids = [str(i) for i in body["instanceIds"]]
+        pending = Pending(s.index, s.method, t, ids)
+        self.lro.start(pending, urls)
+        for c in chain:
+            c.pending.add(s.index)
+        if s.method == "POST" and t.tail.strip("/") in _UPGRADING_ACTIONS:
+            # VMs pick up the model while the operation runs: from acceptance on, true is allowed
+            scale_set = chain[0]
+            if t.vm:
+                ids = [t.vm.rsplit("/", 1)[-1]]
+            if ids is None or "*" in ids:
+                scale_set.outdated.clear()
+                scale_set.outdated_all = False
+            else:
+                scale_set.outdated.difference_update(ids)
+                scale_set.upgraded.update(ids)
+
+    def _poll(self, s: Seen) -> list[Violation]:
+        out: list[Violation] = []
+        if not s.ok:
+            what = "monitor=true Location" if s.uri.monitor else "operation-status"
+            out.append(s.violation("lro-poll-status", f"poll of the {what} URL answered {s.status}; polls answer 2xx"))
+            return out
+        if s.uri.monitor:
+            return out
+        key = s.uri.path.rstrip("/").lower()
+        status = status_of(s.response_body)
+        prev = self.op_status.get(key)
+        if prev is not None and is_terminal(prev):
+            if status is None or status.lower() != prev.lower():
+                out.append(s.violation("operation-status-terminal",
+                                       f"operation status went from terminal {prev} to {status}", "$.status"))
+            return out
+        if status is not None:
+            self.op_status[key] = status
+        pending = self.lro.find(s.uri.path)
+        if status is not None and is_terminal(status) and pending is not None and pending.finished_at is None:
+            pending.status, pending.finished_at = status, s.index
+            self._finish(pending, status, s.index)
+        return out
+
+    def _finish(self, p: Pending, status: str, index: int) -> None:
+        t = p.target
+        if t is None:
+            return
+        chain = self._chain(t)
+        for c in chain:
+            c.pending.discard(p.origin)
+        r = chain[-1]
+        ok = status.lower() == "succeeded"
+        if not t.self_path:
+            return
+        if p.method == "DELETE" and ok:
+            self._mark_deleted(r, index)
+        elif p.method in ("PUT", "PATCH"):
+            r.finished = (status, self.writes(r), index)
+            if ok and r.capacity_writes == self.writes(r) and not r.pending:
+                r.capacity_settled = True
+
+    def _observe(self, s: Seen, r: Resource, body: dict[str, Any], relaxed: bool, out: list[Violation]) -> None:
+        props = body.get("properties")
+        props = props if isinstance(props, dict) else {}
+        ps = props.get("provisioningState")
+        ps = ps if isinstance(ps, str) else None
+        w = self.writes(r)
+        bad_run_command = (r.kind == "runcommand" and ps is not None and is_terminal(ps)
+                           and ps.lower() not in ("succeeded", "failed"))
+        if bad_run_command:
+            out.append(s.violation("run-command-terminal", f"run command ended {ps}; it ends Succeeded or Failed",
+                                   "$.properties.provisioningState"))
+        if r.finished is not None and ps is not None:
+            status, fw, at = r.finished
+            if (fw == w and not bad_run_command
+                    and (not is_terminal(ps) or (status.lower() == "succeeded" and ps.lower() != "succeeded"))):
+                out.append(s.violation("lro-result",
+                                       f"the operation polled {status} at interaction {at}, yet the resource shows "
+                                       f"provisioningState {ps}", "$.properties.provisioningState"))
+            r.finished = None
+        if ps is not None:
+            self._transition(s, r, ps, w, relaxed, out)
+        if r.kind == "scaleset":
+            if r.model is not None and self.rules is not None and not relaxed:
+                for v in self.rules.check_transition(r.model, body):
+                    path = v.target if not v.target or v.target.startswith("$") else f"$.{v.target}"
+                    out.append(s.violation(v.rule_id, f"{v.message} (compared with the model seen before)", path))
+            profile = _without(props.get("virtualMachineProfile"), self.secret_names)
+            mode = props.get("upgradePolicy")
+            mode = mode.get("mode") if isinstance(mode, dict) else None
+            sku = body.get("sku")
+            cap = sku.get("capacity") if isinstance(sku, dict) else None
+            if isinstance(cap, int) and r.capacity is not None and cap > r.capacity:
+                r.outdated_all = False  # new VMs get the latest model: existing ones can no longer be told apart
+            if (r.profile is not None and profile is not None and profile != r.profile
+                    and isinstance(mode, str) and mode.lower() == "manual"):
+                r.outdated |= r.known_instances
+                r.outdated_all = r.capacity is not None and isinstance(cap, int) and cap <= r.capacity
+                r.upgraded = set()
+                r.outdated_since = s.index
+            if profile is not None:
+                r.profile = profile
+            if isinstance(cap, int):
+                r.capacity, r.capacity_writes = cap, w
+                r.capacity_settled = ps is not None and ps.lower() == "succeeded" and not r.pending
+            om = props.get("orchestrationMode")
+            r.flexible = isinstance(om, str) and om.lower() == "flexible"
+        r.model = body
+
+    def _transition(self, s: Seen, r: Resource, ps: str, w: int, relaxed: bool, out: list[Violation]) -> None:
+        prev, at = r.last_state, r.last_state_at
+        wrote = w != r.last_state_writes
+        r.last_state, r.last_state_at, r.last_state_writes = ps, s.index, w
+        if prev is None or relaxed:
+            return
+        pl, cl = prev.lower(), ps.lower()
+        if pl == cl:
+            return
+        problem = None
+        if cl == "creating":
+            problem = f"went from {prev} (interaction {at}) back to Creating"
+        elif not is_terminal(pl) and is_terminal(cl):
+            return
+        elif not wrote:
+            problem = f"went from {prev} (interaction {at}) to {ps} with no write in between"
+        if problem:
+            out.append(s.violation("provisioning-state-transition", problem, "$.properties.provisioningState"))
+
+    def _observe_vms(self, s: Seen, scale_set: Resource, items: list[Any], prefix: str, *, complete: bool,
+                     relaxed: bool, out: list[Violation]) -> None:
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            iid = item.get("instanceId")
+            if not isinstance(iid, str):
+                rid = item.get("id")
+                iid = rid.rstrip("/").rsplit("/", 1)[-1] if isinstance(rid, str) else None
+            if iid is None:
+                continue
+            props = item.get("properties")
+            applied = props.get("latestModelApplied") if isinstance(props, dict) else None
+            stale = iid in scale_set.outdated or (scale_set.outdated_all and iid not in scale_set.upgraded)
+            if stale and applied is True:
+                where = f"{prefix}[{i}]" if prefix != "$" else "$"
+                out.append(s.violation(
+                    "manual-upgrade-latest-model",
+                    f"VM {iid} shows latestModelApplied true after the model changed in Manual upgrade mode "
+                    f"(interaction {scale_set.outdated_since}) and before a manualupgrade/reimage",
+                    f"{where}.properties.latestModelApplied"))
+            scale_set.known_instances.add(iid)
+        if (complete and not relaxed and scale_set.capacity is not None and scale_set.capacity_settled
+                and scale_set.capacity_writes == self.writes(scale_set) and not scale_set.pending
+                and not scale_set.flexible and len(items) != scale_set.capacity):
+            out.append(s.violation("capacity-mismatch",
+                                   f"{len(items)} VMs listed but sku.capacity is {scale_set.capacity} and no operation "
+                                   "is running", "$.value"))
+
+
+def _without(node: Any, names: frozenset[str]) -> Any:
+    """A copy of `node` without members named in `names` (secrets are never part of a model comparison)."""
+    if not names:
+        return node
+    if isinstance(node, dict):
+        return {k: _without(v, names) for k, v in node.items() if k not in names}
+    if isinstance(node, list):
+        return [_without(v, names) for v in node]
+    return node

@@ -1,0 +1,97 @@
+"""`vmss-contract check`: check cassettes against the VMSS contract.
+
+Exit 0: no violation; 1: violations; 2: bad input (unreadable cassette, bad option).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+FORMATS = ("text", "json", "junit")
+
+
+def _write(path: Path, text: str) -> None:
+    """Atomic: a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE instead of stdout.")
+@click.option("--examples", "examples", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Also check a folder of documented examples (each interaction on its own).")
+@click.option("--list-rules", is_flag=True, help="List every rule (id, summary, source) and exit.")
+def command(paths: tuple[Path, ...], fmt: str, output: Path | None, examples: tuple[Path, ...],
+            list_rules: bool) -> None:
+    """Check PATHS (cassettes, or folders of them) against the VMSS contract.
+
+    Traffic outside the contract (resource groups, deployments, networks, image
+    lookups, other hosts) is counted, never flagged.
+    """
+    if list_rules:
+        _print_rules()
+        return
+    if not paths and not examples:
+        _fail("give at least one cassette or folder (or --examples DIR)")
+    from contract import report as render
+    from contract.checker import CheckError, Checker, example_cassettes
+
+    try:
+        checker = Checker()
+        sources: list = list(paths)
+        for folder in examples:
+            sources.extend(example_cassettes(folder))
+        report = checker.check(sources)
+    except CheckError as exc:
+        _fail(str(exc))
+        return
+    except ValueError as exc:  # an example folder that cannot be read
+        _fail(str(exc))
+        return
+    if report.cassettes == 0:
+        _fail("no cassettes found (*.yaml, *.yml, *.json) in " + ", ".join(str(p) for p in paths))
+    if fmt == "text":
+        text = render.render_text(report, color=output is None and sys.stdout.isatty())
+    else:
+        text = render.render(report, fmt)
+    if output is not None:
+        _write(output, text)
+        verdict = "no violations" if report.ok else f"{len(report.violations)} violation(s)"
+        click.echo(f"{report.cassettes} cassette(s), {report.checked} interaction(s) checked: {verdict} -> {output}",
+                   err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(0 if report.ok else 1)
+
+
+def _print_rules() -> None:
+    from contract.checker import RULES, rules_file_entries
+    from contract.rules import load_rules
+
+    try:
+        extra = rules_file_entries(load_rules())
+    except Exception as exc:  # the list of checker rules is still worth showing
+        click.echo(f"warning: rules file unavailable: {exc}", err=True)
+        extra = []
+    for info in [*RULES.values(), *extra]:
+        click.echo(f"{info.id}  [{info.category}]\n    {info.summary}\n    source: {info.source}")

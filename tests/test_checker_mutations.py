@@ -1,0 +1,278 @@
+"""Mutation suite: for every rule, plant exactly that violation in real traffic and
+check the checker reports it under that rule id, and nothing else new.
+
+Bases are real corpus cassettes, plus one lifecycle assembled from real interactions
+(GET 404 -> PUT 201 -> ... -> DELETE -> GET 404) so the create/delete rules have
+something to bite on; each base must itself check clean.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from contract import check
+from contract.cassette import Cassette, Interaction, load_cassette
+from contract.checker import RULES
+
+REC = Path(__file__).parent / "data" / "recordings"
+_cache: dict[str, Cassette] = {}
+
+
+def corpus(name: str) -> Cassette:
+    if name not in _cache:
+        _cache[name] = load_cassette(REC / f"{name}.yaml")
+    return copy.deepcopy(_cache[name])
+
+
+def body(i: Interaction) -> Any:
+    return json.loads(i.response.content)
+
+
+def set_body(i: Interaction, value: Any) -> None:
+    i.response.body = "" if value is None else json.dumps(value)
+
+
+def edit(i: Interaction, fn: Callable[[Any], Any]) -> None:
+    b = body(i)
+    out = fn(b)
+    set_body(i, b if out is None else out)
+
+
+def set_header(i: Interaction, name: str, value: str | None) -> None:
+    for k in [k for k in i.response.headers if k.lower() == name.lower()]:
+        del i.response.headers[k]
+    if value is not None:
+        i.response.headers[name] = [value]
+
+
+def lifecycle() -> Cassette:
+    """create_and_modify with its template deployment replaced by a direct create, ending in 404."""
+    c = corpus("test_vmss_create_and_modify")
+    ext = corpus("test_vmss_extension")
+    it = c.interactions
+    vmss_uri = it[15].request.uri
+    not_found = copy.deepcopy(ext.interactions[9])
+    not_found.request.uri = vmss_uri
+    created = copy.deepcopy(it[38])
+    created.response.status = 201
+    created.request.body = json.dumps({"location": "westus", "sku": body(it[15])["sku"],
+                                       "properties": {"upgradePolicy": {"mode": "Manual"}}})
+    model = body(it[15])
+    model["properties"]["provisioningState"] = "Creating"
+    set_body(created, model)
+    op = "aaaaaaaa-0000-4000-8000-000000000001"
+    ao = re.sub(r"operations/[^?]+", f"operations/{op}", created.response.header("azure-asyncoperation"))
+    set_header(created, "Azure-AsyncOperation", ao)
+    done = copy.deepcopy(it[40])
+    done.request.uri = ao
+    edit(done, lambda b: b.update(name=op))
+    gone = copy.deepcopy(not_found)
+    c.interactions = it[:10] + [not_found, created, done] + it[15:55] + [gone] + it[55:]
+    return c
+
+
+def rules_in(c: Cassette) -> dict[str, int]:
+    return check([c]).by_rule()
+
+
+def test_bases_are_clean() -> None:
+    for c in (lifecycle(), corpus("test_vmss_run_command_v2"), corpus("test_vmss_extension"),
+              corpus("test_vmss_update_automatic_repairs_with_health_extension")):
+        report = check([c])
+        assert report.violations == [], [(v.interaction, v.rule, v.message) for v in report.violations]
+        assert report.checked > 10
+
+
+# index helpers for the lifecycle: positions after the splice
+L_GET404, L_PUT201, L_POLL, L_GET = 10, 11, 12, 13  # L_GET is the old #15
+L_SHIFT = 15 - L_GET  # old index -> new index: old - 2
+
+
+def li(old: int) -> int:
+    return old - L_SHIFT
+
+
+def m_undocumented(c: Cassette) -> None:
+    i = c.interactions[li(21)]  # POST manualupgrade -> an action no document describes
+    i.request.uri = i.request.uri.replace("/manualupgrade", "/frobnicate")
+
+
+def m_api_version_missing(c: Cassette) -> None:
+    i = c.interactions[li(19)]
+    i.request.uri = i.request.uri.split("?")[0]
+
+
+def m_api_version_unknown(c: Cassette) -> None:
+    i = c.interactions[li(19)]
+    i.request.uri = i.request.uri.replace("api-version=2022-11-01", "api-version=1999-01-01")
+
+
+def m_invalid_request(c: Cassette) -> None:
+    i = c.interactions[li(38)]  # PUT update answered 200
+    b = json.loads(i.request.body)
+    b["notAMember"] = True
+    i.request.body = json.dumps(b)
+
+
+def m_undeclared_status(c: Cassette) -> None:
+    c.interactions[li(19)].response.status = 203
+
+
+def m_error_shape(c: Cassette) -> None:
+    set_body(c.interactions[L_GET404], {"message": "not here"})
+
+
+def m_response_schema(c: Cassette) -> None:
+    edit(c.interactions[li(19)], lambda b: b["properties"].update(upgradePolicy={"mode": 7}))
+
+
+def m_empty_body(c: Cassette) -> None:
+    set_body(c.interactions[li(19)], None)
+    set_header(c.interactions[li(19)], "Content-Type", None)
+
+
+def m_secret(c: Cassette) -> None:
+    edit(c.interactions[li(19)],
+         lambda b: b["properties"]["virtualMachineProfile"]["osProfile"].update(adminPassword="hunter2!Secret"))
+
+
+def m_lro_headers(c: Cassette) -> None:
+    i = c.interactions[li(27)]  # POST poweroff 202
+    set_header(i, "Azure-AsyncOperation", None)
+    set_header(i, "Location", None)
+
+
+def m_content_type(c: Cassette) -> None:
+    set_header(c.interactions[li(19)], "Content-Type", "text/plain; charset=utf-8")
+
+
+def m_get_before_create(c: Cassette) -> None:
+    i = c.interactions[L_GET404]
+    i.response.status = 200
+    i.response.body = c.interactions[L_GET].response.body
+    set_header(i, "Content-Type", "application/json; charset=utf-8")
+
+
+def m_create_status_second_put(c: Cassette) -> None:
+    c.interactions[li(38)].response.status = 201
+
+
+def m_create_status_first_put(c: Cassette) -> None:
+    c.interactions[L_PUT201].response.status = 200
+
+
+def m_state_transition(c: Cassette) -> None:
+    edit(c.interactions[li(42)], lambda b: b["properties"].update(provisioningState="Updating"))
+
+
+def m_state_back_to_creating(c: Cassette) -> None:
+    edit(c.interactions[li(37)], lambda b: b["properties"].update(provisioningState="Creating"))
+
+
+def m_terminal(c: Cassette) -> None:
+    again = copy.deepcopy(c.interactions[li(23)])  # InProgress, after the same operation answered Succeeded
+    c.interactions.insert(li(24) + 1, again)
+
+
+def m_poll_status(c: Cassette) -> None:
+    i = c.interactions[li(25)]  # GET monitor=true Location
+    i.response.status = 404
+    set_body(i, {"error": {"code": "NotFound", "message": "gone"}})
+
+
+def m_lro_result(c: Cassette) -> None:
+    edit(c.interactions[li(41)], lambda b: b["properties"].update(provisioningState="Updating"))
+
+
+def m_capacity(c: Cassette) -> None:
+    edit(c.interactions[li(43)], lambda b: b.update(value=b["value"][:-1]))
+
+
+def m_deleted(c: Cassette) -> None:
+    gone = c.interactions[li(54) + 1]
+    gone.response.status = 200
+    gone.response.body = c.interactions[li(42)].response.body
+    set_header(gone, "Content-Type", "application/json; charset=utf-8")
+
+
+def m_single_placement_group(c: Cassette) -> None:
+    # 37 shows false; 38 (the PUT's answer) flips it back to true
+    edit(c.interactions[li(19)], lambda b: b["properties"].update(singlePlacementGroup=False))
+    edit(c.interactions[li(37)], lambda b: b["properties"].update(singlePlacementGroup=False))
+
+
+LIFECYCLE_MUTATIONS = [
+    ("undocumented-operation", m_undocumented),
+    ("api-version-missing", m_api_version_missing),
+    ("api-version-unknown", m_api_version_unknown),
+    ("invalid-request-accepted", m_invalid_request),
+    ("undeclared-status", m_undeclared_status),
+    ("error-shape", m_error_shape),
+    ("response-schema", m_response_schema),
+    ("empty-body", m_empty_body),
+    ("secret-echoed", m_secret),
+    ("lro-headers", m_lro_headers),
+    ("json-content-type", m_content_type),
+    ("get-before-create", m_get_before_create),
+    ("create-status", m_create_status_second_put),
+    ("create-status", m_create_status_first_put),
+    ("provisioning-state-transition", m_state_transition),
+    ("provisioning-state-transition", m_state_back_to_creating),
+    ("operation-status-terminal", m_terminal),
+    ("lro-poll-status", m_poll_status),
+    ("lro-result", m_lro_result),
+    ("capacity-mismatch", m_capacity),
+    ("deleted-resource-answered", m_deleted),
+    ("single-placement-group-one-way", m_single_placement_group),
+]
+
+
+def _assert_only(c: Cassette, rule: str) -> None:
+    found = rules_in(c)
+    assert set(found) == {rule}, found
+
+
+@pytest.mark.parametrize("rule,mutate", LIFECYCLE_MUTATIONS, ids=[m.__name__ for _, m in LIFECYCLE_MUTATIONS])
+def test_lifecycle_mutation(rule: str, mutate: Callable[[Cassette], None]) -> None:
+    c = lifecycle()
+    mutate(c)
+    _assert_only(c, rule)
+
+
+def test_manual_upgrade_latest_model() -> None:
+    # real traffic: Manual mode, the PUT at 13 changes the model, VMs at 17 show latestModelApplied false
+    c = corpus("test_vmss_update_automatic_repairs_with_health_extension")
+    edit(c.interactions[17], lambda b: b["value"][1]["properties"].update(latestModelApplied=True))
+    _assert_only(c, "manual-upgrade-latest-model")
+
+
+def test_create_time_property_changed() -> None:
+    # real traffic: GET 14, PUT 15 (update), GET 18; the last model shows another image offer
+    c = corpus("test_vmss_update_policy")
+    edit(c.interactions[18], lambda b: b["properties"]["virtualMachineProfile"]["storageProfile"]
+         ["imageReference"].update(offer="SomethingElse"))
+    _assert_only(c, "immutable-image-offer")
+
+
+def test_run_command_ends_succeeded_or_failed() -> None:
+    c = corpus("test_vmss_run_command_v2")
+    for i in (17, 18):  # both reads after the create finished show Canceled
+        edit(c.interactions[i], lambda b: b["properties"].update(provisioningState="Canceled"))
+    _assert_only(c, "run-command-terminal")
+
+
+def test_run_command_create_answered_twice() -> None:
+    c = corpus("test_vmss_run_command_v2")
+    again = copy.deepcopy(c.interactions[14])  # the create PUT 201, answered 201 again later
+    c.interactions.insert(20, again)
+    assert "create-status" in rules_in(c)
+
+
+def test_every_checker_rule_has_a_mutation() -> None:
+    planted = {r for r, _ in LIFECYCLE_MUTATIONS} | {"manual-upgrade-latest-model", "run-command-terminal"}
+    assert set(RULES) <= planted, set(RULES) - planted
