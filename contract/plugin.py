@@ -136,11 +136,16 @@ def cassette_name(nodeid: str) -> str:
     """`tests/test_a.py::TestB::test_c[x-1]` -> `TestB.test_c[x-1].yaml`.
 
     The module part becomes the folder (see `cassette_path`), the rest the file:
-    characters a file system may refuse become `_`, so every node id maps to
-    one stable file name on every platform.
+    characters a file system may refuse become `_` (plus a short digest of the
+    original, so two ids never collide), so every node id maps to one stable
+    file name on every platform.
     """
-    parts = nodeid.split("::")[1:] or [nodeid]
-    name = _UNSAFE.sub("_", ".".join(parts)).strip("._") or "test"
+    raw = ".".join(nodeid.split("::")[1:] or [nodeid])
+    name = _UNSAFE.sub("_", raw).strip("._") or "test"
+    if name != raw:  # keep `[a/b]` and `[a b]` apart: a short digest of what was replaced
+        import hashlib
+
+        name += "-" + hashlib.sha1(raw.encode()).hexdigest()[:8]
     return f"{name}.yaml"
 
 
