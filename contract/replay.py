@@ -99,6 +99,43 @@ class Replayer:
             for index, interaction in enumerate(cassette.interactions):
                 recorded = Recorded(interaction, f"{name} #{index}")
                 self._queues.setdefault(key_of(interaction.request), []).append(recorded)
+        self._alias = self._aliases_for_renamed_urls()
+
+    def _aliases_for_renamed_urls(self) -> dict[RequestKey, RequestKey]:
+        """Poll URLs handed out in answers but recorded under another name.
+
+        Recorders rename things in URIs only (the Azure CLI's records poll
+        `deployments/mock-deployment/...` while `Azure-AsyncOperation` still names the
+        real deployment): a client following the header must reach the recorded polls.
+        A URL is aliased when exactly one recorded GET differs from it in one path segment.
+        """
+        by_shape: dict[tuple[int, tuple[tuple[str, str], ...]], list[RequestKey]] = {}
+        for key in self._queues:
+            if key.method == "GET" and key.body is None:
+                by_shape.setdefault((key.path.count("/"), key.query), []).append(key)
+        aliases: dict[RequestKey, RequestKey] = {}
+        for queue in self._queues.values():
+            for recorded in queue:
+                for name, values in recorded.interaction.response.headers.items():
+                    if name.lower() not in URL_HEADERS:
+                        continue
+                    for url in values:
+                        if "://" not in url:
+                            continue
+                        key = request_key("GET", url)
+                        if key in self._queues or key in aliases:
+                            continue
+                        segments = key.path.split("/")
+                        near = [k for k in by_shape.get((key.path.count("/"), key.query), [])
+                                if sum(a != b for a, b in zip(segments, k.path.split("/"))) == 1]
+                        if len(near) == 1:
+                            aliases[key] = near[0]
+                            log.debug("%s answers as recorded %s", key.path, near[0].path)
+        return aliases
+
+    def _resolve(self, request: Request) -> RequestKey:
+        key = key_of(request)
+        return self._alias.get(key, key)
 
     @property
     def interaction_count(self) -> int:
@@ -106,11 +143,11 @@ class Replayer:
 
     def find(self, request: Request) -> Recorded | None:
         """The next recorded answer for `request`, or None (the request then is a miss)."""
-        key = key_of(request)
+        key = self._resolve(request)
         queue = self._queues.get(key)
         if queue is None and self.request_filter is not None:
             # The client may send real ids where the cassette holds pseudonyms.
-            key = key_of(self.request_filter(request))
+            key = self._resolve(self.request_filter(request))
             queue = self._queues.get(key)
         if queue is None:
             return None
@@ -125,7 +162,7 @@ class Replayer:
         return recorded
 
     def explain(self, request: Request) -> str:
-        key = key_of(request)
+        key = self._resolve(request)
         queue = self._queues.get(key)
         if queue is not None and not self.allow_repeats:
             labels = ", ".join(r.label for r in queue[:5]) + (" ..." if len(queue) > 5 else "")

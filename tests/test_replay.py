@@ -7,16 +7,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
+from aiohttp import web
 from azure.core.credentials import AccessToken, AccessTokenInfo
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.compute import ComputeManagementClient
 
 from contract.cassette import Cassette, CassetteError, Interaction, Request, Response, load_cassette, save_cassette
 from contract.replay import REPLAYER, create_app
-from contract.rewrite import CANONICAL_BASE, rewrite_bytes
+from contract.rewrite import CANONICAL_BASE, canonical_uri, rewrite_bytes, rewrite_urls
 from contract.servers import BackgroundServer
 
 RECORDINGS = Path(__file__).parent / "data" / "recordings"
@@ -128,6 +130,104 @@ def test_sdk_surfaces_a_miss_with_its_explanation(tmp_path: Path) -> None:
         assert "query api-version: '2026-04-01', recorded '2022-11-01'" in err.message
 
 
+class Recorder:
+    """Outermost middleware writing what a server answered as cassette interactions under the
+    canonical host, as the recording proxy stores them (so this test does not need the proxy)."""
+
+    def __init__(self) -> None:
+        self.interactions: list[Interaction] = []
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        body = await request.read() if request.body_exists else b""
+        response = await handler(request)
+        base = f"{request.scheme}://{request.host}"
+        out = response.body if isinstance(response, web.Response) and response.body else b""
+        headers = {k: [rewrite_urls(v, base, CANONICAL_BASE) for v in response.headers.getall(k)]
+                   for k in response.headers}
+        self.interactions.append(Interaction(
+            Request(request.method, canonical_uri(str(request.url)), body.decode() or None, {}),
+            Response(response.status, response.reason or "", headers,
+                     rewrite_urls(bytes(out), base, CANONICAL_BASE).decode() or None)))
+        return response
+
+
+def emulator_lifecycle(compute: ComputeManagementClient, resource: Any) -> list[Any]:
+    """A scale set's life through the SDK; returns what the caller saw at each step."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    vmss = compute.virtual_machine_scale_sets
+    seen: list[Any] = [resource.resource_groups.create_or_update("rg", {"location": "westus"}).as_dict()]
+    seen.append(vmss.begin_create_or_update("rg", "vmss1", SCALE_SET).result().as_dict())
+    seen.append(vmss.get("rg", "vmss1").as_dict())
+    seen.append([vm.as_dict() for vm in compute.virtual_machine_scale_set_vms.list("rg", "vmss1")])
+    seen.append(vmss.begin_update("rg", "vmss1", {"sku": {"capacity": 3}}).result().as_dict())
+    seen.append(vmss.begin_restart("rg", "vmss1").result())
+    seen.append(vmss.get_instance_view("rg", "vmss1").as_dict())
+    seen.append(vmss.begin_delete("rg", "vmss1").result())
+    with pytest.raises(ResourceNotFoundError) as gone:
+        vmss.get("rg", "vmss1")
+    seen.append(gone.value.error.code if gone.value.error else None)
+    return seen
+
+
+SCALE_SET = {
+    "location": "westus",
+    "sku": {"name": "Standard_D1_v2", "tier": "Standard", "capacity": 2},
+    "properties": {
+        "upgradePolicy": {"mode": "Manual"},
+        "virtualMachineProfile": {
+            "osProfile": {"computerNamePrefix": "rep", "adminUsername": "azureuser"},
+            "storageProfile": {
+                "imageReference": {"publisher": "Canonical", "offer": "UbuntuServer", "sku": "18.04-LTS",
+                                   "version": "latest"},
+                "osDisk": {"createOption": "FromImage", "managedDisk": {"storageAccountType": "Standard_LRS"}},
+            },
+            "networkProfile": {"networkInterfaceConfigurations": [{
+                "name": "nic1",
+                "properties": {"primary": True, "ipConfigurations": [{
+                    "name": "ip1",
+                    "properties": {"subnet": {"id": f"/subscriptions/{SUB}/resourceGroups/rg/providers/"
+                                                    "Microsoft.Network/virtualNetworks/vnet1/subnets/default"}},
+                }]},
+            }]},
+        },
+    },
+}
+
+
+def test_sdk_gets_identical_results_from_a_replayed_emulator_lifecycle(tmp_path: Path) -> None:
+    emulator = pytest.importorskip("contract.emulator")
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    def clients(server: BackgroundServer) -> tuple[ComputeManagementClient, Any]:
+        kwargs = {"base_url": server.url, "connection_verify": str(server.ca_path)}
+        return (ComputeManagementClient(FakeCredential(), SUB, **kwargs),  # type: ignore[arg-type]
+                ResourceManagementClient(FakeCredential(), SUB, **kwargs))  # type: ignore[arg-type]
+
+    recorder = Recorder()
+
+    def live_app() -> web.Application:
+        app = emulator.create_app(lro_polls=2)
+        app.middlewares.insert(0, recorder.middleware)
+        return app
+
+    with BackgroundServer(live_app, tls=True, tls_dir=tmp_path / "tls") as live:
+        live_results = emulator_lifecycle(*clients(live))
+    cassette = save_cassette(Cassette(recorder.interactions), tmp_path / "lifecycle.yaml")
+    assert len(recorder.interactions) > 15  # with InProgress polls
+
+    with BackgroundServer(lambda: create_app([cassette]), tls=True, tls_dir=tmp_path / "tls") as offline:
+        started = time.perf_counter()
+        replay_results = emulator_lifecycle(*clients(offline))
+        elapsed = time.perf_counter() - started
+        assert offline.app[REPLAYER].unused() == []  # type: ignore[index]
+        assert offline.app[REPLAYER].misses == 0  # type: ignore[index]
+    assert replay_results == live_results
+    assert live_results[-1] == "ResourceNotFound"
+    assert elapsed < 2.0, elapsed
+
+
 # ------------------------------------------------------------------ ordering, repeats, fast-forward
 
 def test_repeated_requests_answer_in_recorded_order(tmp_path: Path) -> None:
@@ -198,6 +298,20 @@ def test_json_body_matched_by_meaning_and_body_miss_names_the_json_path(tmp_path
         assert "test_vmss_create_and_modify.yaml #21" in message
         r = requests.post(url, data='{\n  "instanceIds": [ "5","6" ]\n}', timeout=5)
         assert r.status_code == 202
+
+
+def test_poll_urls_renamed_by_the_recorder_still_reach_the_recorded_polls() -> None:
+    """The CLI's recorder wrote `mock-deployment` in URIs but left the real name in Azure-AsyncOperation."""
+    nics = load_cassette(RECORDINGS / "test_vmss_nics.yaml")
+    put = nics.interactions[10]
+    with BackgroundServer(lambda: create_app([nics])) as server:
+        path_qs = put.request.uri.split("://", 1)[1].partition("/")[2]
+        r = requests.put(f"{server.url}/{path_qs}", data=put.request.content, timeout=5)
+        assert r.status_code == 201
+        poll_url = r.headers["Azure-AsyncOperation"]
+        assert poll_url.startswith(server.url) and "mock-deployment" not in poll_url
+        states = [requests.get(poll_url, timeout=5).json()["status"] for _ in range(3)]
+        assert states == ["Running", "Running", "Succeeded"]
 
 
 def test_request_filter_lets_real_ids_match_pseudonyms() -> None:
