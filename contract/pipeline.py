@@ -233,7 +233,7 @@ def lifecycle_steps(target: Target, name: str = "vmss-contract-1") -> list[Step]
         Step("model change (PUT)", "PUT", t.vmss(name), changed, (200,), follow=True),
         Step("VMs behind the model", "GET", t.vmss(name, "/virtualMachines")),
         Step("manual upgrade", "POST", t.vmss(name, "/manualupgrade"), {"instanceIds": ["0", "1"]}, (200, 202), follow=True),
-        Step("reimage", "POST", t.vmss(name, "/reimage"), {"instanceIds": ["2"]}, (200, 202), follow=True),
+        Step("reimage", "POST", t.vmss(name, "/reimage"), {"instanceIds": ["0"]}, (200, 202), follow=True),
         Step("VMs on the new model", "GET", t.vmss(name, "/virtualMachines")),
         Step("VM update (PUT)", "PUT", vm0(), {"location": t.location, "properties": {
             "networkProfileConfiguration": {"networkInterfaceConfigurations": nic}}}, (200, 202), follow=True),
@@ -435,10 +435,11 @@ def run_pipeline(
     cassette_dir.mkdir(parents=True, exist_ok=True)
     target = target or Target()
     local = upstream is None
+    loopback = local or _is_loopback(str(upstream))
     phases = [Phase(name, steps, cassette_dir / f"{name}.yaml") for name, steps in plan(target, local, allow_writes, examples, seed)]
     if on_plan:
         on_plan(2 * sum(len(p.steps) for p in phases))
-    token = _token(local)
+    token = _token(loopback)
     with tempfile.TemporaryDirectory(prefix="vmss-contract-tls-") as tls:
         tls_dir = Path(tls)
         emulator = None
@@ -459,7 +460,14 @@ def run_pipeline(
                 ), tls_dir)
                 try:
                     client = ArmClient(recorder.url, str(recorder.ca_path), token)
-                    phase.recorded = run_steps(client, phase.steps, _tag(progress, f"record {phase.name}"))
+                    tag = _tag(progress, f"record {phase.name}")
+                    try:
+                        phase.recorded = run_steps(client, phase.steps, tag)
+                    finally:
+                        # Whatever happened, leave nothing behind; the cleanup is recorded and replayed too.
+                        cleanup = cleanup_steps(target, phase.steps[: len(phase.recorded)], phase.recorded, local)
+                        phase.steps.extend(cleanup)
+                        phase.recorded.extend(run_steps(client, cleanup, tag))
                 finally:
                     recorder.stop()
         finally:
@@ -474,6 +482,35 @@ def run_pipeline(
                 server.stop()
     report, files = write_reports(out, [p.cassette for p in phases])
     return RunResult(out, phases, report, files, "emulator" if local else str(upstream), time.perf_counter() - started)
+
+
+def _is_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def cleanup_steps(target: Target, steps: list[Step], results: list[StepResult], local: bool) -> list[Step]:
+    """DELETEs for every scale set this run created and did not delete (and, on a real
+    subscription, the resource group when this run created it)."""
+    alive: dict[str, str] = {}
+    group_created = False
+    for step, result in zip(steps, results):
+        path = step.path.split("?", 1)[0]
+        if step.group == "setup" and step.method == "PUT" and result.status == 201:
+            group_created = True
+        if "/virtualMachineScaleSets/" not in path or path.count("/") != 8:
+            continue
+        if step.method == "PUT" and 200 <= result.status < 300:
+            alive[path.lower()] = step.path
+        elif step.method == "DELETE" and 200 <= result.status < 300:
+            alive.pop(path.lower(), None)
+    steps_out = [Step(f"cleanup {p.split('/')[-1].split('?')[0]}", "DELETE", p, expect=(200, 202, 204),
+                      group="cleanup", follow=True) for p in alive.values()]
+    if group_created and not local:
+        steps_out.append(Step("cleanup resource group", "DELETE", f"{target.rg_path}?api-version={RESOURCES_API}",
+                              expect=(200, 202), group="cleanup", follow=True))
+    return steps_out
 
 
 def _tag(progress: Callable[[str, str], None] | None, phase: str) -> Progress | None:

@@ -1,0 +1,139 @@
+"""`vmss-contract run`: the README's first command, end to end on real servers, plus the shipped cassettes."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contract import check
+from contract.cassette import load_cassette
+from contract.pipeline import LOCAL_TOKEN, ArmClient, Target, lifecycle_steps, run_pipeline, run_steps
+from contract.servers import BackgroundServer
+from contract.specs import load_spec
+
+ROOT = Path(__file__).parent.parent
+SHIPPED = ROOT / "cassettes"
+SECRET_KEYS = {"adminPassword", "customData", "protectedSettings", "protectedParameters", "runAsPassword"}
+
+DOCUMENTED = {
+    "VirtualMachineScaleSets_CreateOrUpdate", "VirtualMachineScaleSets_Update", "VirtualMachineScaleSets_Get",
+    "VirtualMachineScaleSets_Delete", "VirtualMachineScaleSets_GetInstanceView", "VirtualMachineScaleSets_UpdateInstances",
+    "VirtualMachineScaleSets_Reimage", "VirtualMachineScaleSetVMs_List", "VirtualMachineScaleSetVMs_Get",
+    "VirtualMachineScaleSetVMs_GetInstanceView", "VirtualMachineScaleSetVMs_Update",
+    "VirtualMachineScaleSetVMRunCommands_CreateOrUpdate", "VirtualMachineScaleSetVMRunCommands_Get",
+    "PublicIPAddresses_ListVirtualMachineScaleSetPublicIPAddresses",
+}
+
+
+def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "160"}
+    env.pop("AZURE_SUBSCRIPTION_ID", None)
+    return subprocess.run([sys.executable, "-m", "contract", "run", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def _secrets(value: Any, inside: bool = False) -> list[str]:
+    """Every string (6+ characters) sent at or under a secret key, anywhere in a body."""
+    if isinstance(value, str):
+        return [value] if inside and len(value) >= 6 else []
+    if isinstance(value, dict):
+        return [s for key, item in value.items() for s in _secrets(item, inside or key in SECRET_KEYS)]
+    if isinstance(value, list):
+        return [s for item in value for s in _secrets(item, inside)]
+    return []
+
+
+def test_the_lifecycle_plan_touches_every_documented_operation() -> None:
+    spec = load_spec()
+    seen = set()
+    for step in lifecycle_steps(Target()):
+        match = spec.match(step.method, step.path.split("?", 1)[0])
+        if step.group == "setup":
+            assert match is None  # the resource group is outside the contract
+            continue
+        assert match is not None, f"{step.name}: {step.method} {step.path} is not a documented operation"
+        seen.add(match.operation.operation_id)
+    assert DOCUMENTED <= seen, DOCUMENTED - seen
+
+
+def test_run_on_a_fresh_machine_exits_0_and_writes_every_report(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = _cli("--out", str(out))
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
+    assert "the contract holds" in done.stdout
+    assert "identical" in done.stdout  # the offline replay reproduced every recorded answer
+    cassettes = sorted(p.name for p in (out / "cassettes").glob("*.yaml"))
+    assert cassettes == ["fuzz.yaml", "lifecycle.yaml"]
+    report = json.loads((out / "report.json").read_text())
+    assert report["violations"] == [] and report["cassettes"] == 2 and report["checked"] > 40
+    exercised = {op for op, cov in report["coverage"].items() if any(cov.get("seen", {}).values())}
+    assert DOCUMENTED <= exercised, DOCUMENTED - exercised
+    suite = ET.parse(out / "junit.xml").getroot()
+    assert suite.tag in ("testsuites", "testsuite")
+    assert sum(int(s.get("failures", 0)) for s in suite.iter("testsuite")) == 0
+    html = (out / "report.html").read_text()
+    assert "contract holds" in html and 'id="timelines"' in html and "vmss-contract-1" in html
+
+
+def test_generated_secrets_never_reach_the_cassettes(tmp_path: Path) -> None:
+    result = run_pipeline(tmp_path, examples=4, seed=7)
+    assert result.holds, [(r.step.name, r.status, r.error_code) for r in result.unexpected]
+    fuzz = next(p for p in result.phases if p.name == "fuzz")
+    assert {r.step.group for r in fuzz.recorded} >= {"fuzz-valid", "fuzz-invalid"}
+    assert all(r.ok for r in fuzz.recorded if r.step.group == "fuzz-invalid"), "every invalid payload is refused"
+    sent = [s for phase in result.phases for step in phase.steps for s in _secrets(step.body)]
+    assert sent, "the fuzzed payloads carry secrets worth scrubbing"
+    for phase in result.phases:
+        raw = phase.cassette.read_text(encoding="utf-8")
+        leaked = [s for s in sent if s in raw]
+        assert not leaked, f"{phase.cassette.name} holds secrets: {leaked[:3]}"
+
+
+def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path) -> None:
+    done = _cli("--examples", "-1", "--out", str(tmp_path))
+    assert done.returncode == 2 and "--examples" in done.stderr
+    missing = _cli("--upstream", "https://127.0.0.1:9", "--upstream-ca", str(tmp_path / "nope.pem"))
+    assert missing.returncode == 2 and "nope.pem" in missing.stderr
+
+
+def test_an_external_upstream_is_read_only_unless_told(tmp_path: Path) -> None:
+    """An emulator standing in for Azure: without --allow-writes nothing but reads goes out."""
+    from contract.emulator import create_app
+
+    with tempfile.TemporaryDirectory() as tls, BackgroundServer(create_app, tls=True, tls_dir=tls) as azure:
+        done = _cli("--upstream", azure.url, "--upstream-ca", str(azure.ca_path), "--out", str(tmp_path / "ro"))
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        methods = {i.request.method for c in (tmp_path / "ro" / "cassettes").glob("*.yaml")
+                   for i in load_cassette(c).interactions}
+        assert methods == {"GET"}
+        writes = _cli("--upstream", azure.url, "--upstream-ca", str(azure.ca_path), "--allow-writes",
+                      "--examples", "1", "--out", str(tmp_path / "rw"))
+        assert writes.returncode == 0, writes.stdout[-4000:] + writes.stderr[-2000:]
+        # Cleanup: nothing this run created is left in the "subscription".
+        client = ArmClient(azure.url, str(azure.ca_path), LOCAL_TOKEN)
+        listed = client.send("GET", Target().rg_path + "/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=2024-07-01")
+        assert listed.status in (200, 404)
+        assert not (listed.body or {}).get("value"), listed.body
+
+
+@pytest.mark.skipif(not SHIPPED.is_dir(), reason="no shipped cassettes")
+def test_shipped_cassettes_hold_the_contract_and_replay_offline() -> None:
+    from contract import replay
+
+    paths = sorted(SHIPPED.glob("*.yaml"))
+    assert [p.name for p in paths] == ["fuzz.yaml", "lifecycle.yaml"]
+    report = check([str(p) for p in paths])
+    assert report.violations == [], report.violations[:3]
+    steps = lifecycle_steps(Target())
+    with tempfile.TemporaryDirectory() as tls, BackgroundServer(
+        lambda: replay.create_app([str(SHIPPED / "lifecycle.yaml")]), tls=True, tls_dir=tls
+    ) as server:
+        results = run_steps(ArmClient(server.url, str(server.ca_path), LOCAL_TOKEN), steps)
+    assert [(r.step.name, r.ok) for r in results if not r.ok] == []
