@@ -1,0 +1,1400 @@
+"""Hypothesis strategies for VMSS request bodies: valid ones and ones that break one rule.
+
+Valid payloads are built by walking the spec's request schema (`Spec.request_schema`)
+and filling every leaf either with a realistic value (a region Azure has, a VM size it
+sells, an image that exists, ARM ids that point into one virtual network ...) or, where
+we know nothing better, with what hypothesis-jsonschema draws for that leaf. Invalid
+payloads start from a valid one and break exactly one documented constraint, either a
+schema keyword (found by walking the schema) or a rule of `specs/rules.yaml` (read via
+`contract.rules`), and carry the ARM error the service must answer with.
+
+This is the only module that imports hypothesis-jsonschema (pinned with hypothesis,
+see DEVELOPERS.md); everything else asks for strategies here.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import fnmatch
+import re
+import string
+import struct
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from hypothesis import strategies as st
+
+__all__ = [
+    "ADMIN_USERNAMES_RESERVED",
+    "IMAGES",
+    "LOCATIONS",
+    "VM_SIZES",
+    "InvalidPayload",
+    "NetworkContext",
+    "admin_passwords",
+    "admin_usernames",
+    "application_gateway_pool_ids",
+    "computer_name_prefixes",
+    "images",
+    "invalid_payloads",
+    "key_vault_ids",
+    "load_balancer_pool_ids",
+    "locations",
+    "network_contexts",
+    "resource_names",
+    "ssh_public_keys",
+    "subnet_ids",
+    "subscription_ids",
+    "valid_payloads",
+    "vm_sizes",
+]
+
+# --------------------------------------------------------------------------- realistic values
+# Lists below are facts about Azure, not about our contract: public regions, sizes and
+# marketplace images that exist, so a payload drawn from them would be accepted for real.
+
+LOCATIONS: tuple[str, ...] = (
+    "eastus", "eastus2", "westus", "westus2", "westus3", "centralus", "northcentralus",
+    "southcentralus", "westcentralus", "canadacentral", "canadaeast", "brazilsouth",
+    "northeurope", "westeurope", "uksouth", "ukwest", "francecentral", "germanywestcentral",
+    "swedencentral", "switzerlandnorth", "norwayeast", "polandcentral", "italynorth",
+    "eastasia", "southeastasia", "japaneast", "japanwest", "koreacentral", "centralindia",
+    "southindia", "australiaeast", "australiasoutheast", "southafricanorth", "uaenorth",
+)
+# Regions with availability zones 1-3 (a zonal scale set elsewhere is refused).
+ZONAL_LOCATIONS: frozenset[str] = frozenset({
+    "eastus", "eastus2", "westus2", "westus3", "centralus", "southcentralus", "canadacentral",
+    "brazilsouth", "northeurope", "westeurope", "uksouth", "francecentral", "germanywestcentral",
+    "swedencentral", "switzerlandnorth", "norwayeast", "polandcentral", "italynorth",
+    "eastasia", "southeastasia", "japaneast", "koreacentral", "centralindia", "australiaeast",
+    "southafricanorth", "uaenorth",
+})
+
+# size -> maximum NICs the size supports (Azure refuses more NICs than the size allows).
+VM_SIZES: dict[str, int] = {
+    "Standard_B1s": 2, "Standard_B1ms": 2, "Standard_B2s": 3, "Standard_B2ms": 3,
+    "Standard_A1_v2": 2, "Standard_A2_v2": 2, "Standard_A4_v2": 4,
+    "Standard_D2s_v3": 2, "Standard_D4s_v3": 2, "Standard_D8s_v3": 4,
+    "Standard_D2s_v5": 2, "Standard_D4s_v5": 2, "Standard_D8s_v5": 4, "Standard_D16s_v5": 8,
+    "Standard_D2as_v5": 2, "Standard_D4as_v5": 2, "Standard_DS1_v2": 2, "Standard_DS2_v2": 2,
+    "Standard_DS3_v2": 4, "Standard_F2s_v2": 2, "Standard_F4s_v2": 2, "Standard_E2s_v3": 2,
+    "Standard_E4s_v5": 2, "Standard_E16s_v5": 8,
+}
+
+
+@dataclass(frozen=True)
+class Image:
+    publisher: str
+    offer: str
+    sku: str
+    os_type: str  # "Linux" | "Windows"
+
+
+IMAGES: tuple[Image, ...] = (
+    Image("Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts-gen2", "Linux"),
+    Image("Canonical", "0001-com-ubuntu-server-focal", "20_04-lts-gen2", "Linux"),
+    Image("Canonical", "ubuntu-24_04-lts", "server", "Linux"),
+    Image("Debian", "debian-12", "12-gen2", "Linux"),
+    Image("RedHat", "RHEL", "9-lvm-gen2", "Linux"),
+    Image("SUSE", "sles-15-sp5", "gen2", "Linux"),
+    Image("OpenLogic", "CentOS", "7_9-gen2", "Linux"),
+    Image("MicrosoftWindowsServer", "WindowsServer", "2022-datacenter-azure-edition", "Windows"),
+    Image("MicrosoftWindowsServer", "WindowsServer", "2019-Datacenter", "Windows"),
+    Image("MicrosoftWindowsServer", "WindowsServer", "2016-Datacenter", "Windows"),
+)
+
+# Names Azure refuses as adminUsername (documented list for VMs and scale sets).
+ADMIN_USERNAMES_RESERVED: frozenset[str] = frozenset({
+    "administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1",
+    "1", "123", "a", "actuser", "adm", "admin2", "aspnet", "backup", "console", "david",
+    "guest", "john", "owner", "root", "server", "sql", "support", "support_388945a0", "sys",
+    "test2", "test3", "user4", "user5",
+})
+
+@lru_cache(maxsize=None)
+def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
+    return st.integers(lo, hi)
+
+
+@lru_cache(maxsize=None)
+def _pick(pool: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+    return st.sampled_from(pool)
+
+
+_LOWER = string.ascii_lowercase
+_ALNUM = string.ascii_lowercase + string.digits
+
+
+@lru_cache(maxsize=None)
+def locations(zonal: bool = False) -> st.SearchStrategy[str]:
+    """Canonical region names ('westeurope'); `zonal` keeps regions with zones."""
+    pool = tuple(x for x in LOCATIONS if x in ZONAL_LOCATIONS) if zonal else LOCATIONS
+    return st.sampled_from(pool)
+
+
+@lru_cache(maxsize=None)
+def vm_sizes(min_nics: int = 1) -> st.SearchStrategy[str]:
+    """Sizes on sale that allow at least `min_nics` NICs."""
+    return st.sampled_from(sorted(s for s, n in VM_SIZES.items() if n >= min_nics))
+
+
+@lru_cache(maxsize=None)
+def images(os_type: str | None = None) -> st.SearchStrategy[Image]:
+    """Marketplace publisher/offer/sku triples that exist."""
+    return st.sampled_from([i for i in IMAGES if os_type in (None, i.os_type)])
+
+
+# Names are built from words people use ("web-prod7"), not from random characters:
+# they look like real resources and cost a handful of draws instead of one per character.
+WORDS: tuple[str, ...] = (
+    "web", "app", "api", "data", "front", "back", "batch", "worker", "cache", "edge", "core",
+    "prod", "dev", "test", "stage", "blue", "green", "alpha", "beta", "gamma", "delta", "north",
+    "south", "ops", "node", "pool", "svc", "jobs", "build", "ml", "etl", "game", "shop", "auth",
+)
+_WORD = st.sampled_from(WORDS)
+# One draw per name: a fixed pool of word-word-number names, shortest first (so a
+# failure shrinks to 'web'). Each draw costs tens of microseconds; names are many.
+_NAME_POOL: tuple[str, ...] = tuple(sorted(
+    {w for w in WORDS} | {f"{a}-{b}" for a in WORDS for b in WORDS if a != b}
+    | {f"{a}{b}{n}" for i, a in enumerate(WORDS) for b in WORDS[i % 7::7] for n in (1, 2, 7, 42, 101)},
+    key=lambda n: (len(n), n),
+))
+
+
+def _fit(name: str, min_size: int, max_size: int, pad: str = "0") -> str:
+    name = name[:max_size].rstrip("-_")
+    return name + pad * (min_size - len(name)) if len(name) < min_size else name
+
+
+@lru_cache(maxsize=None)
+def resource_names(min_size: int = 3, max_size: int = 24) -> st.SearchStrategy[str]:
+    """Lower-case ARM names ('web-prod', 'data42'): start with a letter, no trailing hyphen."""
+    return st.sampled_from(tuple(dict.fromkeys(_fit(n, min_size, max_size) for n in _NAME_POOL)))
+
+
+@lru_cache(maxsize=None)
+def subscription_ids() -> st.SearchStrategy[str]:
+    """Version-4 GUIDs (one draw; st.uuids() costs several)."""
+    return st.binary(min_size=16, max_size=16).map(lambda b: str(uuid.UUID(bytes=b, version=4)))
+
+
+@dataclass(frozen=True)
+class NetworkContext:
+    """Where a scale set lives: one subscription, resource group and virtual network.
+
+    Every id a payload holds is drawn from one context, so NICs share a virtual network,
+    pools belong to a load balancer of the same group, and a vault is in the same subscription.
+    """
+
+    subscription: str
+    resource_group: str
+    vnet: str
+    subnets: tuple[str, ...]
+    load_balancer: str
+    app_gateway: str
+    vault: str
+
+    def _rg(self) -> str:
+        return f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers"
+
+    def subnet_id(self, index: int = 0) -> str:
+        name = self.subnets[index % len(self.subnets)]
+        return f"{self._rg()}/Microsoft.Network/virtualNetworks/{self.vnet}/subnets/{name}"
+
+    def lb_backend_pool_id(self, pool: str = "bepool") -> str:
+        return f"{self._rg()}/Microsoft.Network/loadBalancers/{self.load_balancer}/backendAddressPools/{pool}"
+
+    def lb_nat_pool_id(self, pool: str = "natpool") -> str:
+        return f"{self._rg()}/Microsoft.Network/loadBalancers/{self.load_balancer}/inboundNatPools/{pool}"
+
+    def app_gateway_pool_id(self, pool: str = "appgwpool") -> str:
+        return f"{self._rg()}/Microsoft.Network/applicationGateways/{self.app_gateway}/backendAddressPools/{pool}"
+
+    def nsg_id(self) -> str:
+        return f"{self._rg()}/Microsoft.Network/networkSecurityGroups/{self.vnet}-nsg"
+
+    def vault_id(self) -> str:
+        return f"{self._rg()}/Microsoft.KeyVault/vaults/{self.vault}"
+
+    def certificate_url(self, name: str, version: str) -> str:
+        return f"https://{self.vault}.vault.azure.net/secrets/{name}/{version}"
+
+
+@lru_cache(maxsize=None)
+def network_contexts() -> st.SearchStrategy[NetworkContext]:
+    def make(sub: str, app: str, env: str, n_subnets: int) -> NetworkContext:
+        return NetworkContext(
+            subscription=sub, resource_group=f"rg-{app}-{env}", vnet=f"vnet-{app}-{env}",
+            subnets=("default", f"{app}-subnet", "backend")[:n_subnets], load_balancer=f"lb-{app}",
+            app_gateway=f"agw-{app}", vault=_fit(f"kv-{app}-{env}", 3, 24),
+        )
+
+    return st.builds(make, subscription_ids(), resource_names(3, 15), _pick(("prod", "dev", "test", "stage")), st.integers(1, 3))
+
+
+def subnet_ids() -> st.SearchStrategy[str]:
+    return st.builds(lambda c, i: c.subnet_id(i), network_contexts(), st.integers(0, 2))
+
+
+def load_balancer_pool_ids(kind: str = "backend") -> st.SearchStrategy[str]:
+    """`kind` is 'backend' (backendAddressPools) or 'nat' (inboundNatPools)."""
+    if kind == "nat":
+        return network_contexts().map(lambda c: c.lb_nat_pool_id())
+    return network_contexts().map(lambda c: c.lb_backend_pool_id())
+
+
+def application_gateway_pool_ids() -> st.SearchStrategy[str]:
+    return network_contexts().map(lambda c: c.app_gateway_pool_id())
+
+
+def key_vault_ids() -> st.SearchStrategy[str]:
+    return network_contexts().map(lambda c: c.vault_id())
+
+
+@lru_cache(maxsize=None)
+def computer_name_prefixes(os_type: str = "Linux") -> st.SearchStrategy[str]:
+    """1-15 characters (Windows: 1-9, leaving room for the 6-digit instance suffix);
+    letters, digits and hyphens, starting with a letter, never ending with a hyphen."""
+    top = 9 if os_type == "Windows" else 15
+    return resource_names(1, top)
+
+
+@lru_cache(maxsize=None)
+def admin_usernames(os_type: str = "Linux") -> st.SearchStrategy[str]:
+    """Names Azure accepts: lower-case start, [a-z0-9_-], 3-20 chars, not on the reserved list."""
+    people = ("azureuser", "ops", "deploy", "cloudadmin", "svcacct", "maria", "kenji", "amara", "lucas", "priya")
+    pool = [p + suffix for p in people for suffix in ("", "1", "_ops", "42", "_adm")]
+    return st.sampled_from(tuple(n for n in pool if n not in ADMIN_USERNAMES_RESERVED))
+
+
+@lru_cache(maxsize=None)
+def admin_passwords() -> st.SearchStrategy[str]:
+    """12-72 characters with a lower, an upper, a digit and a symbol (Azure wants 3 of 4)."""
+    return st.builds(
+        lambda a, n, sy: _fit(a.capitalize() + str(n) + sy + "Az", 12, 72, "x"),
+        resource_names(3, 24), st.integers(10, 99999), st.sampled_from("!@#%^*-_=+"),
+    )
+
+
+def _ssh_string(data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + data
+
+
+def _ssh_key(kind: str, material: bytes) -> str:
+    if kind == "ssh-ed25519":
+        blob = _ssh_string(b"ssh-ed25519") + _ssh_string(material[:32])
+    else:  # RSA: e=65537, n with the top bit set (an mpint needs a leading zero byte)
+        n = bytes([material[0] | 0x80]) + material[1:]
+        blob = _ssh_string(b"ssh-rsa") + _ssh_string(b"\x01\x00\x01") + _ssh_string(b"\x00" + n)
+    return f"{kind} {base64.b64encode(blob).decode()}"
+
+
+@lru_cache(maxsize=None)
+def ssh_public_keys() -> st.SearchStrategy[str]:
+    """OpenSSH public keys with a well-formed wire blob: RSA 2048/3072/4096 or ed25519."""
+    rsa = st.sampled_from([256, 384, 512]).flatmap(
+        lambda n: st.binary(min_size=n, max_size=n).map(lambda b: _ssh_key("ssh-rsa", b))
+    )
+    ed = st.binary(min_size=32, max_size=32).map(lambda b: _ssh_key("ssh-ed25519", b))
+    comment = st.one_of(st.just(""), resource_names(3, 12).map(lambda n: f" {n}@example"))
+    return st.builds(lambda k, c: k + c, st.one_of(rsa, ed), comment)
+
+
+@lru_cache(maxsize=None)
+def ipv4_addresses() -> st.SearchStrategy[str]:
+    """DNS servers people configure: Azure's resolver, public resolvers, in-VNET addresses."""
+    return st.sampled_from(("168.63.129.16", "8.8.8.8", "1.1.1.1", "10.0.0.4", "10.0.0.5", "10.1.0.4", "192.168.1.10"))
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@lru_cache(maxsize=None)
+def blob_uris(account: str) -> st.SearchStrategy[str]:
+    """https://{account}.blob.core.windows.net/{container}/{blob}.txt"""
+    return st.builds(
+        lambda c, b: f"https://{account}.blob.core.windows.net/{c}/{b}.txt",
+        resource_names(3, 20), resource_names(3, 20),
+    )
+
+
+# --------------------------------------------------------------------------- scenarios
+@dataclass(frozen=True)
+class Scenario:
+    """The facts a whole payload must agree on, drawn before any field.
+
+    A payload's location, image, OS family, size, admin user and network ids all come
+    from here, so the Linux image never meets a windowsConfiguration and every NIC
+    lands in the same virtual network.
+    """
+
+    location: str
+    size: str
+    image: Image
+    admin_username: str
+    network: NetworkContext
+    zonal: bool
+    storage_account: str
+    version: str = "latest"
+    instance_ids: tuple[str, ...] = ("0",)
+
+    @property
+    def os_type(self) -> str:
+        return self.image.os_type
+
+    @property
+    def max_nics(self) -> int:
+        return VM_SIZES.get(self.size, 2)
+
+    @property
+    def premium_storage(self) -> bool:
+        family = self.size.split("_")[1] if "_" in self.size else self.size
+        return "s" in family[1:].lower()
+
+
+_STORAGE_ACCOUNTS = resource_names(3, 22).map(lambda n: "st" + n.replace("-", ""))
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    image = draw(images())
+    location = draw(locations())
+    return Scenario(
+        location=location,
+        size=draw(vm_sizes()),
+        image=image,
+        admin_username=draw(admin_usernames(image.os_type)),
+        network=draw(network_contexts()),
+        zonal=location in ZONAL_LOCATIONS and draw(st.booleans()),
+        storage_account=draw(_STORAGE_ACCOUNTS),
+    )
+
+
+_ARM_ID = re.compile(
+    r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Network/"
+    r"virtualNetworks/(?P<vnet>[^/]+)/subnets/(?P<subnet>[^/]+)",
+    re.IGNORECASE,
+)
+
+
+def _walk_values(node: Any) -> Iterable[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield k, v
+            yield from _walk_values(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _walk_values(v)
+
+
+def scenario_from_model(model: dict[str, Any]) -> Scenario:
+    """The scenario an existing scale set was created in, so updates stay consistent with it."""
+    props = model.get("properties") or {}
+    vmp = props.get("virtualMachineProfile") or {}
+    ref = (vmp.get("storageProfile") or {}).get("imageReference") or {}
+    os_profile = vmp.get("osProfile") or {}
+    os_type = "Windows" if "windowsConfiguration" in os_profile else "Linux"
+    known = [i for i in IMAGES if (i.publisher, i.offer, i.sku) == (ref.get("publisher"), ref.get("offer"), ref.get("sku"))]
+    image = known[0] if known else Image(ref.get("publisher", ""), ref.get("offer", ""), ref.get("sku", ""), os_type)
+    subs, sub, rg, vnet = [], "00000000-0000-0000-0000-000000000000", "rg", "vnet"
+    for key, value in _walk_values(vmp.get("networkProfile") or {}):
+        if key == "id" and isinstance(value, str):
+            m = _ARM_ID.search(value)
+            if m:
+                sub, rg, vnet = m["sub"], m["rg"], m["vnet"]
+                if m["subnet"] not in subs:
+                    subs.append(m["subnet"])
+    network = NetworkContext(sub, rg, vnet, tuple(subs) or ("default",), f"lb-{vnet}", f"agw-{vnet}", f"kv{vnet[:20]}")
+    location = str(model.get("location", "eastus")).replace(" ", "").lower()
+    return Scenario(
+        location=location,
+        size=str((model.get("sku") or {}).get("name", "Standard_D2s_v3")),
+        image=image,
+        admin_username=str(os_profile.get("adminUsername", "azureuser")),
+        network=network,
+        zonal=bool(model.get("zones")),
+        storage_account="st" + rg.replace("-", "")[:20],
+        version=str(ref.get("version", "latest")),
+        instance_ids=tuple(str(i) for i in range(int((model.get("sku") or {}).get("capacity") or 0))) or ("0",),
+    )
+
+
+# --------------------------------------------------------------------------- schema walk
+OMIT: Any = object()  # an overlay's answer: leave this optional property out
+DEFER: Any = object()  # an overlay's answer: walk the schema here as usual
+
+Path = tuple[str, ...]  # ("$", "properties", "sku", ...); array items are "[]"
+Overlay = Callable[[st.DrawFn, Scenario, dict[str, Any]], Any]
+
+# Optional properties we know how to fill realistically. Anything else optional is left
+# out: a random `proximityPlacementGroup` id or `priority: Spot` without its billing
+# profile satisfies the schema but real Azure would refuse it.
+OPTIONAL_NAMES: frozenset[str] = frozenset({
+    "tags", "zones", "tier", "capacity", "properties", "overprovision", "singlePlacementGroup",
+    "upgradePolicy", "mode", "virtualMachineProfile", "osProfile", "storageProfile",
+    "networkProfile", "extensionProfile", "linuxConfiguration", "windowsConfiguration",
+    "secrets", "customData", "disablePasswordAuthentication", "ssh", "publicKeys", "path",
+    "keyData", "provisionVMAgent", "enableAutomaticUpdates", "winRM", "listeners",
+    "additionalUnattendContent", "certificateStore", "imageReference", "publisher", "offer",
+    "sku", "version", "osDisk", "caching", "createOption", "managedDisk", "storageAccountType",
+    "osType", "dataDisks", "diskSizeGB", "networkInterfaceConfigurations", "primary",
+    "enableAcceleratedNetworking", "networkSecurityGroup", "dnsSettings", "dnsServers",
+    "ipConfigurations", "subnet", "publicIPAddressConfiguration", "idleTimeoutInMinutes",
+    "privateIPAddressVersion", "loadBalancerBackendAddressPools", "loadBalancerInboundNatPools",
+    "applicationGatewayBackendAddressPools", "extensions", "source", "script", "scriptUri",
+    "commandId", "parameters", "protectedParameters", "asyncExecution", "runAsUser",
+    "runAsPassword", "timeoutInSeconds", "outputBlobUri", "errorBlobUri",
+    "treatFailureAsDeploymentFailure", "instanceIds", "forceUpdateTag",
+})
+
+
+# What a create (PUT) must hold for real Azure to accept it, whatever the schema marks
+# required: a size and count, an OS profile, an image, a NIC in a subnet, a script source.
+CREATE_ALWAYS: frozenset[Path] = frozenset({
+    ("$", "sku"), ("sku", "name"), ("sku", "capacity"), ("$", "properties"),
+    ("properties", "upgradePolicy"), ("upgradePolicy", "mode"), ("properties", "virtualMachineProfile"),
+    ("virtualMachineProfile", "osProfile"), ("osProfile", "computerNamePrefix"),
+    ("osProfile", "adminUsername"), ("osProfile", "adminPassword"),
+    ("virtualMachineProfile", "storageProfile"), ("storageProfile", "imageReference"),
+    ("virtualMachineProfile", "networkProfile"), ("networkProfile", "networkInterfaceConfigurations"),
+    ("[]", "properties"), ("properties", "ipConfigurations"), ("properties", "subnet"), ("subnet", "id"),
+    ("properties", "primary"), ("properties", "source"), ("$", "instanceIds"),
+})
+
+
+# Members that make no sense without each other: an `ssh` block needs its keys, a
+# reference object its `id`. Filled whenever their parent is sent.
+WITH_PARENT: frozenset[Path] = frozenset({
+    ("ssh", "publicKeys"), ("networkSecurityGroup", "id"), ("sourceVault", "id"), ("subnet", "id"),
+    ("dnsSettings", "dnsServers"), ("vaultCertificates", "[]", "certificateUrl"), ("secrets", "[]", "vaultCertificates"),
+})
+
+
+def _const(value: Any) -> Overlay:
+    return lambda draw, scen, schema: copy.deepcopy(value)
+
+
+def _from(strategy: st.SearchStrategy[Any]) -> Overlay:
+    return lambda draw, scen, schema: draw(strategy)
+
+
+def _enum_pick(preferred: Iterable[str]) -> Overlay:
+    """A value from the schema's enum that is also realistic (the enum may list more)."""
+    wanted = list(preferred)
+
+    def overlay(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+        enum = schema.get("enum")
+        pool = [v for v in wanted if enum is None or v in enum] or list(enum or wanted)
+        return draw(_pick(tuple(pool)))
+
+    return overlay
+
+
+def _only_on(os_type: str) -> Overlay:
+    return lambda draw, scen, schema: DEFER if scen.os_type == os_type else OMIT
+
+
+def _zones(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    if not scen.zonal:
+        return OMIT
+    return sorted(draw(_ZONE_LISTS))
+
+
+_TAG_KEYS = st.sampled_from(["env", "owner", "costcenter", "app", "team", "purpose"])
+_TAG_VALUES = resource_names(1, 16)
+_TAG_DICTS = st.dictionaries(_TAG_KEYS, _TAG_VALUES, max_size=3)
+_ZONE_LISTS = st.lists(st.sampled_from(["1", "2", "3"]), min_size=1, max_size=3, unique=True)
+_HEX32 = st.binary(min_size=16, max_size=16).map(bytes.hex)
+_PARAM_NAMES = resource_names(1, 24).map(lambda n: n.replace("-", "_"))
+_PARAM_VALUES = st.one_of(resource_names(1, 24), st.integers(0, 10**6).map(str))
+
+
+def _tags(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    return draw(_TAG_DICTS)
+
+
+def _storage_type(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    good = ["Standard_LRS", "StandardSSD_LRS"] + (["Premium_LRS"] if scen.premium_storage else [])
+    return _enum_pick(good)(draw, scen, schema)
+
+
+def _image_reference(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    i = scen.image
+    return {"publisher": i.publisher, "offer": i.offer, "sku": i.sku, "version": scen.version}
+
+
+def _custom_data(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    pkg = draw(_pick(("nginx", "htop", "jq", "curl")))
+    return _b64(f"#cloud-config\npackages:\n  - {pkg}\n")
+
+
+def _certificate_url(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    name = draw(resource_names(3, 20))
+    version = draw(_HEX32)
+    return scen.network.certificate_url(name, version)
+
+
+def _subnet_id(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    return scen.network.subnet_id(draw(_ints(0, len(scen.network.subnets) - 1)))
+
+
+def _pool_list(make: Callable[[NetworkContext], str]) -> Overlay:
+    return lambda draw, scen, schema: [{"id": make(scen.network)}]
+
+
+def _extensions(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    if scen.os_type == "Windows":
+        publisher, kind, version, cmd = "Microsoft.Compute", "CustomScriptExtension", "1.10", "powershell -c hostname"
+    else:
+        publisher, kind, version, cmd = "Microsoft.Azure.Extensions", "CustomScript", "2.1", "hostname"
+    return [{
+        "name": draw(resource_names(3, 20)),
+        "properties": {
+            "publisher": publisher, "type": kind, "typeHandlerVersion": version,
+            "autoUpgradeMinorVersion": True, "settings": {"commandToExecute": cmd},
+        },
+    }]
+
+
+def _identity(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    """A run-command managed identity: system-assigned ({}), or clientId, or objectId."""
+    kind = draw(_pick(("system", "clientId", "objectId")))
+    return {} if kind == "system" else {kind: draw(subscription_ids())}
+
+
+def _script_source(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    """Exactly one of script / scriptUri / commandId, as the run-command docs require."""
+    kind = draw(_pick(("script", "scriptUri", "commandId")))
+    if kind == "script":
+        return {"script": draw(_pick(("echo hello", "hostname", "uptime", "df -h", "ls /tmp")))}
+    if kind == "commandId":
+        return {"commandId": "RunPowerShellScript" if scen.os_type == "Windows" else "RunShellScript"}
+    out: dict[str, Any] = {"scriptUri": draw(blob_uris(scen.storage_account)).replace(".txt", ".sh")}
+    if draw(st.booleans()):
+        out["scriptUriManagedIdentity"] = _identity(draw, scen, schema)
+    return out
+
+
+def _instance_ids(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    return sorted(draw(st.lists(_pick(scen.instance_ids), min_size=1, unique=True)), key=int)
+
+
+def _param_name(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    return draw(_PARAM_NAMES)
+
+
+def _param_value(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    return draw(_PARAM_VALUES)
+
+
+# Keyed by the end of a property's path ("$" anchors at the top of the body).
+OVERLAYS: dict[Path, Overlay] = {
+    ("$", "location"): lambda draw, scen, schema: scen.location,
+    ("$", "zones"): _zones,
+    ("$", "tags"): _tags,
+    ("$", "sku", "name"): lambda draw, scen, schema: scen.size,
+    ("$", "sku", "tier"): _const("Standard"),
+    ("$", "sku", "capacity"): _from(st.integers(0, 4)),
+    ("publicIPAddressConfiguration", "sku", "name"): _enum_pick(["Standard", "Basic"]),
+    ("publicIPAddressConfiguration", "sku", "tier"): _enum_pick(["Regional"]),
+    ("upgradePolicy", "mode"): _enum_pick(["Manual", "Automatic"]),
+    ("osProfile", "computerNamePrefix"): lambda draw, scen, schema: draw(computer_name_prefixes(scen.os_type)),
+    ("osProfile", "adminUsername"): lambda draw, scen, schema: scen.admin_username,
+    ("osProfile", "adminPassword"): _from(admin_passwords()),
+    ("osProfile", "customData"): _custom_data,
+    ("osProfile", "linuxConfiguration"): _only_on("Linux"),
+    ("osProfile", "windowsConfiguration"): _only_on("Windows"),
+    ("linuxConfiguration", "disablePasswordAuthentication"): _const(False),
+    ("publicKeys", "[]", "path"): lambda draw, scen, schema: f"/home/{scen.admin_username}/.ssh/authorized_keys",
+    ("publicKeys", "[]", "keyData"): _from(ssh_public_keys()),
+    ("listeners", "[]", "protocol"): _enum_pick(["Http"]),
+    ("listeners", "[]", "certificateUrl"): _const(OMIT),
+    ("additionalUnattendContent", "[]", "content"): _const("<FirstLogonCommands><SynchronousCommand><CommandLine>hostname</CommandLine><Order>1</Order></SynchronousCommand></FirstLogonCommands>"),
+    ("additionalUnattendContent", "content"): _const("<FirstLogonCommands><SynchronousCommand><CommandLine>hostname</CommandLine><Order>1</Order></SynchronousCommand></FirstLogonCommands>"),
+    ("additionalUnattendContent", "[]", "settingName"): _enum_pick(["FirstLogonCommands"]),
+    ("additionalUnattendContent", "settingName"): _enum_pick(["FirstLogonCommands"]),
+    ("sourceVault", "id"): lambda draw, scen, schema: scen.network.vault_id(),
+    ("vaultCertificates", "[]", "certificateUrl"): _certificate_url,
+    ("vaultCertificates", "[]", "certificateStore"): lambda draw, scen, schema: "My" if scen.os_type == "Windows" else OMIT,
+    ("storageProfile", "imageReference"): _image_reference,
+    ("osDisk", "createOption"): _enum_pick(["FromImage"]),
+    ("osDisk", "osType"): lambda draw, scen, schema: scen.os_type,
+    ("osDisk", "caching"): _enum_pick(["ReadWrite", "ReadOnly"]),
+    ("osDisk", "name"): _const(OMIT),
+    ("osDisk", "image"): _const(OMIT),
+    ("osDisk", "vhdContainers"): _const(OMIT),
+    ("osDisk", "diskSizeGB"): _from(st.integers(128, 1024)),
+    ("managedDisk", "storageAccountType"): _storage_type,
+    ("dataDisks", "[]", "createOption"): _enum_pick(["Empty"]),
+    ("dataDisks", "[]", "diskSizeGB"): _from(st.integers(4, 1023)),
+    ("dataDisks", "[]", "caching"): _enum_pick(["None", "ReadOnly", "ReadWrite"]),
+    ("dataDisks", "[]", "name"): _const(OMIT),
+    ("dataDisks", "[]", "vhd"): _const(OMIT),
+    ("dataDisks", "[]", "image"): _const(OMIT),
+    ("subnet", "id"): _subnet_id,
+    ("networkSecurityGroup", "id"): lambda draw, scen, schema: scen.network.nsg_id(),
+    ("loadBalancerBackendAddressPools",): _pool_list(NetworkContext.lb_backend_pool_id),
+    ("loadBalancerInboundNatPools",): _pool_list(NetworkContext.lb_nat_pool_id),
+    ("applicationGatewayBackendAddressPools",): _pool_list(NetworkContext.app_gateway_pool_id),
+    ("dnsSettings", "dnsServers"): _from(st.lists(ipv4_addresses(), max_size=2)),
+    ("idleTimeoutInMinutes",): _from(st.integers(4, 30)),
+    ("enableAcceleratedNetworking",): _const(False),
+    ("privateIPAddressVersion",): _enum_pick(["IPv4"]),
+    ("extensionProfile", "extensions"): _extensions,
+    ("properties", "source"): _script_source,
+    ("outputBlobUri",): lambda draw, scen, schema: draw(blob_uris(scen.storage_account)),
+    ("errorBlobUri",): lambda draw, scen, schema: draw(blob_uris(scen.storage_account)),
+    ("outputBlobManagedIdentity",): _identity,
+    ("errorBlobManagedIdentity",): _identity,
+    ("parameters", "[]", "name"): _param_name,
+    ("parameters", "[]", "value"): _param_value,
+    ("protectedParameters", "[]", "name"): _param_name,
+    ("protectedParameters", "[]", "value"): _param_value,
+    ("properties", "runAsUser"): lambda draw, scen, schema: scen.admin_username,
+    ("properties", "runAsPassword"): _from(admin_passwords()),
+    ("properties", "timeoutInSeconds"): _from(st.integers(60, 3600)),
+    ("$", "instanceIds"): _instance_ids,
+    ("properties", "forceUpdateTag"): _from(resource_names(3, 12)),
+}
+_OVERLAY_DEPTHS = sorted({len(k) for k in OVERLAYS}, reverse=True)
+
+
+def _overlay_for(path: Path) -> Overlay | None:
+    for depth in _OVERLAY_DEPTHS:
+        if len(path) >= depth:
+            found = OVERLAYS.get(path[-depth:])
+            if found is not None:
+                return found
+    return None
+
+
+def _schema_type(schema: dict[str, Any]) -> str | None:
+    t = schema.get("type")
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), None)
+    if t is None:
+        if "properties" in schema or "required" in schema:
+            return "object"
+        if "items" in schema:
+            return "array"
+    return t
+
+
+def _merge_all_of(schema: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in schema.items() if k != "allOf"}
+    for part in schema["allOf"]:
+        part = _merge_all_of(part) if "allOf" in part else part
+        for key, value in part.items():
+            if key == "properties":
+                out["properties"] = {**out.get("properties", {}), **value}
+            elif key == "required":
+                out["required"] = sorted({*out.get("required", []), *value})
+            else:
+                out.setdefault(key, value)
+    return out
+
+
+_EXTRA_KEYS = st.lists(_WORD, max_size=2, unique=True)
+
+
+@lru_cache(maxsize=512)
+def _leaf_strategy(key: str) -> st.SearchStrategy[Any]:
+    """hypothesis-jsonschema for a leaf we have no realistic value for (patterns, formats)."""
+    import json
+
+    from hypothesis_jsonschema import from_schema
+
+    return from_schema(json.loads(key))
+
+
+@lru_cache(maxsize=None)
+def _short_text(lo: int, hi: int) -> st.SearchStrategy[str]:
+    return _WORD.map(lambda w: _fit(w, lo, hi, "a"))
+
+
+class _Walker:
+    """Fills a request schema with a realistic document, one draw at a time."""
+
+    def __init__(self, root: dict[str, Any], optional_rate: int = 50, create: bool = True) -> None:
+        self.root = root
+        self.optional_rate = optional_rate  # percent chance an allowed optional is sent
+        self.create = create  # fill CREATE_ALWAYS whatever the schema marks required
+
+    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in schema:
+            ref = schema["$ref"]
+            node: Any = self.root
+            for part in ref.lstrip("#/").split("/"):
+                node = node[part.replace("~1", "/").replace("~0", "~")]
+            schema = {**node, **{k: v for k, v in schema.items() if k != "$ref"}}
+        if "allOf" in schema:
+            schema = _merge_all_of(schema)
+        return schema
+
+    def fill(self, draw: st.DrawFn, schema: dict[str, Any], path: Path, scen: Scenario) -> Any:
+        overlay = _overlay_for(path)
+        if overlay is not None:
+            value = overlay(draw, scen, schema)
+            if value is not DEFER:
+                return value
+        schema = self.resolve(schema)
+        if "const" in schema:
+            return copy.deepcopy(schema["const"])
+        if "enum" in schema:
+            return draw(_pick(tuple(v for v in schema["enum"] if v is not None)))
+        for key in ("oneOf", "anyOf"):
+            if key in schema:
+                branches = [b for b in schema[key] if self.resolve(b).get("type") != "null"]
+                base = {k: v for k, v in schema.items() if k != key}
+                branch = branches[draw(_ints(0, len(branches) - 1))]
+                return self.fill(draw, {**base, **self.resolve(branch)}, path, scen)
+        kind = _schema_type(schema)
+        if kind == "object":
+            return self.fill_object(draw, schema, path, scen)
+        if kind == "array":
+            return self.fill_array(draw, schema, path, scen)
+        if kind == "boolean":
+            return draw(st.booleans())
+        if kind in ("integer", "number"):
+            lo = schema.get("minimum", schema.get("exclusiveMinimum", -1) + 1 if "exclusiveMinimum" in schema else 0)
+            hi = schema.get("maximum", schema.get("exclusiveMaximum", lo + 101) - 1 if "exclusiveMaximum" in schema else lo + 100)
+            return draw(_ints(int(lo), int(hi)))
+        if kind == "string":
+            if "pattern" in schema or "format" in schema:
+                import json
+
+                leaf = {k: schema[k] for k in ("type", "pattern", "format", "minLength", "maxLength") if k in schema}
+                return draw(_leaf_strategy(json.dumps(leaf, sort_keys=True)))
+            lo, hi = schema.get("minLength", 1), schema.get("maxLength", 24)
+            if hi < 2:
+                return draw(_short_text(lo, hi))
+            return draw(resource_names(max(lo, 2), min(hi, max(lo, 2) + 22)))
+        return draw(_short_text(1, 12))
+
+    def fill_object(self, draw: st.DrawFn, schema: dict[str, Any], path: Path, scen: Scenario) -> dict[str, Any]:
+        props: dict[str, Any] = schema.get("properties") or {}
+        required = set(schema.get("required") or ())
+        chosen: list[tuple[str, Any, Path]] = []
+        optional: list[tuple[str, Any, Path]] = []
+        for name, sub in props.items():
+            if isinstance(sub, dict) and sub.get("readOnly"):
+                continue
+            here = path + (name,)
+            if (name in required or (self.create and here[-2:] in CREATE_ALWAYS)
+                    or here[-2:] in WITH_PARENT or here[-3:] in WITH_PARENT):
+                chosen.append((name, sub, here))
+            elif name in OPTIONAL_NAMES:
+                optional.append((name, sub, here))
+        if optional and self.optional_rate > 0:
+            # One draw decides every optional member of this object (a draw per member
+            # would dominate the cost); shrinking drives the mask to 0, i.e. leave them out.
+            if self.optional_rate >= 100:
+                mask = (1 << len(optional)) - 1
+            else:
+                mask = draw(_ints(0, (1 << len(optional)) - 1))
+            chosen += [o for i, o in enumerate(optional) if mask >> i & 1]
+        out: dict[str, Any] = {}
+        for name, sub, here in sorted(chosen, key=lambda c: list(props).index(c[0])):
+            value = self.fill(draw, sub, here, scen)
+            if value is not OMIT:
+                out[name] = value
+        extra = schema.get("additionalProperties")
+        if not props and isinstance(extra, dict) and extra:
+            keys = draw(_EXTRA_KEYS)
+            for key in keys:
+                out[key] = self.fill(draw, extra, path + (key,), scen)
+        return out
+
+    def fill_array(self, draw: st.DrawFn, schema: dict[str, Any], path: Path, scen: Scenario) -> list[Any]:
+        lo = schema.get("minItems", 0)
+        hi = min(schema.get("maxItems", lo + 2), lo + 2)
+        name = path[-1]
+        if name == "networkInterfaceConfigurations":
+            lo, hi = max(lo, 1), max(1, min(hi, scen.max_nics, 3))
+        elif name in ("ipConfigurations", "publicKeys"):
+            lo, hi = max(lo, 1), max(1, min(hi, 2))
+        items = schema.get("items") or {}
+        out = []
+        for _ in range(draw(_ints(lo, max(lo, hi)))):
+            value = self.fill(draw, items, path + ("[]",), scen)
+            if value is not OMIT:
+                out.append(value)
+        _make_consistent(name, out)
+        return out
+
+
+def _make_consistent(name: str, items: list[Any]) -> None:
+    """Sibling facts Azure insists on: unique names and luns, exactly one primary entry."""
+    if name in ("networkInterfaceConfigurations", "ipConfigurations"):
+        prefix = "nic" if name == "networkInterfaceConfigurations" else "ipconfig"
+        for i, item in enumerate(items):
+            if isinstance(item, dict):
+                item["name"] = f"{prefix}{i}"
+                props = item.setdefault("properties", {})
+                if isinstance(props, dict):
+                    props["primary"] = i == 0
+                    pip = props.get("publicIPAddressConfiguration")
+                    if isinstance(pip, dict):
+                        pip["name"] = f"pip{i}"
+    elif name == "dataDisks":
+        for i, item in enumerate(items):
+            if isinstance(item, dict):
+                item["lun"] = i
+    elif name in ("parameters", "protectedParameters", "extensions"):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if isinstance(item, dict) and "name" in item:
+                if item["name"] in seen:
+                    item["name"] = f"{item['name']}{i}"
+                seen.add(item["name"])
+
+
+# --------------------------------------------------------------------------- JSON paths
+Keys = tuple[str | int, ...]
+
+
+def json_path(keys: Keys) -> str:
+    """('properties', 'nics', 0) -> '$.properties.nics[0]' (the spec's SchemaError.path style)."""
+    return "$" + "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys)
+
+
+def parse_path(path: str | None) -> Keys:
+    """The inverse of `json_path`; also takes ARM targets without '$' ('properties.sku')."""
+    if not path:
+        return ()
+    keys: list[str | int] = []
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path.lstrip("$")):
+        keys.append(int(part[1:-1]) if part.startswith("[") else part)
+    return tuple(keys)
+
+
+def _get(doc: Any, keys: Keys) -> Any:
+    for k in keys:
+        doc = doc[k]
+    return doc
+
+
+def _has(doc: Any, keys: Keys) -> bool:
+    try:
+        _get(doc, keys)
+        return True
+    except (KeyError, IndexError, TypeError):
+        return False
+
+
+def _set(doc: Any, keys: Keys, value: Any) -> None:
+    """Set a value, creating the objects on the way."""
+    for k in keys[:-1]:
+        if isinstance(doc, dict):
+            doc = doc.setdefault(k, {})
+        else:
+            doc = doc[k]
+    doc[keys[-1]] = value
+
+
+def _delete(doc: Any, keys: Keys) -> None:
+    parent = _get(doc, keys[:-1])
+    del parent[keys[-1]]
+
+
+def _norm(path: str) -> str:
+    return re.sub(r"\[(\d+)\]", r".\1", path.lstrip("$").lstrip(".")).lower()
+
+
+# --------------------------------------------------------------------------- valid payloads
+def _contract(spec: Any, rules: Any) -> tuple[Any, Any]:
+    if spec is None:
+        from contract.specs import load_spec
+
+        spec = load_spec()
+    if rules is None:
+        from contract.rules import load_rules
+
+        rules = load_rules()
+    return spec, rules
+
+
+def _latest_version(spec: Any, operation_id: str) -> str | None:
+    versions = spec.operations[operation_id].api_versions
+    return versions[-1] if versions else None
+
+
+def _pin_to_current(body: dict[str, Any], current: dict[str, Any], violations: list[Any]) -> bool:
+    """Undo what a transition rule refuses: put back (or drop) the value at each target.
+
+    Driven by the rules' own verdicts, so this module never lists the immutable fields.
+    Returns False when a violation has no target to repair.
+    """
+    for v in violations:
+        keys = parse_path(v.target)
+        if not keys or not _has(body, keys):
+            return False
+        if _has(current, keys):
+            _set(body, keys, copy.deepcopy(_get(current, keys)))
+        else:
+            _delete(body, keys)
+    return True
+
+
+def _is_create(spec: Any, operation_id: str) -> bool:
+    return spec.operations[operation_id].method == "PUT"
+
+
+def valid_payloads(
+    operation_id: str,
+    api_version: str | None = None,
+    *,
+    current: dict[str, Any] | None = None,
+    instance_ids: Iterable[str] | None = None,
+    optional_rate: int = 50,
+    spec: Any = None,
+    rules: Any = None,
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Request bodies for `operation_id` that the schema and every rule accept, with real-world values.
+
+    `current` is the scale set's model as a GET returns it: updates are then drawn in its
+    scenario (same region, image, network) and never touch what the rules fix after creation.
+    `instance_ids` are the VMs that exist (for manualupgrade, reimage ...).
+    """
+    spec, rules = _contract(spec, rules)
+    if operation_id not in spec.operations:
+        raise KeyError(f"unknown operation {operation_id!r}; known: {', '.join(sorted(spec.operations))}")
+    version = api_version or _latest_version(spec, operation_id)
+    schema = spec.request_schema(operation_id)
+    walker = _Walker(schema, optional_rate=optional_rate, create=_is_create(spec, operation_id) and current is None)
+    ids = tuple(str(i) for i in instance_ids) if instance_ids is not None else None
+
+    def scenario(draw: st.DrawFn) -> Scenario:
+        scen = scenario_from_model(current) if current is not None else draw(scenarios())
+        if ids:
+            scen = _replace(scen, instance_ids=ids)
+        return scen
+
+    @st.composite
+    def build(draw: st.DrawFn) -> dict[str, Any] | None:
+        scen = scenario(draw)
+        body = walker.fill(draw, schema, ("$",), scen)
+        if current is not None:
+            for _ in range(4):
+                found = rules.check_request(operation_id, body, version, current=current)
+                if not found or not _pin_to_current(body, current, found):
+                    break
+        if spec.validate_request(operation_id, body, version):
+            return None
+        if rules.check_request(operation_id, body, version, current=current):
+            return None
+        return body
+
+    return build().filter(lambda b: b is not None)
+
+
+def _replace(scen: Scenario, **changes: Any) -> Scenario:
+    from dataclasses import replace
+
+    return replace(scen, **changes)
+
+
+# --------------------------------------------------------------------------- invalid payloads
+@dataclass
+class InvalidPayload:
+    """A request body that breaks exactly one documented constraint, and what ARM must answer.
+
+    `rule` is a rules.yaml id, or `schema:<keyword>` for a JSON Schema constraint; `path` is
+    the JSON path of the broken field ('$.sku.capacity'); `code`/`status` the expected CloudError.
+    Send it with `api_version` (a rule may be an api-version gate) against a resource whose
+    model is `current` (transition rules) or that does not exist yet (current is None).
+    """
+
+    payload: Any
+    rule: str
+    keyword: str | None
+    path: str
+    code: str
+    status: int
+    description: str
+    api_version: str | None = None
+    current: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def is_schema(self) -> bool:
+        return self.rule.startswith("schema:")
+
+
+def schema_error_answer(keyword: str, path: str) -> tuple[int, str]:
+    """The ARM answer to a schema problem (ARM-FACTS): unknown or mistyped top-level
+    content is InvalidRequestContent, any other bad property InvalidParameter."""
+    if path in ("$", "") and keyword in ("additionalProperties", "type"):
+        return 400, "InvalidRequestContent"
+    return 400, "InvalidParameter"
+
+
+_WRONG_TYPE: dict[str, Any] = {
+    "string": 12345, "integer": "not-a-number", "number": "not-a-number",
+    "boolean": "yes", "object": ["not", "an", "object"], "array": {"not": "an array"},
+}
+
+Mutation = tuple[str, Keys, str, Callable[[Any], Any]]  # keyword, error path, description, apply
+
+
+def _schema_mutations(walker: _Walker, schema: dict[str, Any], value: Any, keys: Keys, out: list[Mutation]) -> None:
+    """Every single-keyword way to break `value` where it sits in `schema`."""
+    schema = walker.resolve(schema)
+    if any(k in schema for k in ("oneOf", "anyOf")):
+        return  # a type change there is judged by branches, not by one keyword
+    kind = _schema_type(schema)
+    if keys and kind in _WRONG_TYPE and not isinstance(schema.get("type"), list):
+        bad = _WRONG_TYPE[kind]
+        out.append(("type", keys, f"{json_path(keys)} sent as {type(bad).__name__} instead of {kind}",
+                    lambda doc, k=keys, b=bad: _set(doc, k, copy.deepcopy(b))))
+    if "enum" in schema and isinstance(value, str):
+        bad_enum = "Not" + value + "Value"
+        out.append(("enum", keys, f"{json_path(keys)}={bad_enum!r} is not one of {schema['enum']}",
+                    lambda doc, k=keys, b=bad_enum: _set(doc, k, b)))
+    if isinstance(value, str):
+        if "maxLength" in schema:
+            n = schema["maxLength"] + 1
+            long = (value + "a" * n)[:n]
+            out.append(("maxLength", keys, f"{json_path(keys)} of {n} characters (max {n - 1})",
+                        lambda doc, k=keys, b=long: _set(doc, k, b)))
+        if schema.get("minLength", 0) >= 1:
+            out.append(("minLength", keys, f"{json_path(keys)} empty (min {schema['minLength']})",
+                        lambda doc, k=keys: _set(doc, k, "")))
+    if isinstance(value, int) and not isinstance(value, bool):
+        if "minimum" in schema:
+            low = int(schema["minimum"]) - 1
+            out.append(("minimum", keys, f"{json_path(keys)}={low} below minimum {schema['minimum']}",
+                        lambda doc, k=keys, b=low: _set(doc, k, b)))
+        if "maximum" in schema:
+            high = int(schema["maximum"]) + 1
+            out.append(("maximum", keys, f"{json_path(keys)}={high} above maximum {schema['maximum']}",
+                        lambda doc, k=keys, b=high: _set(doc, k, b)))
+    if isinstance(value, dict):
+        props = schema.get("properties") or {}
+        for name in schema.get("required") or ():
+            if name in value:
+                out.append(("required", keys, f"required {json_path(keys + (name,))} missing",
+                            lambda doc, k=keys + (name,): _delete(doc, k)))
+        if schema.get("additionalProperties") is False and props:
+            out.append(("additionalProperties", keys, f"unknown member 'unexpectedProperty' in {json_path(keys)}",
+                        lambda doc, k=keys: _set(doc, k + ("unexpectedProperty",), "x")))
+        for name, sub in value.items():
+            if name in props:
+                _schema_mutations(walker, props[name], sub, keys + (name,), out)
+    elif isinstance(value, list):
+        if "maxItems" in schema and value:
+            n = schema["maxItems"] + 1
+            out.append(("maxItems", keys, f"{json_path(keys)} with {n} items (max {n - 1})",
+                        lambda doc, k=keys, n=n: _set(doc, k, [copy.deepcopy(_get(doc, k)[0]) for _ in range(n)])))
+        if schema.get("minItems", 0) >= 1:
+            out.append(("minItems", keys, f"{json_path(keys)} empty (min {schema['minItems']})",
+                        lambda doc, k=keys: _set(doc, k, [])))
+        items = schema.get("items")
+        if isinstance(items, dict):
+            for i, sub in enumerate(value[:2]):
+                _schema_mutations(walker, items, sub, keys + (i,), out)
+
+
+def _find_key(doc: Any, name: str, keys: Keys = ()) -> Keys | None:
+    """The path of the first member called `name` (depth first)."""
+    if isinstance(doc, dict):
+        if name in doc:
+            return keys + (name,)
+        for k, v in doc.items():
+            found = _find_key(v, name, keys + (k,))
+            if found is not None:
+                return found
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            found = _find_key(v, name, keys + (i,))
+            if found is not None:
+                return found
+    return None
+
+
+Proposal = tuple[str, Callable[[], "tuple[Any, str | None] | None"]]  # description, () -> (payload, api-version)
+
+
+def _nic_list(body: Any, nics_at: Keys, count: int) -> list[Any]:
+    nics = copy.deepcopy(_get(body, nics_at))
+    while len(nics) < count:
+        clone = copy.deepcopy(nics[0])
+        clone["name"] = f"nic{len(nics)}"
+        clone.setdefault("properties", {})["primary"] = False
+        for j, ipc in enumerate(((clone.get("properties") or {}).get("ipConfigurations") or [])):
+            ipc["name"] = f"ipconfig{len(nics)}x{j}"
+            pip = (ipc.get("properties") or {}).get("publicIPAddressConfiguration")
+            if isinstance(pip, dict):
+                pip["name"] = f"pip{len(nics)}x{j}"
+        nics.append(clone)
+    return nics
+
+
+def _with(body: Any, keys: Keys, value: Any) -> Any:
+    out = copy.deepcopy(body)
+    _set(out, keys, value)
+    return out
+
+
+def _other_vnet(subnet_id: str) -> str:
+    return re.sub(r"(virtualNetworks/)([^/]+)", lambda m: m[1] + m[2] + "-other", subnet_id, flags=re.IGNORECASE)
+
+
+def _rule_proposals(operation_id: str, body: Any, version: str | None, current: dict[str, Any] | None,
+                    spec: Any, rules: Any) -> list[Proposal]:
+    """Domain moves that might break a rule; `rules.check_request` decides which rule, if any.
+
+    Nothing here says what a rule's limit or field list is: a move that the rules file
+    does not forbid is simply discarded, and a limit (like the NIC count) is found by
+    asking the rules.
+    """
+    props: list[Proposal] = []
+    nics_at = _find_key(body, "networkInterfaceConfigurations")
+    if nics_at is not None and _get(body, nics_at):
+        def primaries(all_primary: bool) -> tuple[Any, str | None]:
+            nics = _nic_list(body, nics_at, 2)
+            for i, nic in enumerate(nics):
+                nic.setdefault("properties", {})["primary"] = all_primary or False
+            return _with(body, nics_at, nics), version
+
+        def too_many() -> tuple[Any, str | None] | None:
+            for n in range(len(_get(body, nics_at)) + 1, 33):
+                candidate = _with(body, nics_at, _nic_list(body, nics_at, n))
+                if rules.check_request(operation_id, candidate, version, current=current):
+                    return candidate, version
+            return None
+
+        def two_vnets() -> tuple[Any, str | None] | None:
+            nics = _nic_list(body, nics_at, 2)
+            sub = _find_key(nics[1], "subnet")
+            if sub is None:
+                return None
+            node = _get(nics[1], sub)
+            node["id"] = _other_vnet(str(node.get("id", "")))
+            return _with(body, nics_at, nics), version
+
+        def two_primary_ipconfigs() -> tuple[Any, str | None] | None:
+            nics = copy.deepcopy(_get(body, nics_at))
+            ipcs = (nics[0].get("properties") or {}).get("ipConfigurations")
+            if not ipcs:
+                return None
+            while len(ipcs) < 2:
+                clone = copy.deepcopy(ipcs[0])
+                clone["name"] = f"ipconfig{len(ipcs)}"
+                clone.get("properties", {}).pop("publicIPAddressConfiguration", None)
+                ipcs.append(clone)
+            for ipc in ipcs:
+                ipc.setdefault("properties", {})["primary"] = True
+            return _with(body, nics_at, nics), version
+
+        props += [
+            ("two NICs both primary", lambda: primaries(True)),
+            ("two NICs, none primary", lambda: primaries(False)),
+            ("more NICs than allowed", too_many),
+            ("NICs in two virtual networks", two_vnets),
+            ("two primary IP configurations in one NIC", two_primary_ipconfigs),
+        ]
+
+        def public_ip_on_old_version() -> tuple[Any, str | None] | None:
+            ipc_at = _find_key(body, "ipConfigurations")
+            if ipc_at is None:
+                return None
+            out = copy.deepcopy(body)
+            _get(out, ipc_at)[0].setdefault("properties", {})["publicIPAddressConfiguration"] = {
+                "name": "pip0", "properties": {"idleTimeoutInMinutes": 15}}
+            older = [v for v in spec.operations[operation_id].api_versions if version and v < version]
+            return (out, older[0]) if older else None
+
+        props.append(("public IP per VM on the oldest api-version", public_ip_on_old_version))
+
+    source_at = _find_key(body, "source")
+    if source_at is not None and isinstance(_get(body, source_at), dict):
+        src = _get(body, source_at)
+
+        def second_source() -> tuple[Any, str | None]:
+            extra = {"script": "echo second"} if "script" not in src else {"commandId": "RunShellScript"}
+            return _with(body, source_at, {**src, **extra}), version
+
+        props.append(("two script sources", second_source))
+        props.append(("no script source", lambda: (_with(body, source_at, {}), version)))
+        both = {"clientId": "22d35efb-0c99-4041-8c5b-6d24db33a69a", "objectId": "4231e4d2-33e4-4e23-96b2-17888afa6072"}
+        run_props = source_at[:-1]
+        for name in ("outputBlobManagedIdentity", "errorBlobManagedIdentity"):
+            props.append((f"{name} with clientId and objectId",
+                          lambda n=name: (_with(body, run_props + (n,), dict(both)), version)))
+        if "scriptUri" in src:
+            props.append(("scriptUriManagedIdentity with clientId and objectId",
+                          lambda: (_with(body, source_at + ("scriptUriManagedIdentity",), dict(both)), version)))
+
+    if _has(body, ("sku", "capacity")):
+        props.append(("negative capacity", lambda: (_with(body, ("sku", "capacity"), -1), version)))
+        props.append(("capacity over the single placement group limit",
+                      lambda: (_with(_with(body, ("properties", "singlePlacementGroup"), True), ("sku", "capacity"), 101), version)))
+
+    if current is not None:
+        props += _transition_proposals(operation_id, body, version, current, spec)
+    return props
+
+
+def _transition_proposals(operation_id: str, body: Any, version: str | None, current: dict[str, Any],
+                          spec: Any) -> list[Proposal]:
+    """Changes people try on an existing scale set; the rules say which are refused."""
+    patch = spec.operations[operation_id].method == "PATCH"
+    vmp = ("properties", "virtualMachineProfile")
+    image_at = vmp + ("storageProfile", "imageReference")
+    ref = _get(current, image_at) if _has(current, image_at) else {}
+    other = next((i for i in IMAGES if i.publisher != ref.get("publisher")), IMAGES[0])
+    zones = current.get("zones") or []
+    moves: list[tuple[str, Keys, Any]] = [
+        ("zones changed", ("zones",), ["2"] if zones != ["2"] else ["3"]),
+        ("image publisher changed", image_at + ("publisher",), other.publisher),
+        ("image offer changed", image_at + ("offer",), str(ref.get("offer", "offer")) + "-other"),
+        ("OS disk storage account type changed", vmp + ("storageProfile", "osDisk", "managedDisk", "storageAccountType"),
+         "Premium_LRS" if _has(current, vmp + ("storageProfile", "osDisk", "managedDisk", "storageAccountType"))
+         and _get(current, vmp + ("storageProfile", "osDisk", "managedDisk", "storageAccountType")) != "Premium_LRS"
+         else "StandardSSD_LRS"),
+        ("singlePlacementGroup false -> true", ("properties", "singlePlacementGroup"), True),
+        ("platformFaultDomainCount changed", ("properties", "platformFaultDomainCount"),
+         int(_get(current, ("properties", "platformFaultDomainCount")) if _has(current, ("properties", "platformFaultDomainCount")) else 1) % 5 + 1),
+        ("orchestrationMode changed", ("properties", "orchestrationMode"),
+         "Flexible" if (current.get("properties") or {}).get("orchestrationMode") != "Flexible" else "Uniform"),
+        ("computerNamePrefix changed", vmp + ("osProfile", "computerNamePrefix"),
+         ("z" + str((_get(current, vmp + ("osProfile", "computerNamePrefix")) if _has(current, vmp + ("osProfile", "computerNamePrefix")) else "")))[:15]),
+        ("adminUsername changed", vmp + ("osProfile", "adminUsername"), "otheradmin"),
+        ("location changed", ("location",), "westus" if current.get("location") != "westus" else "eastus"),
+    ]
+    nics_at = vmp + ("networkProfile", "networkInterfaceConfigurations")
+    out: list[Proposal] = []
+    for description, keys, value in moves:
+        if keys[:2] != ("properties", "singlePlacementGroup") and not _has(current, keys):
+            continue
+        base = {} if patch else body
+        out.append((description, lambda k=keys, v=value, b=base: (_with(b, k, v), version)))
+    if _has(current, nics_at):
+        def other_vnet() -> tuple[Any, str | None] | None:
+            nics = copy.deepcopy(_get(current, nics_at))
+            sub = _find_key(nics, "subnet")
+            if sub is None:
+                return None
+            node = _get(nics, sub)
+            node["id"] = _other_vnet(str(node.get("id", "")))
+            nics = _strip_read_only(nics)
+            return (_with({} if patch else body, nics_at, nics)), version
+
+        out.append(("subnet moved to another virtual network", other_vnet))
+    return out
+
+
+def _strip_read_only(node: Any) -> Any:
+    """A GET model's NIC list as a client would send it back (no ids ARM adds)."""
+    if isinstance(node, dict):
+        return {k: _strip_read_only(v) for k, v in node.items() if k not in ("provisioningState",)}
+    if isinstance(node, list):
+        return [_strip_read_only(v) for v in node]
+    return node
+
+
+def _classify_schema(operation_id: str, mutation: Mutation, base: Any, version: str | None,
+                     current: dict[str, Any] | None, spec: Any, rules: Any) -> InvalidPayload | None:
+    """Keep a schema mutation only if the spec reports exactly that keyword there, and no rule fires."""
+    keyword, keys, description, apply = mutation
+    payload = copy.deepcopy(base)
+    apply(payload)
+    errors = spec.validate_request(operation_id, payload, version)
+    if not errors:
+        return None
+    here = _norm(json_path(keys))
+    for e in errors:
+        where = _norm(e.path)
+        child = where.startswith(here + ".") if here else "." not in where
+        if e.keyword != keyword or not (where == here or (child and keyword == "required")):
+            return None
+    try:
+        if rules.check_request(operation_id, payload, version, current=current):
+            return None
+    except Exception:  # noqa: BLE001 - rules may not cope with a mistyped body; the schema refuses it first
+        pass
+    path = json_path(keys)
+    status, code = schema_error_answer(keyword, path)
+    return InvalidPayload(payload, f"schema:{keyword}", keyword, path, code, status, description, version, current)
+
+
+def _classify_rule(operation_id: str, proposal: Proposal, version: str | None,
+                   current: dict[str, Any] | None, spec: Any, rules: Any) -> InvalidPayload | None:
+    """Keep a move only if the body is schema-valid and exactly one rule objects to it."""
+    description, make = proposal
+    made = make()
+    if made is None:
+        return None
+    payload, av = made
+    if spec.validate_request(operation_id, payload, av):
+        return None
+    found = rules.check_request(operation_id, payload, av, current=current)
+    if not found or len({v.rule_id for v in found}) != 1:
+        return None
+    v = found[0]
+    path = json_path(parse_path(v.target)) if v.target else "$"
+    return InvalidPayload(payload, v.rule_id, None, path, v.code, v.status, f"{description}: {v.message}", av, current)
+
+
+def invalid_payloads(
+    operation_id: str,
+    api_version: str | None = None,
+    *,
+    current: dict[str, Any] | None = None,
+    instance_ids: Iterable[str] | None = None,
+    kinds: Iterable[str] = ("schema", "rule"),
+    spec: Any = None,
+    rules: Any = None,
+) -> st.SearchStrategy[InvalidPayload]:
+    """Bodies that break exactly one documented constraint, each naming it and ARM's answer.
+
+    Starts from a `valid_payloads` draw and applies one mutation: a JSON Schema keyword
+    (`kinds` includes "schema": missing required, wrong type, enum, lengths, bounds, unknown
+    member) or a rules.yaml rule ("rule": primary NICs, NIC count, one virtual network,
+    identity and script-source exclusivity, api-version gates, and with `current` the
+    transition rules). Each candidate is kept only if the spec/rules report exactly it.
+    """
+    from hypothesis import reject
+
+    spec, rules = _contract(spec, rules)
+    version = api_version or _latest_version(spec, operation_id)
+    schema = spec.request_schema(operation_id)
+    walker = _Walker(schema)
+    wanted = tuple(kinds)
+    valid = valid_payloads(operation_id, version, current=current, instance_ids=instance_ids, spec=spec, rules=rules)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> InvalidPayload:
+        base = draw(valid)
+        # Group candidates by what they break (a schema keyword, a domain move) and pick a
+        # group uniformly, so rare constraints are tried as often as the many `type` sites.
+        groups: dict[str, list[Callable[[], InvalidPayload | None]]] = {}
+        if "schema" in wanted:
+            sites: list[Mutation] = []
+            _schema_mutations(walker, schema, base, (), sites)
+            for m in sites:
+                groups.setdefault(f"schema:{m[0]}", []).append(
+                    lambda m=m: _classify_schema(operation_id, m, base, version, current, spec, rules))
+        if "rule" in wanted:
+            for p in _rule_proposals(operation_id, base, version, current, spec, rules):
+                groups.setdefault(f"rule:{p[0]}", []).append(
+                    lambda p=p: _classify_rule(operation_id, p, version, current, spec, rules))
+        names = sorted(groups)
+        while names:
+            # A group that yields nothing (a move no rule forbids) is dropped and another
+            # drawn, rather than falling through to its neighbour, which would skew the mix.
+            name = draw(_pick(tuple(names)))
+            tries = groups[name]
+            start = draw(_ints(0, len(tries) - 1)) if len(tries) > 1 else 0
+            for i in range(len(tries)):
+                found = tries[(start + i) % len(tries)]()
+                if found is not None:
+                    return found
+            names.remove(name)
+        reject()
+
+    return build()
