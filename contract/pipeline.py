@@ -133,6 +133,7 @@ class Step:
     expect: tuple[int, ...] = (200,)
     group: str = "lifecycle"
     follow: bool = False  # a long-running operation: poll it to the end
+    expect_code: str | None = None  # for refusals: the CloudError code ARM must give
 
 
 @dataclass
@@ -271,55 +272,47 @@ def readonly_steps(target: Target) -> list[Step]:
 
 
 def fuzz_steps(target: Target, examples: int, seed: int) -> list[Step]:
-    """Generated create payloads (valid: 2xx on fresh scale sets, then deleted; invalid: 4xx), drawn once."""
+    """Generated create payloads, drawn once: valid ones must be created (201) on fresh scale
+    sets, then deleted; invalid ones must be refused with the status and code they name."""
     if examples <= 0:
         return []
-    valid, invalid = _draw_payloads("VirtualMachineScaleSets_CreateOrUpdate", examples, seed)
+    operation = "VirtualMachineScaleSets_CreateOrUpdate"
+    valid, invalid = _draw_payloads(operation, examples, seed)
     steps: list[Step] = []
     for i, payload in enumerate(valid):
         name = f"vmss-fuzz-{i}"
-        steps.append(Step(f"fuzz valid #{i}", "PUT", target.vmss(name), payload, (200, 201), "fuzz-valid", True))
+        steps.append(Step(f"fuzz valid #{i}", "PUT", target.vmss(name), payload, (201,), "fuzz-valid", True))
         steps.append(Step(f"fuzz cleanup #{i}", "DELETE", target.vmss(name), expect=(200, 202, 204), group="cleanup", follow=True))
-    for i, (payload, why) in enumerate(invalid):
-        steps.append(Step(f"fuzz invalid #{i}: {why}"[:90], "PUT", target.vmss(f"vmss-fuzz-bad-{i}"), payload,
-                          (400, 409), "fuzz-invalid"))
+    for i, bad in enumerate(invalid):
+        steps.append(Step(f"fuzz invalid #{i}: {bad.rule} at {bad.path}"[:90], "PUT",
+                          target.vmss(f"vmss-fuzz-bad-{i}", api=bad.api_version or COMPUTE_API), bad.payload,
+                          (bad.status,), "fuzz-invalid", expect_code=bad.code))
     return steps
 
 
-def _draw_payloads(operation_id: str, examples: int, seed: int) -> tuple[list[Any], list[tuple[Any, str]]]:
-    """Draw payloads from `contract.strategies` once, deterministically (seeded, no example database)."""
+def _draw_payloads(operation_id: str, examples: int, seed: int) -> tuple[list[Any], list[Any]]:
+    """Draw from `contract.strategies` once, deterministically (seeded, no example database),
+    so that recording and replay send the very same bodies."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import seed as hseed
 
     from contract import strategies
 
-    valid: list[Any] = []
-    invalid: list[tuple[Any, str]] = []
+    def draw(strategy: Any) -> list[Any]:
+        drawn: list[Any] = []
 
-    def draw(strategy: Any, sink: Callable[[Any], None]) -> None:
         @hseed(seed)
         @settings(max_examples=examples, database=None, deadline=None, suppress_health_check=list(HealthCheck))
         @given(strategy)
         def collect(value: Any) -> None:
-            sink(value)
+            drawn.append(value)
 
         collect()
+        return drawn[:examples]
 
-    draw(strategies.valid_payloads(operation_id), valid.append)
-    if hasattr(strategies, "invalid_payloads"):
-        draw(strategies.invalid_payloads(operation_id), lambda v: invalid.append(_invalid_pair(v)))
-    return valid[:examples], invalid[:examples]
-
-
-def _invalid_pair(value: Any) -> tuple[Any, str]:
-    """An invalid example with the constraint it breaks, whatever shape strategies gives it."""
-    if isinstance(value, tuple) and len(value) == 2:
-        return value[0], str(value[1])
-    for attr in ("payload", "body"):
-        if hasattr(value, attr):
-            why = getattr(value, "reason", None) or getattr(value, "constraint", None) or getattr(value, "broken", "")
-            return getattr(value, attr), str(why)
-    return value, ""
+    valid = draw(strategies.valid_payloads(operation_id, COMPUTE_API))
+    invalid = draw(strategies.invalid_payloads(operation_id, COMPUTE_API))
+    return valid, invalid
 
 
 # --------------------------------------------------------------------------- running steps
@@ -341,7 +334,8 @@ def run_steps(client: ArmClient, steps: Iterable[Step], progress: Progress | Non
                 if isinstance(final.body, dict) and "status" in final.body:
                     final_state = str(final.body["status"])
         code = answer.body["error"].get("code") if isinstance(answer.body, dict) and isinstance(answer.body.get("error"), dict) else None
-        ok = answer.status in step.expect and (final_state is None or final_state.lower() == "succeeded")
+        ok = (answer.status in step.expect and (final_state is None or final_state.lower() == "succeeded")
+              and (step.expect_code is None or code == step.expect_code))
         result = StepResult(step, answer.status, final_state, code, ok, statuses)
         result.statuses.insert(0, client.sent - before)  # request count first: replay must match it too
         results.append(result)
