@@ -72,6 +72,8 @@ class Recorded:
         """Headers and body with canonical-host URLs moved to `base` (cached per base)."""
         cached = self._by_base.get(base)
         if cached is None:
+            if len(self._by_base) >= 8:  # clients use one or two bases; never grow without bound
+                self._by_base.clear()
             headers = CIMultiDict((n, rewrite_text(v, CANONICAL_BASE, base)) for n, v in self._headers)
             cached = (headers, rewrite_bytes(self._body, CANONICAL_BASE, base))
             self._by_base[base] = cached

@@ -120,6 +120,24 @@ def test_sdk_replays_a_recorded_session_over_tls(tmp_path: Path) -> None:
         assert elapsed < 1.5, elapsed
 
 
+async def test_aio_sdk_replays_over_tls(tmp_path: Path) -> None:
+    from azure.mgmt.compute.aio import ComputeManagementClient as AsyncCompute
+
+    from contract.plugin import AsyncStaticCredential
+
+    with BackgroundServer(lambda: create_app([MODIFY]), tls=True, tls_dir=tmp_path / "tls") as server:
+        async with AsyncCompute(AsyncStaticCredential(), SUB, base_url=server.url,  # type: ignore[arg-type]
+                                connection_verify=str(server.ca_path)) as client:
+            vmss = await client.virtual_machine_scale_sets.get(RG, "vmss1", api_version=V)
+            assert vmss.sku.capacity == 5
+            started = time.perf_counter()
+            poller = await client.virtual_machine_scale_sets.begin_update_instances(
+                RG, "vmss1", {"instanceIds": ["5", "6"]}, api_version=V)
+            await poller.result()
+            assert poller.status() == "Succeeded"
+            assert time.perf_counter() - started < 1.0
+
+
 def test_sdk_surfaces_a_miss_with_its_explanation(tmp_path: Path) -> None:
     with BackgroundServer(lambda: create_app([MODIFY]), tls=True, tls_dir=tmp_path / "tls") as server:
         with pytest.raises(HttpResponseError) as caught:
