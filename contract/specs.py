@@ -456,8 +456,12 @@ class Spec:
         built.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
         return built
 
+    @lru_cache(maxsize=None)  # noqa: B019 - see _generation_schema
     def response_schema(self, operation_id: str, status: int | str) -> dict[str, Any] | None:
-        """The self-contained (open) response schema for a status, or None when it has no body."""
+        """The self-contained (open) response schema for a status, or None when it has no body.
+
+        Cached and shared between callers: treat it as read-only.
+        """
         raw = self._ops_raw[operation_id].get("responses", {}).get(str(status))
         schema = _json_schema(raw, self.document)
         return None if schema is None else self._compiler.build(schema, "response")
