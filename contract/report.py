@@ -52,15 +52,14 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
         table = Table(title=f"{result.name}", title_justify="left", show_lines=True, expand=True)
         table.add_column("#", justify="right", no_wrap=True)
         table.add_column("rule", style="bold red", no_wrap=True)
-        table.add_column("request", overflow="fold", ratio=3)
+        table.add_column("method", no_wrap=True)
+        table.add_column("request (operation)", overflow="fold", ratio=4)
         table.add_column("status", justify="right", no_wrap=True)
         table.add_column("JSON path", overflow="fold", ratio=2)
         table.add_column("message", overflow="fold", ratio=4)
         for v in result.violations:
-            request = f"{v.method} {_short_uri(v.uri)}"
-            if v.operation:
-                request += f"\n({v.operation})"
-            table.add_row(str(v.interaction), v.rule, request, str(v.status), v.path or "", v.message)
+            request = _short_uri(v.uri) + (f"\n({v.operation})" if v.operation else "")
+            table.add_row(str(v.interaction), v.rule, v.method, request, str(v.status), v.path or "", v.message)
         console.print(table)
     if len(report.results) > 1 or report.ok:
         summary = Table(title="per cassette", title_justify="left")

@@ -194,7 +194,7 @@ class InteractionChecks:
             msg, path = _first(errors)
             out.append(s.violation("response-schema", msg, path))
         for path in self.spec.secret_paths(body):
-            out.append(s.violation("secret-echoed", f"the answer echoes a writeOnly secret at {path}", path))
+            out.append(s.violation("secret-echoed", f"the answer echoes writeOnly member {path.rsplit('.', 1)[-1]!r}", path))
 
     # ---- headers ---------------------------------------------------------
     def _headers(self, s: Seen, out: list[Violation]) -> None:
