@@ -305,6 +305,19 @@ class Spec:
             routes.sort(key=lambda r: -r[2])  # type: ignore[index]
             self._routes[key] = [(rx, op) for rx, op, _ in routes]  # type: ignore[misc]
         self._secret_names = frozenset(self._collect_secret_names())
+        self._no_secrets = self._secret_free_check()
+
+    def _secret_free_check(self) -> Callable[[Any], bool] | None:
+        """A compiled 'no secret member anywhere holds a value' test: the common case costs one Rust call."""
+        if _rs is None or not self._secret_names:
+            return None
+        node = {
+            "if": {"type": "object"},
+            "then": {"properties": {n: {"type": "null"} for n in sorted(self._secret_names)},
+                     "additionalProperties": {"$ref": "#/$defs/node"}},
+            "else": {"if": {"type": "array"}, "then": {"items": {"$ref": "#/$defs/node"}}},
+        }
+        return _rs.Draft202012Validator({"$defs": {"node": node}, "$ref": "#/$defs/node"}).is_valid
 
     def _collect_secret_names(self) -> Iterator[str]:
         def walk(s: Any) -> Iterator[str]:
@@ -424,6 +437,8 @@ class Spec:
 
     def secret_paths(self, body: Any) -> list[str]:
         """JSON paths of writeOnly/secret fields present (non-null) in `body`."""
+        if self._no_secrets is not None and self._no_secrets(body):
+            return []
         found: list[str] = []
         names = self._secret_names
 
