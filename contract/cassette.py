@@ -98,9 +98,12 @@ def _parse_json(content: bytes) -> Any:
 # --------------------------------------------------------------------------
 # Reading and writing files. Everything below is additive to the model above.
 # --------------------------------------------------------------------------
+import gc  # noqa: E402
 import os  # noqa: E402
 import tempfile  # noqa: E402
-from collections.abc import Iterable, Mapping  # noqa: E402
+import threading  # noqa: E402
+from collections.abc import Iterable, Iterator, Mapping  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from contract import serializers  # noqa: E402
@@ -236,16 +239,91 @@ def cassette_to_data(cassette: Cassette) -> dict[str, Any]:
 
 # ---- files -----------------------------------------------------------------
 
+class _TypeDrift(Exception):
+    """The fast parser typed something differently from vcrpy's PyYAML: use PyYAML."""
+
+
+def _exact_headers(raw: Any) -> Headers:
+    if raw is None:
+        return {}
+    if type(raw) is not dict:
+        raise _TypeDrift
+    for values in raw.values():
+        if type(values) is not list:
+            raise _TypeDrift
+        for v in values:
+            if type(v) is not str:
+                raise _TypeDrift
+    return raw
+
+
+def _exact_interactions(raw_interactions: Any) -> list[Interaction]:
+    """Fast conversion for data whose every scalar already has vcrpy's type."""
+    if type(raw_interactions) is not list:
+        raise _TypeDrift
+    out = []
+    append = out.append
+    for raw in raw_interactions:
+        try:
+            req, resp = raw["request"], raw["response"]
+            method, uri, body = req["method"], req["uri"], req.get("body")
+            rbody, status = resp["body"], resp["status"]
+            rbody = rbody["string"] if type(rbody) is dict else rbody
+            code, reason = status["code"], status.get("message", "")
+        except (KeyError, TypeError):
+            raise _TypeDrift from None
+        if (type(method) is not str or type(uri) is not str or type(code) is not int
+                or type(reason) is not str
+                or (body is not None and type(body) is not str)
+                or (rbody is not None and type(rbody) is not str)):
+            raise _TypeDrift
+        append(Interaction(Request(method, uri, body, _exact_headers(req.get("headers"))),
+                           Response(code, reason, _exact_headers(resp.get("headers")), rbody)))
+    return out
+
+
+def _fast_cassette(text: str, path: str | None) -> Cassette | None:
+    data = serializers.fast_load(text)
+    if type(data) is not dict or data.get("version", CASSETTE_FORMAT_VERSION) != CASSETTE_FORMAT_VERSION:
+        return None
+    metadata = data.get("metadata") or {}
+    if type(metadata) is not dict:
+        return None
+    try:
+        interactions = _exact_interactions(data.get("interactions") or [])
+    except _TypeDrift:
+        return None
+    return Cassette(interactions, path, metadata)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building ~10^6 small objects triggers many useless GC passes: pause it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def loads_cassette(text: str, path: str | None = None, fmt: str | None = None) -> Cassette:
     """Parse cassette text (YAML or JSON)."""
     fmt = fmt or serializers.format_for(path or "")
     if not text.strip():
         return Cassette([], path, {})
-    try:
-        data = serializers.deserialize(text, fmt)
-    except serializers.SerializerError as exc:
-        raise CassetteError(path, f"not valid {fmt.upper()}: {exc}", line=exc.line) from None
-    return cassette_from_data(data, path)
+    with _gc_paused():
+        if fmt == "yaml":
+            fast = _fast_cassette(text, path)
+            if fast is not None:
+                return fast
+        try:
+            data = (serializers.pyyaml_load(text) if fmt == "yaml"
+                    else serializers.deserialize(text, fmt))
+        except serializers.SerializerError as exc:
+            raise CassetteError(path, f"not valid {fmt.upper()}: {exc}", line=exc.line) from None
+        return cassette_from_data(data, path)
 
 
 def load_cassette(path: str | os.PathLike[str]) -> Cassette:
@@ -331,3 +409,133 @@ def iter_cassette_paths(paths: Iterable[str | os.PathLike[str]] | str | os.PathL
         else:
             found.append(p)
     return found
+
+
+# ---- crash-safe appending (the recording proxy) ------------------------------
+
+_MARK = "# end of interaction "
+
+
+def _marker(index: int) -> str:
+    return f"{_MARK}{index}\n"
+
+
+def _cut_after_last_marker(text: str) -> str | None:
+    """The text up to the last complete appended item, or None if there is no marker."""
+    at = text.rfind("\n" + _MARK)
+    if at == -1:
+        return None
+    end = text.find("\n", at + 1)
+    return text if end == -1 else text[: end + 1]
+
+
+def load_appended(path: str | os.PathLike[str]) -> Cassette:
+    """Like `load_cassette`, but a torn last item (a crash mid-write) is dropped, not fatal.
+
+    Only files written by `CassetteAppender` carry the end-of-item markers this needs;
+    anything else gets exactly `load_cassette`'s strictness.
+    """
+    try:
+        return load_cassette(path)
+    except CassetteError:
+        text = Path(path).read_text("utf-8", errors="replace")
+        cut = _cut_after_last_marker(text)
+        if cut is None or cut == text:
+            raise
+        cassette = loads_cassette(cut, str(path))
+        cassette.metadata = {**cassette.metadata, "torn_tail_bytes": len(text.encode()) - len(cut.encode())}
+        return cassette
+
+
+class CassetteAppender:
+    """Append interactions to a YAML cassette, one `write()` each, O(1) per interaction.
+
+    Layout: `version: 1`, metadata, then `interactions:` as a block list at the end, so each
+    appended `- request: ...` item (followed by an end marker comment) leaves a file that
+    both vcrpy and `load_cassette` read. Nothing is written until the first interaction,
+    so a session that records nothing leaves no file (vcrpy treats that as "not recorded").
+    An existing cassette is kept: a torn tail from a crash is cut off, and a file in
+    another layout is rewritten once (atomically) into this one.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], metadata: Mapping[str, Any] | None = None,
+                 durable: bool = False) -> None:
+        self.path = Path(path)
+        if serializers.format_for(str(self.path)) != "yaml":
+            raise CassetteError(self.path, "appending needs a YAML cassette (.yaml/.yml)")
+        self.metadata = dict(metadata or {})
+        self.durable = durable
+        self.count = 0
+        self._fd: int | None = None
+        self._lock = threading.Lock()
+        self._adopt_existing()
+
+    def _adopt_existing(self) -> None:
+        try:
+            text = self.path.read_text("utf-8")
+        except FileNotFoundError:
+            return
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CassetteError(self.path, f"cannot append: {exc}") from None
+        if not text.strip():
+            return
+        cut = _cut_after_last_marker(text)
+        if cut is not None:
+            if cut != text:  # torn tail from a crash: keep every finished interaction
+                with open(self.path, "r+b") as fh:
+                    fh.truncate(len(cut.encode("utf-8")))
+            self.count = len(loads_cassette(cut, str(self.path)).interactions)
+            self._open()
+            return
+        existing = loads_cassette(text, str(self.path))
+        self.metadata = {**existing.metadata, **self.metadata}
+        head = serializers.emit_head(self.metadata)
+        items = [serializers.emit_interaction(interaction_to_dict(i)) + _marker(n)
+                 for n, i in enumerate(existing.interactions)]
+        if items:
+            atomic_write(self.path, (head + "".join(items)).encode("utf-8"))
+            self.count = len(items)
+            self._open()
+        else:
+            self.path.unlink()
+
+    def _open(self) -> None:
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def append(self, interaction: Interaction) -> None:
+        """Write one finished interaction; when this returns the file holds it."""
+        try:
+            item = serializers.emit_interaction(interaction_to_dict(interaction))
+        except (TypeError, ValueError) as exc:
+            raise CassetteError(self.path, f"cannot serialize: {exc}", interaction=self.count) from None
+        with self._lock:
+            first = self._fd is None
+            if first:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
+                item = serializers.emit_head(self.metadata) + item
+            data = (item + _marker(self.count)).encode("utf-8")
+            view = memoryview(data)
+            while view:  # os.write may be partial (signal, quota); finish the same item
+                written = os.write(self._fd, view)
+                view = view[written:]
+            if self.durable or first:
+                os.fsync(self._fd)
+                if first:
+                    _fsync_dir(self.path.parent)
+            self.count += 1
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                try:
+                    os.fsync(self._fd)
+                finally:
+                    os.close(self._fd)
+                    self._fd = None
+
+    def __enter__(self) -> CassetteAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
