@@ -352,6 +352,8 @@ class Phase:
     cassette: Path
     recorded: list[StepResult] = field(default_factory=list)
     replayed: list[StepResult] = field(default_factory=list)
+    record_seconds: float = 0.0
+    replay_seconds: float = 0.0
 
     @property
     def replay_matches(self) -> bool:
@@ -452,6 +454,7 @@ def run_pipeline(
                     read_only=not (local or allow_writes),
                     allow_resource_groups=() if local else (target.resource_group,),
                 ), tls_dir)
+                clock = time.perf_counter()
                 try:
                     client = ArmClient(recorder.url, str(recorder.ca_path), token)
                     tag = _tag(progress, f"record {phase.name}")
@@ -464,16 +467,19 @@ def run_pipeline(
                         phase.recorded.extend(run_steps(client, cleanup, tag))
                 finally:
                     recorder.stop()
+                    phase.record_seconds = time.perf_counter() - clock
         finally:
             if emulator is not None:
                 emulator.stop()  # from here on nothing answers but the cassettes
         for phase in phases:
+            clock = time.perf_counter()
             server = _start(lambda p=phase: replay.create_app([str(p.cassette)], fallback="error"), tls_dir)
             try:
                 client = ArmClient(server.url, str(server.ca_path), token)
                 phase.replayed = run_steps(client, phase.steps, _tag(progress, f"replay {phase.name}"))
             finally:
                 server.stop()
+                phase.replay_seconds = time.perf_counter() - clock
     report, files = write_reports(out, [p.cassette for p in phases])
     return RunResult(out, phases, report, files, "emulator" if local else str(upstream), time.perf_counter() - started)
 
