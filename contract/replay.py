@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -244,7 +245,7 @@ def create_app(
     cassettes: Iterable[CassetteSource],
     fallback: str = "error",
     allow_repeats: bool = False,
-    request_filter: RequestFilter | None | str = "default",
+    request_filter: RequestFilter | Literal["default"] | None = "default",
     max_body: int | None = DEFAULT_MAX_BODY,
 ) -> web.Application:
     """An aiohttp app replaying `cassettes` (paths, folders or Cassette objects).
@@ -258,11 +259,11 @@ def create_app(
         raise ValueError(f"fallback must be 'error' or 'emulate', not {fallback!r}")
     if request_filter == "default":
         request_filter = default_request_filter()
-    replayer = Replayer(load_cassettes(cassettes), allow_repeats, request_filter)  # type: ignore[arg-type]
+    replayer = Replayer(load_cassettes(cassettes), allow_repeats, request_filter)
     log.info("replaying %d interactions from %d cassette(s)", replayer.interaction_count, len(replayer.cassettes))
     # Replay serves what was recorded, bad requests included: only size and crashes are guarded.
     guard = guard_middleware(max_body=max_body, require_auth=False, require_api_version=False, check_json=False)
-    client_max = max(max_body or 0, 1024 ** 2)
+    client_max = max_body + 1 if max_body is not None else 0  # 0: aiohttp's own limit off
 
     if fallback == "emulate":
         from contract.emulator import create_app as create_emulator
