@@ -117,7 +117,14 @@ class _Compiler:
         self.components = components
 
     def build(self, schema: Any, mode: str) -> Any:
-        return self._walk(schema, mode, ())
+        if mode != "request-open":
+            return self._walk(schema, mode, ())
+        # members newer than our schemas may appear below the top level; the top level stays closed
+        built = self._walk(schema, "response-lax", ())
+        for root in built.get("anyOf", [built]) if isinstance(built, dict) else ():
+            if isinstance(root, dict) and "properties" in root:
+                root["additionalProperties"] = False
+        return built
 
     def _deref(self, ref: str) -> tuple[str, Any]:
         prefix = "#/components/schemas/"
@@ -170,7 +177,7 @@ class _Compiler:
             for bk, bv in base.items():
                 if bk not in ("properties", "required"):
                     out.setdefault(bk, bv)
-        if mode == "response":
+        if mode == "response":  # ("response-lax": open like a response, but limits and nulls as in a request)
             for k in _INPUT_LIMITS:
                 out.pop(k, None)
             if "properties" in out:
@@ -304,6 +311,7 @@ class Spec:
         for key, routes in self._routes.items():  # most literal segments first: literals beat parameters
             routes.sort(key=lambda r: -r[2])  # type: ignore[index]
             self._routes[key] = [(rx, op) for rx, op, _ in routes]  # type: ignore[misc]
+        self._schema_version = str(self.document.get("info", {}).get("x-schema-api-version") or "")
         self._secret_names = frozenset(self._collect_secret_names())
         self._no_secrets = self._secret_free_check()
 
@@ -373,6 +381,14 @@ class Spec:
         return _resolve(version, tuple(known))
 
     # ---- validation -----------------------------------------------------
+    def _newer_than_schema(self, api_version: str | None) -> bool:
+        if not api_version or not self._schema_version:
+            return False
+        try:
+            return _version_key(api_version) > _version_key(self._schema_version)
+        except UnknownApiVersion:
+            return False
+
     def _validator(self, operation_id: str, which: str) -> Callable[[Any], Iterator[tuple[list[Any], str, str]]] | None:
         key = (operation_id, which)
         if key in self._validators:
@@ -380,9 +396,9 @@ class Spec:
         raw = self._ops_raw.get(operation_id)
         if raw is None:
             raise KeyError(f"unknown operationId {operation_id!r}")
-        if which == "request":
+        if which in ("request", "request-open"):
             schema = _json_schema(raw.get("requestBody"), self.document)
-            mode = "request"
+            mode = which
         else:
             schema = _json_schema(raw.get("responses", {}).get(which), self.document)
             mode = "response"
@@ -400,14 +416,17 @@ class Spec:
     ) -> list[SchemaError]:
         """Errors of a request body against the operation's (closed) request schema.
 
-        `api_version` is accepted for symmetry; version gates live in rules.yaml.
+        Objects are closed (unknown members are errors) up to the api-version our schemas were
+        written from (`info.x-schema-api-version`); for a newer `api_version` only the top level
+        stays closed, because Azure knows members that we cannot. Version gates live in rules.yaml.
         """
         op = self.operation(operation_id)
         if body is None:
             if op.request_body_required:
                 return [SchemaError("$", "a request body is required", "required")]
             return []
-        fn = self._validator(operation_id, "request")
+        which = "request-open" if self._newer_than_schema(api_version) else "request"
+        fn = self._validator(operation_id, which)
         if fn is None:
             return []
         return [SchemaError(_json_path(p), msg, kw) for p, msg, kw in fn(body)]

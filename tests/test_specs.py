@@ -368,3 +368,17 @@ def test_specs_cli_bad_spec_exits_2(tmp_path):
 
     result = CliRunner().invoke(main, ["specs", "--spec", str(tmp_path)])
     assert result.exit_code == 2 and "cannot read spec" in result.output
+
+
+def test_newer_api_versions_keep_only_the_top_level_closed(spec):
+    """Our schemas come from 2024-03-01; 2026-04-01 bodies may carry members Azure knows and we do not."""
+    oid = "VirtualMachineScaleSets_CreateOrUpdate"
+    body = _vmss_body(brandNewMember={"x": 1})
+    assert spec.document["info"]["x-schema-api-version"] == "2024-03-01"
+    assert [(e.path, e.keyword) for e in spec.validate_request(oid, body, "2024-03-01")] == [
+        ("$.properties", "additionalProperties")]
+    assert spec.validate_request(oid, body, "2026-04-01") == []
+    body["bogus"] = 1
+    body["properties"]["upgradePolicy"] = {"mode": "Sometimes"}
+    assert {(e.path, e.keyword) for e in spec.validate_request(oid, body, "2026-04-01")} == {
+        ("$", "additionalProperties"), ("$.properties.upgradePolicy.mode", "enum")}
