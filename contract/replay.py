@@ -165,7 +165,11 @@ class Replayer:
         return recorded
 
     def explain(self, request: Request) -> str:
-        key = self._resolve(request)
+        """Why `request` got no answer: used up, or the closest recorded requests and their differences."""
+        compared, key = request, self._resolve(request)
+        if key not in self._queues and self.request_filter is not None:
+            compared = self.request_filter(request)  # what the cassette would hold for it
+            key = self._resolve(compared)
         queue = self._queues.get(key)
         if queue is not None and not self.allow_repeats:
             labels = ", ".join(r.label for r in queue[:5]) + (" ..." if len(queue) > 5 else "")
@@ -173,7 +177,10 @@ class Replayer:
                     f"all {len(queue)} recorded answer(s) ({labels}) were already served. "
                     "Start the server with --allow-repeats to answer again with the last one.")
         candidates = (Candidate(q[0].interaction.request, q[0].label) for q in self._queues.values())
-        return explain_miss(request, candidates)
+        text = explain_miss(compared, candidates)
+        if compared is not request:
+            text += "\n(compared after sanitizing the request as the recorder does)"
+        return text
 
     def unused(self) -> list[str]:
         """Labels of recorded interactions never served (a test that drifted from its cassette)."""

@@ -343,6 +343,10 @@ def test_request_filter_lets_real_ids_match_pseudonyms() -> None:
               f"virtualMachineScaleSets/vmss1?api-version={V}"
         r = requests.get(url, timeout=5)
         assert r.status_code == 200 and r.json()["name"] == "vmss1"
+        r = requests.get(url.replace("vmss1?", "vmss9?"), timeout=5)  # explained in cassette terms
+        message = r.json()["error"]["message"]
+        assert "path segment 8: 'vmss9', recorded 'vmss1'" in message and real not in message
+        assert "after sanitizing" in message
     with BackgroundServer(lambda: create_app([MODIFY], request_filter=None)) as server:
         assert requests.get(url.replace(url.split("/subscriptions")[0], server.url), timeout=5).status_code == 400
 
