@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import ssl
 import statistics
 import subprocess
@@ -24,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+
+from contract.servers import LocalCA
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTE = ROOT / "tests" / "data" / "recordings" / "test_vmss_create_and_modify.yaml"
@@ -140,7 +141,7 @@ def main() -> None:
                 proc, bases[name] = start(cmd)
                 procs.append(proc)
             ssl_ctx: ssl.SSLContext | bool = (
-                ssl.create_default_context(cafile=os.path.join(tls_dir, "ca.pem")) if args.tls else False)
+                LocalCA(tls_dir).client_ssl_context() if args.tls else False)
             for _ in range(args.rounds):
                 for name, base in bases.items():
                     rounds[name].append(asyncio.run(

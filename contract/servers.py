@@ -298,11 +298,6 @@ class BackgroundServer:
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
-    def call(self, coro: Awaitable[Any], timeout: float = 30) -> Any:
-        """Run a coroutine on the server's loop (e.g. to inspect app state) and wait for it."""
-        assert self.loop is not None, "server not started"
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)  # type: ignore[arg-type]
-
     def stop(self) -> None:
         thread, self._thread = self._thread, None
         if thread is None or self.loop is None:

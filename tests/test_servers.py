@@ -131,6 +131,19 @@ def test_tls_with_local_ca(tmp_path: Path) -> None:
     assert key_mode == 0o600
 
 
+async def test_aiohttp_client_trusting_the_local_ca(tmp_path: Path) -> None:
+    import aiohttp
+
+    with BackgroundServer(lambda: guarded_app(), tls=True, tls_dir=tmp_path) as server:
+        ssl_ctx = LocalCA(tmp_path).client_ssl_context()
+        async with aiohttp.ClientSession() as session:
+            async with session.put(server.url + "/subscriptions/x?api-version=2022-11-01", json={"a": 1},
+                                   headers=AUTH, ssl=ssl_ctx) as resp:
+                assert resp.status == 200 and (await resp.json())["json"] == {"a": 1}
+            with pytest.raises(aiohttp.ClientConnectorCertificateError):
+                await session.get(server.url + "/subscriptions/x?api-version=1", headers=AUTH)
+
+
 def test_local_ca_is_reused(tmp_path: Path) -> None:
     first = LocalCA(tmp_path)
     pem = first.ca_path.read_bytes()
