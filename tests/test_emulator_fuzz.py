@@ -1,0 +1,120 @@
+"""Hypothesis against the emulator: it accepts what the contract accepts, refuses what it refuses
+(with the ARM answer the contract names), and no input at all makes it answer 5xx."""
+from __future__ import annotations
+
+import uuid
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import NonInteractiveExampleWarning
+from hypothesis import strategies as st
+
+from contract.emulator import create_app
+from contract.servers import BackgroundServer
+from contract.strategies import InvalidPayload, invalid_payloads, valid_payloads
+
+AUTH = {"Authorization": "Bearer fuzz"}
+SUB = "00000000-0000-0000-0000-00000000f022"
+RG = f"/subscriptions/{SUB}/resourceGroups/fuzz"
+VMSS = f"{RG}/providers/Microsoft.Compute/virtualMachineScaleSets"
+V = "2026-04-01"
+FUZZ = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                      HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[str]:
+    with BackgroundServer(create_app(lro_polls=0)) as srv:
+        answer = requests.put(f"{srv.url}{RG}?api-version=2022-09-01", json={"location": "westus"},
+                              headers=AUTH, timeout=10)
+        assert answer.status_code == 201
+        yield srv.url
+
+
+def call(base: str, method: str, path: str, body: Any = None, version: str = V) -> requests.Response:
+    return requests.request(method, f"{base}{path}?api-version={version}", json=body, headers=AUTH, timeout=10)
+
+
+def settle(base: str, answer: requests.Response) -> None:
+    if "Azure-AsyncOperation" in answer.headers:
+        assert requests.get(answer.headers["Azure-AsyncOperation"], headers=AUTH, timeout=10).json()["status"] == \
+            "Succeeded"
+
+
+@FUZZ
+@given(body=valid_payloads("VirtualMachineScaleSets_CreateOrUpdate", V))
+def test_valid_create_bodies_are_accepted(base: str, body: dict[str, Any]) -> None:
+    path = f"{VMSS}/ok{uuid.uuid4().hex[:8]}"
+    created = call(base, "PUT", path, body)
+    assert created.status_code == 201, created.text
+    settle(base, created)
+    got = call(base, "GET", path).json()
+    assert got["properties"]["provisioningState"] == "Succeeded"
+    capacity = (body.get("sku") or {}).get("capacity", 0)
+    listed = call(base, "GET", f"{path}/virtualMachines").json()["value"]
+    assert len(listed) == capacity
+    assert "adminPassword" not in created.text + str(got)
+
+
+@FUZZ
+@given(bad=invalid_payloads("VirtualMachineScaleSets_CreateOrUpdate", V))
+def test_invalid_create_bodies_get_the_contracts_answer_and_create_nothing(base: str, bad: InvalidPayload) -> None:
+    path = f"{VMSS}/bad{uuid.uuid4().hex[:8]}"
+    answer = call(base, "PUT", path, bad.payload, bad.api_version or V)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (bad.status, bad.code), \
+        (bad.rule, bad.path, answer.text)
+    assert "Retry-After" not in answer.headers
+    assert call(base, "GET", path).status_code == 404
+
+
+@pytest.fixture(scope="module")
+def existing(base: str) -> dict[str, Any]:
+    """One scale set created from a drawn valid body; update fuzzing draws against its model."""
+    with warnings.catch_warnings():  # .example() outside @given is fine for one fixture value
+        warnings.simplefilter("ignore", NonInteractiveExampleWarning)
+        body = valid_payloads("VirtualMachineScaleSets_CreateOrUpdate", V).example()
+    path = f"{VMSS}/existing"
+    settle(base, call(base, "PUT", path, body))
+    model: dict[str, Any] = call(base, "GET", path).json()
+    return model
+
+
+def test_invalid_updates_get_the_contracts_answer_and_change_nothing(base: str, existing: dict[str, Any]) -> None:
+    path = f"{VMSS}/existing"
+
+    @FUZZ
+    @given(bad=invalid_payloads("VirtualMachineScaleSets_Update", V, current=existing))
+    def check(bad: InvalidPayload) -> None:
+        answer = call(base, "PATCH", path, bad.payload, bad.api_version or V)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (bad.status, bad.code), \
+            (bad.rule, bad.path, answer.text)
+        assert call(base, "GET", path).json() == existing
+
+    check()
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+                    max_leaves=20)
+ROUTES = st.sampled_from([
+    ("PUT", "/x{n}"), ("PATCH", "/existing"), ("POST", "/existing/manualupgrade"), ("POST", "/existing/reimage"),
+    ("POST", "/existing/delete"), ("PUT", "/existing/virtualMachines/0"),
+    ("PUT", "/existing/virtualMachines/0/runCommands/r{n}"), ("PATCH", "/existing/virtualMachines/0/runCommands/r"),
+])
+
+
+@FUZZ
+@given(route=ROUTES, body=JSON | st.dictionaries(st.sampled_from(["location", "sku", "properties", "tags",
+                                                                   "instanceIds", "zones"]), JSON, max_size=4),
+       version=st.sampled_from([V, "2017-03-30", "2016-04-30-preview", "2031-01-01"]))
+def test_no_body_makes_it_answer_5xx(base: str, existing: dict[str, Any], route: tuple[str, str], body: Any,
+                                     version: str) -> None:
+    method, suffix = route
+    answer = call(base, method, VMSS + suffix.format(n=uuid.uuid4().hex[:6]), body, version)
+    assert answer.status_code < 500, answer.text
+    if answer.status_code >= 400:
+        assert answer.json()["error"]["code"]
