@@ -332,6 +332,22 @@ def test_poll_urls_renamed_by_the_recorder_still_reach_the_recorded_polls() -> N
         assert states == ["Running", "Running", "Succeeded"]
 
 
+def test_compressed_bodies_keep_their_encoding_and_decoded_ones_lose_it() -> None:
+    import gzip
+
+    raw = b'{"name": "vmss1"}'
+    answers = [
+        Interaction(Request("GET", f"{CANONICAL_BASE}{VMSS}?api-version={V}&n=1", None, {}),
+                    Response(200, "OK", {"Content-Encoding": ["gzip"]}, gzip.compress(raw))),
+        Interaction(Request("GET", f"{CANONICAL_BASE}{VMSS}?api-version={V}&n=2", None, {}),
+                    Response(200, "OK", {"Content-Encoding": ["gzip"]}, raw.decode())),
+    ]
+    with BackgroundServer(lambda: create_app([Cassette(answers)])) as server:
+        for n in (1, 2):
+            r = requests.get(f"{server.url}{VMSS}?api-version={V}&n={n}", timeout=5)
+            assert r.status_code == 200 and r.content == raw, n
+
+
 def test_request_filter_lets_real_ids_match_pseudonyms() -> None:
     real = "11111111-2222-3333-4444-555555555555"
 
