@@ -273,6 +273,7 @@ class Spec:
 
     # ---- building -------------------------------------------------------
     def _index(self) -> None:
+        ranked: dict[tuple[str, int], list[tuple[int, re.Pattern[str], Operation]]] = {}
         versions = self.document.get("x-api-versions", {})
         if not self.api_versions:
             self.api_versions = tuple(versions.get("Microsoft.Compute", ()))
@@ -307,10 +308,10 @@ class Spec:
                     parts.append(f"(?P<{m.group(1)}>[^/]+)" if m else re.escape(seg))
                 rx = re.compile("/" + "/".join(parts), re.IGNORECASE)
                 literal = sum(1 for seg in segs if not _PARAM_RE.fullmatch(seg))
-                self._routes.setdefault((op.method, len(segs)), []).append((rx, op, literal))  # type: ignore[arg-type]
-        for key, routes in self._routes.items():  # most literal segments first: literals beat parameters
-            routes.sort(key=lambda r: -r[2])  # type: ignore[index]
-            self._routes[key] = [(rx, op) for rx, op, _ in routes]  # type: ignore[misc]
+                ranked.setdefault((op.method, len(segs)), []).append((literal, rx, op))
+        for key, routes in ranked.items():  # most literal segments first: literals beat parameters
+            routes.sort(key=lambda r: -r[0])
+            self._routes[key] = [(rx, op) for _, rx, op in routes]
         self._schema_version = str(self.document.get("info", {}).get("x-schema-api-version") or "")
         self._secret_names = frozenset(self._collect_secret_names())
         self._no_secrets = self._secret_free_check()
