@@ -106,11 +106,12 @@ def _json_path(parts: Any) -> str:
 
 
 class _Compiler:
-    """Turns component `$ref`s into self-contained schemas in three flavours.
+    """Turns component `$ref`s into self-contained schemas (allOf merged) in four flavours.
 
-    request:    closed objects (ARM rejects unknown members), readOnly fields tolerated
-    response:   open objects, as written
-    generation: like request, without readOnly fields and `x-` annotations (for hypothesis)
+    request:      closed objects (ARM rejects unknown members), readOnly fields tolerated
+    request-open: only the top level closed, for api-versions newer than our schemas
+    response:     open objects, members nullable, no input limits (lengths, ranges, patterns)
+    generation:   like request, without readOnly fields and `x-` annotations (for hypothesis)
     """
 
     def __init__(self, components: dict[str, Any]) -> None:
@@ -177,7 +178,7 @@ class _Compiler:
             for bk, bv in base.items():
                 if bk not in ("properties", "required"):
                     out.setdefault(bk, bv)
-        if mode == "response":  # ("response-lax": open like a response, but limits and nulls as in a request)
+        if mode == "response":  # (request-open walks as "response-lax": open, but limits and nulls as in a request)
             for k in _INPUT_LIMITS:
                 out.pop(k, None)
             if "properties" in out:
