@@ -459,7 +459,7 @@ class CassetteAppender:
     """
 
     def __init__(self, path: str | os.PathLike[str], metadata: Mapping[str, Any] | None = None,
-                 durable: bool = False) -> None:
+                 durable: bool = False, replace: bool = False) -> None:
         self.path = Path(path)
         if serializers.format_for(str(self.path)) != "yaml":
             raise CassetteError(self.path, "appending needs a YAML cassette (.yaml/.yml)")
@@ -468,7 +468,8 @@ class CassetteAppender:
         self.count = 0
         self._fd: int | None = None
         self._lock = threading.Lock()
-        self._adopt_existing()
+        if not replace:  # `replace`: the old cassette stays until the first new interaction
+            self._adopt_existing()
 
     def _adopt_existing(self) -> None:
         try:
@@ -492,12 +493,10 @@ class CassetteAppender:
         head = serializers.emit_head(self.metadata)
         items = [serializers.emit_interaction(interaction_to_dict(i)) + _marker(n)
                  for n, i in enumerate(existing.interactions)]
-        if items:
+        if items:  # an empty one is simply replaced by the first append
             atomic_write(self.path, (head + "".join(items)).encode("utf-8"))
             self.count = len(items)
             self._open()
-        else:
-            self.path.unlink()
 
     def _open(self) -> None:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -509,20 +508,17 @@ class CassetteAppender:
         except (TypeError, ValueError) as exc:
             raise CassetteError(self.path, f"cannot serialize: {exc}", interaction=self.count) from None
         with self._lock:
-            first = self._fd is None
-            if first:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
-                item = serializers.emit_head(self.metadata) + item
             data = (item + _marker(self.count)).encode("utf-8")
-            view = memoryview(data)
-            while view:  # os.write may be partial (signal, quota); finish the same item
-                written = os.write(self._fd, view)
-                view = view[written:]
-            if self.durable or first:
-                os.fsync(self._fd)
-                if first:
-                    _fsync_dir(self.path.parent)
+            if self._fd is None:  # first item: head + item replace any old file atomically
+                atomic_write(self.path, serializers.emit_head(self.metadata).encode("utf-8") + data)
+                self._open()
+            else:
+                view = memoryview(data)
+                while view:  # os.write may be partial (signal, quota); finish the same item
+                    written = os.write(self._fd, view)
+                    view = view[written:]
+                if self.durable:
+                    os.fsync(self._fd)
             self.count += 1
 
     def close(self) -> None:
