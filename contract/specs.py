@@ -178,6 +178,8 @@ class _Compiler:
             for bk, bv in base.items():
                 if bk not in ("properties", "required"):
                     out.setdefault(bk, bv)
+        if "properties" in out and "type" not in out:  # the swagger often leaves `type: object` implicit
+            out["type"] = "object"
         if mode == "response":  # (request-open walks as "response-lax": open, but limits and nulls as in a request)
             for k in _INPUT_LIMITS:
                 out.pop(k, None)
@@ -193,8 +195,6 @@ class _Compiler:
                     out["required"] = [r for r in out["required"] if r in out["properties"]]
             if mode in ("request", "generation"):
                 out.setdefault("additionalProperties", False)
-                if "type" not in out:
-                    out["type"] = "object"
         return out
 
 

@@ -408,3 +408,12 @@ def test_cross_check_with_swagger(spec, version):
             if "enum" in definition:
                 assert set(definition["enum"]) <= set(ours[name]["enum"]), name
     assert checked >= 40
+
+
+def test_objects_are_objects_in_every_flavour(spec):
+    """The swagger leaves `type: object` implicit; a list where an object belongs is still an error."""
+    for version in (None, "2026-04-01"):
+        errors = spec.validate_request("VirtualMachineScaleSets_Update", {"properties": []}, version)
+        assert [(e.path, e.keyword) for e in errors] == [("$.properties", "type")], version
+    errors = spec.validate_response("VirtualMachineScaleSets_Get", 200, {"location": "w", "properties": []})
+    assert [(e.path, e.keyword) for e in errors] == [("$.properties", "type")]
