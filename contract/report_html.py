@@ -45,6 +45,7 @@ class TimelinePoint:
     provisioning_state: str | None = None
     capacity: int | None = None
     latest_model_applied: str | None = None  # "2/3 VMs", kept as text: it is a fraction of a fleet
+    operation: str | None = None  # a long-running operation's status, on its polls
 
 
 @dataclass
@@ -76,58 +77,79 @@ def _path_of(uri: str) -> str:
     return path.split("?", 1)[0]
 
 
+def _poll_key(url: str) -> str:
+    """A poll URL as both the answer's header and the later request show it: no host, any case."""
+    return re.sub(r"^[a-z]+://[^/]+", "", url, flags=re.IGNORECASE).lower()
+
+
 def scale_set_timelines(cassettes: Iterable[Any]) -> list[Timeline]:
-    """Per scale set, in cassette order, what each touching interaction showed about it."""
+    """Per scale set, in cassette order, what each touching interaction showed about it.
+
+    Polls of a long-running operation belong to the scale set whose answer handed out the
+    poll URL, so the timeline shows InProgress -> Succeeded where it happened.
+    """
     timelines: dict[str, Timeline] = {}
     for cassette in cassettes:
         label = Path(cassette.path).name if getattr(cassette, "path", None) else "cassette"
         vm_models: dict[str, dict[str, bool]] = {}
+        polls: dict[str, tuple[str, str]] = {}  # poll URL -> (timeline key, what started it)
         for index, interaction in enumerate(cassette.interactions):
+            response = interaction.response
+            body = response.json()
+            method = interaction.request.method.upper()
+            poll = polls.get(_poll_key(interaction.request.uri))
             match = _VMSS.search(_path_of(interaction.request.uri))
+            if poll is not None and (match is None or "monitor=true" in interaction.request.uri.lower()):
+                key, started_by = poll
+                point = TimelinePoint(label, index, method, f"(poll of {started_by})", response.status,
+                                      response.header("date"))
+                if isinstance(body, dict) and isinstance(body.get("status"), str):
+                    point.operation = body["status"]
+                timelines[key].points.append(point)
+                continue
             if not match:
                 continue
             resource_id = match.group(1)
             key = f"{label}\n{resource_id.lower()}"  # one history per cassette: cassettes are separate runs
             timeline = timelines.setdefault(key, Timeline(resource_id.rsplit("/", 1)[-1], resource_id, label))
-            response = interaction.response
-            body = response.json()
-            point = TimelinePoint(
-                cassette=label,
-                interaction=index,
-                method=interaction.request.method.upper(),
-                what=(match.group(2) or "") + (match.group(4) or ""),
-                status=response.status,
-                when=response.header("date"),
-            )
-            vms = vm_models.setdefault(key, {})
-            if match.group(2) is None and match.group(4) in (None, "") and isinstance(body, dict):
+            what = (match.group(2) or "") + (match.group(4) or "")
+            point = TimelinePoint(label, index, method, what, response.status, response.header("date"))
+            for header in ("Azure-AsyncOperation", "Location"):
+                url = response.header(header)
+                if url:
+                    polls[_poll_key(url)] = (key, f"{method} {what or '/'}")
+            on_resource = match.group(2) is None and match.group(4) in (None, "")
+            if on_resource and isinstance(body, dict):
                 props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
                 point.provisioning_state = props.get("provisioningState")
                 sku = body.get("sku") if isinstance(body.get("sku"), dict) else {}
                 if isinstance(sku.get("capacity"), int):
                     point.capacity = sku["capacity"]
-            if match.group(2) is None and match.group(4) in (None, "") and response.status == 404:
+            if on_resource and response.status == 404:
                 point.provisioning_state = "(not found)"
-            if match.group(2) and response.status == 200 and isinstance(body, dict) and point.method == "GET":
+            vms = vm_models.setdefault(key, {})
+            if match.group(2) and response.status == 200 and isinstance(body, dict) and method == "GET":
+                noted = False
                 if match.group(3) is None and isinstance(body.get("value"), list):
                     vms.clear()
-                    for vm in body["value"]:
-                        _note_vm(vms, vm)
+                    noted = any([_note_vm(vms, vm) for vm in body["value"]])
                 elif match.group(3) is not None and not match.group(4):
-                    _note_vm(vms, body)
-                if vms:
+                    noted = _note_vm(vms, body)
+                if noted:
                     applied = sum(1 for v in vms.values() if v)
                     point.latest_model_applied = f"{applied}/{len(vms)} VMs"
             timeline.points.append(point)
     return list(timelines.values())
 
 
-def _note_vm(vms: dict[str, bool], vm: Any) -> None:
+def _note_vm(vms: dict[str, bool], vm: Any) -> bool:
     if not isinstance(vm, dict):
-        return
+        return False
     props = vm.get("properties") if isinstance(vm.get("properties"), dict) else {}
-    if "latestModelApplied" in props:
-        vms[str(vm.get("instanceId") or vm.get("name") or len(vms))] = bool(props["latestModelApplied"])
+    if "latestModelApplied" not in props:
+        return False
+    vms[str(vm.get("instanceId") or vm.get("name") or len(vms))] = bool(props["latestModelApplied"])
+    return True
 
 
 # --------------------------------------------------------------------------- coverage
@@ -205,6 +227,7 @@ summary{cursor:pointer}.rule{font-weight:700;color:#a40e26}
 button{font:inherit;padding:3px 10px;margin:0 0 8px;border:1px solid #d0d7de;border-radius:6px;background:#f6f8fa;cursor:pointer}
 svg text{font:11px system-ui,sans-serif}
 .changed{font-weight:700}
+.scale-set td:nth-child(1),.scale-set td:nth-child(2){white-space:nowrap}
 """
 
 _JS = """
@@ -282,7 +305,8 @@ def _coverage_html(report: Any) -> str:
     # The checker's coverage names what each operation declares; read the spec only when it does not.
     has_declared = any(isinstance(v, Mapping) and ("declared" in v or "documented" in v) for v in coverage.values())
     columns, exercised, declared = coverage_matrix(coverage, None if has_declared else _declared())
-    operations = sorted(set(declared) | set(exercised))
+    # What the traffic touched first, then the documented rest: the gaps stay one click away.
+    operations = sorted(set(declared) | set(exercised), key=lambda op: (not any(exercised.get(op, {}).values()), op))
     head = "".join(f"<th>{_e(c)}</th>" for c in columns)
     rows = []
     for op in operations:
@@ -354,7 +378,7 @@ _STATE_COLOURS = {
 def _timeline_svg(points: list[TimelinePoint]) -> str:
     """Capacity as a step line over the interactions, one dot per provisioningState seen."""
     shown = [p for p in points if p.capacity is not None or p.provisioning_state is not None]
-    if not shown:
+    if not any(p.capacity is not None for p in shown):
         return ""
     width, height, pad = max(320, 46 * len(shown)), 150, 30
     caps = [p.capacity for p in shown if p.capacity is not None] or [0]
@@ -380,7 +404,12 @@ def _timeline_svg(points: list[TimelinePoint]) -> str:
     if line:
         parts.insert(1, f'<polyline fill="none" stroke="#0b3d62" stroke-width="2" points="{" ".join(line)}"/>')
     parts.append("</svg>")
-    return "".join(parts)
+    states = sorted({p.provisioning_state for p in shown if p.provisioning_state})
+    legend = "".join(
+        f'<span><svg width="10" height="10"><circle cx="5" cy="5" r="5" fill="{_STATE_COLOURS.get(s.lower(), "#57606a")}"/>'
+        f"</svg> {_e(s)}</span> " for s in states)
+    return "".join(parts) + f'<p class="legend">capacity (line) and provisioningState (dots): {legend}</p>'
+
 
 
 def _timelines_html(timelines: list[Timeline]) -> str:
@@ -392,7 +421,7 @@ def _timelines_html(timelines: list[Timeline]) -> str:
         previous: dict[str, Any] = {}
         for p in t.points:
             cells = []
-            for key in ("provisioning_state", "capacity", "latest_model_applied"):
+            for key in ("operation", "provisioning_state", "capacity", "latest_model_applied"):
                 value = getattr(p, key)
                 changed = value is not None and previous.get(key) not in (None, value)
                 if value is not None:
@@ -406,7 +435,7 @@ def _timelines_html(timelines: list[Timeline]) -> str:
             f'<div class="scale-set" data-name="{_e(t.name)}"><h3>{_e(t.name)}</h3><p><code>{_e(t.resource_id)}</code> in {_e(t.cassette)}</p>'
             f"{_timeline_svg(t.points)}"
             "<table><thead><tr><th>interaction</th><th>time</th><th>request</th><th>status</th>"
-            "<th>provisioningState</th><th>capacity</th><th>latestModelApplied</th></tr></thead>"
+            "<th>operation status</th><th>provisioningState</th><th>capacity</th><th>latestModelApplied</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
         )
     return f'<section id="timelines"><h2>Scale set timelines ({len(timelines)})</h2>{"".join(blocks)}</section>'

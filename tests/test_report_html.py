@@ -113,7 +113,11 @@ def test_timelines_follow_provisioning_state_capacity_and_model() -> None:
     modified = scale_set_timelines([load_cassette(CREATE_AND_MODIFY)])
     caps = [p.capacity for t in modified for p in t.points if p.capacity is not None]
     assert caps and all(isinstance(c, int) and c >= 0 for c in caps), "capacity is read from sku.capacity"
-    assert [p.method for t in modified for p in t.points][-1] == "DELETE"
+    requests = [p for t in modified for p in t.points if not p.what.startswith("(poll")]
+    assert requests[-1].method == "DELETE"
+    polls = [p for t in modified for p in t.points if p.what.startswith("(poll of POST")]
+    assert polls and {p.operation for p in polls if p.operation} <= {"InProgress", "Succeeded", "Failed", "Canceled"}
+    assert any(p.operation == "Succeeded" for p in polls), "the LRO polls belong to the scale set that started them"
 
 
 def _chromium() -> str | None:
