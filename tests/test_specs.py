@@ -417,3 +417,11 @@ def test_objects_are_objects_in_every_flavour(spec):
         assert [(e.path, e.keyword) for e in errors] == [("$.properties", "type")], version
     errors = spec.validate_response("VirtualMachineScaleSets_Get", 200, {"location": "w", "properties": []})
     assert [(e.path, e.keyword) for e in errors] == [("$.properties", "type")]
+
+
+def test_patch_accepts_members_of_the_whole_model(spec):
+    """The CLI PATCHes whole models; a fixed member in a PATCH is then a rule matter (409), not an unknown member."""
+    oid = "VirtualMachineScaleSets_Update"
+    for version in (None, "2024-03-01", "2026-04-01"):
+        assert spec.validate_request(oid, {"properties": {"orchestrationMode": "Flexible"}}, version) == []
+    assert spec.validate_request(oid, {"properties": {"bogus": 1}}, "2024-03-01")[0].keyword == "additionalProperties"
