@@ -72,15 +72,34 @@ def test_invalid_create_bodies_get_the_contracts_answer_and_create_nothing(base:
 
 
 @pytest.fixture(scope="module")
-def existing(base: str) -> dict[str, Any]:
-    """One scale set created from a drawn valid body; update fuzzing draws against its model."""
+def drawn_body() -> dict[str, Any]:
+    """One valid create body with two instances; update fuzzing draws against its model."""
     with warnings.catch_warnings():  # .example() outside @given is fine for one fixture value
         warnings.simplefilter("ignore", NonInteractiveExampleWarning)
-        body = valid_payloads("VirtualMachineScaleSets_CreateOrUpdate", V).example()
-    path = f"{VMSS}/existing"
-    settle(base, call(base, "PUT", path, body))
-    model: dict[str, Any] = call(base, "GET", path).json()
+        body: dict[str, Any] = valid_payloads("VirtualMachineScaleSets_CreateOrUpdate", V).example()
+    body.setdefault("sku", {})["capacity"] = 2
+    return body
+
+
+def create(base: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+    created = call(base, "PUT", f"{VMSS}/{name}", body)
+    assert created.status_code == 201, created.text
+    settle(base, created)
+    model: dict[str, Any] = call(base, "GET", f"{VMSS}/{name}").json()
     return model
+
+
+@pytest.fixture(scope="module")
+def existing(base: str, drawn_body: dict[str, Any]) -> dict[str, Any]:
+    """A scale set that only refused requests and instance-level writes touch."""
+    return create(base, "existing", drawn_body)
+
+
+@pytest.fixture(scope="module")
+def junk_target(base: str, drawn_body: dict[str, Any]) -> str:
+    """A scale set of its own for the junk test (its accepted writes may change it)."""
+    create(base, "junk", drawn_body)
+    return "junk"
 
 
 def test_invalid_updates_get_the_contracts_answer_and_change_nothing(base: str, existing: dict[str, Any]) -> None:
@@ -101,9 +120,9 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
                     max_leaves=20)
 ROUTES = st.sampled_from([
-    ("PUT", "/x{n}"), ("PATCH", "/existing"), ("POST", "/existing/manualupgrade"), ("POST", "/existing/reimage"),
-    ("POST", "/existing/delete"), ("PUT", "/existing/virtualMachines/0"),
-    ("PUT", "/existing/virtualMachines/0/runCommands/r{n}"), ("PATCH", "/existing/virtualMachines/0/runCommands/r"),
+    ("PUT", "/x{n}"), ("PATCH", "/junk"), ("POST", "/junk/manualupgrade"), ("POST", "/junk/reimage"),
+    ("POST", "/junk/delete"), ("PUT", "/junk/virtualMachines/0"),
+    ("PUT", "/junk/virtualMachines/0/runCommands/r{n}"), ("PATCH", "/junk/virtualMachines/0/runCommands/r"),
 ])
 
 
@@ -111,10 +130,31 @@ ROUTES = st.sampled_from([
 @given(route=ROUTES, body=JSON | st.dictionaries(st.sampled_from(["location", "sku", "properties", "tags",
                                                                    "instanceIds", "zones"]), JSON, max_size=4),
        version=st.sampled_from([V, "2017-03-30", "2016-04-30-preview", "2031-01-01"]))
-def test_no_body_makes_it_answer_5xx(base: str, existing: dict[str, Any], route: tuple[str, str], body: Any,
+def test_no_body_makes_it_answer_5xx(base: str, junk_target: str, route: tuple[str, str], body: Any,
                                      version: str) -> None:
     method, suffix = route
     answer = call(base, method, VMSS + suffix.format(n=uuid.uuid4().hex[:6]), body, version)
     assert answer.status_code < 500, answer.text
     if answer.status_code >= 400:
         assert answer.json()["error"]["code"]
+
+
+@FUZZ
+@given(bad=invalid_payloads("VirtualMachineScaleSetVMRunCommands_CreateOrUpdate", V))
+def test_invalid_run_commands_get_the_contracts_answer(base: str, existing: dict[str, Any], bad: InvalidPayload) -> None:
+    path = f"{VMSS}/existing/virtualMachines/0/runCommands/rc{uuid.uuid4().hex[:6]}"
+    answer = call(base, "PUT", path, bad.payload, bad.api_version or V)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (bad.status, bad.code), \
+        (bad.rule, bad.path, answer.text)
+    assert call(base, "GET", path).status_code == 404
+
+
+@FUZZ
+@given(data=st.data())
+def test_valid_instance_updates_are_accepted(base: str, existing: dict[str, Any], data: st.DataObject) -> None:
+    path = f"{VMSS}/existing/virtualMachines/0"
+    body = data.draw(valid_payloads("VirtualMachineScaleSetVMs_Update", V, current=existing))
+    answer = call(base, "PUT", path, body)
+    assert answer.status_code == 200, answer.text
+    settle(base, answer)
+    assert call(base, "GET", path).json()["properties"]["provisioningState"] == "Succeeded"

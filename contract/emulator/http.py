@@ -107,3 +107,14 @@ def require_object(body: Any, what: str) -> web.Response | None:
     return arm_error(400, "InvalidRequestContent",
                      f"The request content was invalid and could not be deserialized: "
                      f"expected a JSON object describing the {what}.")
+
+
+def require_members(body: Any, names: tuple[str, ...]) -> web.Response | None:
+    """Members the emulator reads as objects must be objects (null means absent)."""
+    for name in names:
+        value = body.get(name) if isinstance(body, dict) else None
+        if value is not None and not isinstance(value, dict):
+            return arm_error(400, "InvalidRequestContent",
+                             f"The request content was invalid and could not be deserialized: "
+                             f"'{name}' must be a JSON object.", target=name)
+    return None

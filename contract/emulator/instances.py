@@ -8,7 +8,7 @@ from aiohttp import web
 from contract.emulator.http import Call, answer, find_scale_set, require_object
 from contract.emulator.runcommands import run_command_view
 from contract.emulator.scalesets import begin, run_action
-from contract.emulator.state import VM, RunCommand, ScaleSet, normalize_location, now_iso
+from contract.emulator.state import VM, RunCommand, ScaleSet, normalize_location, now_iso, obj
 from contract.emulator.vms import public_ips, vm_instance_view, vm_view
 from contract.servers import arm_error
 
@@ -77,7 +77,7 @@ def put_vm(call: Call) -> web.Response:
     if refused is not None:
         return refused
     clean = call.contract.without_secrets(call.body)
-    props = clean.get("properties") or {}
+    props = obj(clean.get("properties"))
     vm.overrides = {k: copy.deepcopy(v) for k, v in props.items() if k not in _VM_READ_ONLY}
     if isinstance(clean.get("tags"), dict):
         vm.tags = dict(clean["tags"])
@@ -133,7 +133,7 @@ def put_run_command(call: Call) -> web.Response:
     existing = vmss.run_commands.get(_rc_key(call))
     rc = RunCommand(name=existing.name if existing else call.params["rc"],
                     location=normalize_location(str(clean.get("location") or vmss.location)),
-                    properties=_rc_properties(clean), tags=dict(clean.get("tags") or {}),
+                    properties=_rc_properties(clean), tags=dict(obj(clean.get("tags"))),
                     provisioning_state="Updating" if existing else "Creating")
     vmss.run_commands[_rc_key(call)] = rc
     op = _begin_run_command(call, vmss, rc)

@@ -13,9 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from contract.emulator.http import Call, answer, find_group, find_scale_set, require_object
+from contract.emulator.http import Call, answer, find_group, find_scale_set, require_members, require_object
 from contract.emulator.lro import Operation
-from contract.emulator.state import JSON, VM, ScaleSet, normalize_location, now_iso
+from contract.emulator.state import JSON, VM, ScaleSet, normalize_location, now_iso, obj
 from contract.emulator.vms import scale_set_instance_view
 from contract.servers import arm_error
 
@@ -25,6 +25,7 @@ UPDATE = "VirtualMachineScaleSets_Update"
 # Fields ARM fills in on create and keeps when a later PUT leaves them out.
 _SERVER_KEPT = ("uniqueId", "timeCreated", "orchestrationMode", "singlePlacementGroup")
 _AUTO_MODES = ("automatic", "rolling")
+_OBJECT_MEMBERS = ("sku", "properties", "tags")
 
 
 def view(vmss: ScaleSet) -> JSON:
@@ -89,7 +90,7 @@ def put_scale_set(call: Call) -> web.Response:
     group = find_group(call)
     if isinstance(group, web.Response):
         return group
-    refused = require_object(call.body, "virtual machine scale set")
+    refused = require_object(call.body, "virtual machine scale set") or require_members(call.body, _OBJECT_MEMBERS)
     if refused is not None:
         return refused
     existing = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
@@ -115,7 +116,8 @@ def patch_scale_set(call: Call) -> web.Response:
     vmss = find_scale_set(call, missing_code="PatchResourceNotFound")
     if isinstance(vmss, web.Response):
         return vmss
-    refused = require_object(call.body, "virtual machine scale set update")
+    refused = require_object(call.body, "virtual machine scale set update") or \
+        require_members(call.body, _OBJECT_MEMBERS)
     if refused is not None:
         return refused
     refused = call.contract.refuse(UPDATE, call.body, call.version, current=view(vmss))
@@ -150,7 +152,8 @@ def _new_model(call: Call, body: JSON, existing: ScaleSet | None) -> JSON:
         "tags": {},
     }
     model.update({k: copy.deepcopy(v) for k, v in body.items() if k not in ("name", "id", "type", "location")})
-    props: JSON = model.setdefault("properties", {})
+    props = obj(model.get("properties"))
+    model["properties"] = props
     props.pop("provisioningState", None)
     before = existing.properties if existing is not None else {}
     for name in _SERVER_KEPT:
@@ -240,7 +243,7 @@ def run_action(vmss: ScaleSet, action: str, targets: list[VM]) -> list[VM]:
     if action == "delete":
         for vm in targets:
             vmss.remove_vm(vm.instance_id)
-        if "sku" in vmss.model:
+        if isinstance(vmss.model.get("sku"), dict):
             vmss.model["sku"]["capacity"] = len(vmss.vms)
         return []
     if action in ("manualupgrade", "reimage", "reimageall"):

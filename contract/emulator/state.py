@@ -14,8 +14,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 JSON = dict[str, Any]
+MAX_INSTANCES = 1000  # ARM's ceiling for one scale set; also bounds the emulator's memory
 
 _PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]")
+
+
+def obj(value: Any) -> JSON:
+    """`value` if it is a JSON object, else an empty one: the spec may let odd shapes through
+    (objects without `type`), and reading them must never crash the emulator."""
+    return value if isinstance(value, dict) else {}
+
+
+def objs(value: Any) -> list[JSON]:
+    """The JSON objects in `value` if it is an array (anything else reads as none)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def now_iso() -> str:
@@ -122,18 +134,18 @@ class ScaleSet:
 
     @property
     def properties(self) -> JSON:
-        props: JSON = self.model.setdefault("properties", {})
+        props = self.model.get("properties")
+        if not isinstance(props, dict):
+            props = self.model["properties"] = {}
         return props
 
     @property
     def profile(self) -> JSON:
-        profile: JSON = self.properties.get("virtualMachineProfile") or {}
-        return profile
+        return obj(self.properties.get("virtualMachineProfile"))
 
     @property
     def sku(self) -> JSON:
-        sku: JSON = self.model.get("sku") or {}
-        return sku
+        return obj(self.model.get("sku"))
 
     @property
     def capacity(self) -> int:
@@ -142,7 +154,7 @@ class ScaleSet:
 
     @property
     def upgrade_mode(self) -> str:
-        return str((self.properties.get("upgradePolicy") or {}).get("mode", "Manual"))
+        return str(obj(self.properties.get("upgradePolicy")).get("mode", "Manual"))
 
     def add_vm(self) -> VM:
         vm = VM(instance_id=str(self.next_instance_id), profile=copy.deepcopy(self.profile),
@@ -153,6 +165,7 @@ class ScaleSet:
 
     def scale_to(self, capacity: int) -> None:
         """Add instances with fresh ids, or remove the newest ones (ids are never reused)."""
+        capacity = max(0, min(capacity, MAX_INSTANCES))
         while len(self.vms) < capacity:
             self.add_vm()
         if len(self.vms) > capacity:

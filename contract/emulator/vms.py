@@ -10,7 +10,7 @@ import hashlib
 import uuid
 from typing import Any
 
-from contract.emulator.state import JSON, VM, ScaleSet, now_iso
+from contract.emulator.state import JSON, VM, ScaleSet, now_iso, obj, objs
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -40,18 +40,17 @@ _POWER_DISPLAY = {
 
 
 def nic_configurations(vm: VM) -> list[JSON]:
-    network = vm.overrides.get("networkProfileConfiguration") or (vm.profile.get("networkProfile") or {})
-    nics = network.get("networkInterfaceConfigurations") or []
-    return [n for n in nics if isinstance(n, dict)]
+    network = obj(vm.overrides.get("networkProfileConfiguration") or vm.profile.get("networkProfile"))
+    return objs(network.get("networkInterfaceConfigurations"))
 
 
 def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False) -> JSON:
     """The scale set VM resource (`VirtualMachineScaleSetVM`)."""
     profile = vm.profile
-    os_profile = {k: v for k, v in (profile.get("osProfile") or {}).items() if k != "computerNamePrefix"}
-    prefix = (profile.get("osProfile") or {}).get("computerNamePrefix", vmss.name)
+    os_profile = {k: v for k, v in obj(profile.get("osProfile")).items() if k != "computerNamePrefix"}
+    prefix = obj(profile.get("osProfile")).get("computerNamePrefix", vmss.name)
     os_profile["computerName"] = f"{prefix}{_base36(int(vm.instance_id))}"
-    storage = copy.deepcopy(profile.get("storageProfile") or {})
+    storage = copy.deepcopy(obj(profile.get("storageProfile")))
     os_disk = storage.get("osDisk")
     if isinstance(os_disk, dict):
         os_disk.setdefault("name", f"{vmss.name}_{vmss.name}_{vm.instance_id}_OsDisk_1_{vm.vm_id.replace('-', '')}")
@@ -88,7 +87,7 @@ def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False) -> JSON:
     }
     if "zones" in vmss.model:
         zones = vmss.model.get("zones") or []
-        if zones:
+        if isinstance(zones, list) and zones:
             view["zones"] = [zones[int(vm.instance_id) % len(zones)]]
     return view
 
@@ -100,7 +99,7 @@ def vm_instance_view(vm: VM) -> JSON:
         status(f"ProvisioningState/{state}", f"Provisioning {state}", vm.time_created),
         status(f"PowerState/{vm.power_state}", _POWER_DISPLAY.get(vm.power_state, vm.power_state)),
     ]
-    os_disk = (vm.profile.get("storageProfile") or {}).get("osDisk") or {}
+    os_disk = obj(obj(vm.profile.get("storageProfile")).get("osDisk"))
     view: JSON = {
         "platformUpdateDomain": int(vm.instance_id) % 5,
         "platformFaultDomain": int(vm.instance_id) % 2,
@@ -144,13 +143,11 @@ def public_ips(vmss: ScaleSet, instance_id: str | None = None, nic: str | None =
             nic_name = str(nic_conf.get("name", ""))
             if nic is not None and nic_name.lower() != nic.lower():
                 continue
-            for ip_conf in (nic_conf.get("properties") or {}).get("ipConfigurations") or []:
-                if not isinstance(ip_conf, dict):
-                    continue
+            for ip_conf in objs(obj(nic_conf.get("properties")).get("ipConfigurations")):
                 ip_name = str(ip_conf.get("name", ""))
                 if ip_config is not None and ip_name.lower() != ip_config.lower():
                     continue
-                pip = (ip_conf.get("properties") or {}).get("publicIPAddressConfiguration")
+                pip = obj(ip_conf.get("properties")).get("publicIPAddressConfiguration")
                 if isinstance(pip, dict):
                     out.append(_public_ip(vmss, vm, nic_name, ip_name, pip))
     return out
@@ -159,7 +156,7 @@ def public_ips(vmss: ScaleSet, instance_id: str | None = None, nic: str | None =
 def _public_ip(vmss: ScaleSet, vm: VM, nic_name: str, ip_name: str, pip: JSON) -> JSON:
     config_id = f"{vmss.id}/virtualMachines/{vm.instance_id}/networkInterfaces/{nic_name}/ipConfigurations/{ip_name}"
     pip_name = str(pip.get("name", "pub1"))
-    pip_props = pip.get("properties") or {}
+    pip_props = obj(pip.get("properties"))
     seed = f"{config_id}/{pip_name}/{vm.vm_id}"
     props: dict[str, Any] = {
         "provisioningState": "Succeeded",
@@ -170,7 +167,7 @@ def _public_ip(vmss: ScaleSet, vm: VM, nic_name: str, ip_name: str, pip: JSON) -
         "idleTimeoutInMinutes": pip_props.get("idleTimeoutInMinutes", 4),
         "ipConfiguration": {"id": config_id},
     }
-    label = (pip_props.get("dnsSettings") or {}).get("domainNameLabel")
+    label = obj(pip_props.get("dnsSettings")).get("domainNameLabel")
     if label:
         fqdn_label = f"{label}{vm.instance_id}"
         props["dnsSettings"] = {"domainNameLabel": fqdn_label,
