@@ -303,7 +303,6 @@ def test_refused_requests_change_nothing(client: Client) -> None:
         ("PUT", {**vmss_body(), "color": "blue"}, None, 400, "InvalidRequestContent"),
         ("PATCH", {"location": "eastus"}, None, 409, "PropertyChangeNotAllowed"),
         ("PUT", flexible, None, 409, "PropertyChangeNotAllowed"),
-        ("PATCH", {"properties": {"orchestrationMode": "Flexible"}}, None, 400, "InvalidParameter"),
         ("PUT", renamed_admin, None, 409, "PropertyChangeNotAllowed"),
         ("PUT", other_image, None, 409, "PropertyChangeNotAllowed"),
     ]
