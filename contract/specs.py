@@ -255,7 +255,7 @@ def _explained(
     return errors
 
 
-@dataclass
+@dataclass(repr=False)
 class Spec:
     """The loaded OpenAPI document plus precompiled matchers and validators."""
 
@@ -271,6 +271,9 @@ class Spec:
         self._validators: dict[tuple[str, str], Callable[[Any], Iterator[tuple[list[Any], str, str]]] | None] = {}
         self._compiler = _Compiler(self.document.get("components", {}).get("schemas", {}))
         self._index()
+
+    def __repr__(self) -> str:  # the document is ~200 KB: keep tracebacks readable
+        return f"Spec({str(self.path) if self.path else '<document>'}, {len(self.operations)} operations)"
 
     # ---- building -------------------------------------------------------
     def _index(self) -> None:
