@@ -276,3 +276,150 @@ def test_run_command_create_answered_twice() -> None:
 def test_every_checker_rule_has_a_mutation() -> None:
     planted = {r for r, _ in LIFECYCLE_MUTATIONS} | {"manual-upgrade-latest-model", "run-command-terminal"}
     assert set(RULES) <= planted, set(RULES) - planted
+
+
+# ---- the rules file's rules, planted in real traffic (data-driven from specs/rules.yaml) --------------
+
+def _rules() -> Any:
+    from contract.rules import load_rules
+
+    return load_rules()
+
+
+def _set(doc: dict[str, Any], path: str, value: Any) -> None:
+    keys = path.split(".")
+    for k in keys[:-1]:
+        doc = doc.setdefault(k, {})
+    doc[keys[-1]] = value
+
+
+def _get(doc: Any, path: str) -> Any:
+    for k in path.split("."):
+        if not isinstance(doc, dict):
+            return None
+        doc = doc.get(k)
+    return doc
+
+
+_OTHER = {"zones": (["1"], ["2"]), "location": ("westus", "eastus"),
+          "properties.platformFaultDomainCount": (1, 2), "properties.orchestrationMode": ("Uniform", "Flexible"),
+          "properties.virtualMachineProfile.storageProfile.osDisk.managedDisk.storageAccountType":
+              ("Premium_LRS", "Standard_LRS")}
+
+
+IMMUTABLE = sorted(r.id for r in _rules().rules.values() if r.kind == "immutable")
+
+
+@pytest.mark.parametrize("rule_id", IMMUTABLE)
+def test_observed_model_breaks_immutable_rule(rule_id: str) -> None:
+    """GET 14, PUT 15 (its answer), GET 18 of a real update: the last model changes a fixed property."""
+    path = _rules().rules[rule_id].params["path"]
+    c = corpus("test_vmss_update_policy")
+    before, after = _OTHER.get(path, ("Value-A", "Value-B"))
+    if _get(body(c.interactions[14]), path) is None:
+        for i in (14, 15):
+            edit(c.interactions[i], lambda b: _set(b, path, before))
+    else:
+        before = _get(body(c.interactions[14]), path)
+        if path not in _OTHER:
+            after = before + "x"
+        elif after == before:
+            after = _OTHER[path][0]
+    edit(c.interactions[18], lambda b: _set(b, path, after))
+    _assert_only(c, rule_id)
+
+
+def test_observed_model_single_placement_group_false_to_true() -> None:
+    c = corpus("test_vmss_update_policy")
+    for i in (14, 15):
+        edit(c.interactions[i], lambda b: b["properties"].update(singlePlacementGroup=False))
+    req = json.loads(c.interactions[15].request.body)
+    req["properties"]["singlePlacementGroup"] = False
+    c.interactions[15].request.body = json.dumps(req)
+    edit(c.interactions[18], lambda b: b["properties"].update(singlePlacementGroup=True))
+    _assert_only(c, "single-placement-group-one-way")
+
+
+def test_observed_model_moves_to_another_virtual_network() -> None:
+    c = corpus("test_vmss_update_policy")
+
+    def move(b: dict[str, Any]) -> None:
+        ip = b["properties"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"][0][
+            "properties"]["ipConfigurations"][0]["properties"]
+        ip["subnet"]["id"] = ip["subnet"]["id"].replace("winvmssVNET", "otherVNET")
+
+    edit(c.interactions[18], move)
+    _assert_only(c, "subnet-same-virtual-network")
+
+
+def _nics(b: dict[str, Any]) -> list[dict[str, Any]]:
+    return b["properties"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"]
+
+
+def _second_nic(b: dict[str, Any], vnet: str = "winvmssVNET") -> dict[str, Any]:
+    nic = copy.deepcopy(_nics(b)[0])
+    nic["name"] = "second"
+    nic["properties"]["primary"] = False
+    ip = nic["properties"]["ipConfigurations"][0]["properties"]
+    ip["subnet"]["id"] = ip["subnet"]["id"].replace("winvmssVNET", vnet)
+    ip.pop("loadBalancerBackendAddressPools", None)
+    ip.pop("loadBalancerInboundNatPools", None)
+    return nic
+
+
+REQUEST_PLANTS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "nic-exactly-one-primary": lambda b: _nics(b)[0]["properties"].update(primary=False),
+    "nic-at-most-8": lambda b: _nics(b).extend(_second_nic(b) | {"name": f"n{k}"} for k in range(8)),
+    "nic-one-virtual-network": lambda b: _nics(b).append(_second_nic(b, "otherVNET")),
+    "capacity-single-placement-group": lambda b: (b["sku"].update(capacity=101),
+                                                  b["properties"].update(singlePlacementGroup=True)),
+    "rolling-needs-health": lambda b: b["properties"]["upgradePolicy"].update(mode="Rolling"),
+}
+
+
+@pytest.mark.parametrize("rule_id", sorted(REQUEST_PLANTS))
+def test_request_breaking_a_rule_answered_2xx(rule_id: str) -> None:
+    """The real PUT at 15 (answered 200), its body made to break one rules-file rule."""
+    c = corpus("test_vmss_update_policy")
+    req = json.loads(c.interactions[15].request.body)
+    REQUEST_PLANTS[rule_id](req)
+    c.interactions[15].request.body = json.dumps(req)
+    report = check([c])
+    assert {v.rule for v in report.violations} == {"invalid-request-accepted"}
+    assert [v.interaction for v in report.violations] == [15]
+    assert rule_id in report.violations[0].message.split(":")[0]
+
+
+@pytest.mark.parametrize("rule_id,plant", [
+    ("run-command-one-script-source", lambda s: s.update(scriptUri="https://example.invalid/a.sh")),
+    ("run-command-identity-xor", lambda s: s.update(scriptUriManagedIdentity={"clientId": "a", "objectId": "b"})),
+])
+def test_run_command_request_breaking_a_rule_answered_2xx(rule_id: str, plant: Callable[[dict[str, Any]], None]) -> None:
+    c = corpus("test_vmss_run_command_v2")
+    req = json.loads(c.interactions[20].request.body)  # PATCH answered 200
+    plant(req["properties"]["source"])
+    c.interactions[20].request.body = json.dumps(req)
+    report = check([c])
+    assert {v.rule for v in report.violations} == {"invalid-request-accepted"}
+    assert rule_id in report.violations[0].message.split(":")[0]
+
+
+@pytest.mark.parametrize("rule_id,version,plant", [
+    ("disk-profile-change-api-version", "2017-03-30",
+     lambda b: b["properties"]["virtualMachineProfile"]["storageProfile"]["osDisk"].update(caching="ReadOnly")),
+    ("public-ip-per-vm-api-version", "2016-04-30-preview",
+     lambda b: _nics(b)[0]["properties"]["ipConfigurations"][0]["properties"].update(
+         publicIPAddressConfiguration={"name": "pip", "properties": {"idleTimeoutInMinutes": 10}})),
+])
+def test_request_before_its_api_version_answered_2xx(rule_id: str, version: str,
+                                                     plant: Callable[[dict[str, Any]], None]) -> None:
+    c = corpus("test_vmss_update_policy")
+    put = c.interactions[15]
+    req = json.loads(put.request.body)
+    plant(req)
+    put.request.body = json.dumps(req)
+    put.request.uri = put.request.uri.replace("api-version=2022-11-01", f"api-version={version}")
+    report = check([c])
+    assert {v.rule for v in report.violations} == {"invalid-request-accepted"}
+    assert [v.interaction for v in report.violations] == [15]
+    assert rule_id in report.violations[0].message, report.violations[0].message

@@ -146,11 +146,10 @@ class InteractionChecks:
             broken = self.rules.check_request(s.operation_id, body, effective, current=current)
             if broken:
                 r = broken[0]
-                more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+                ids = ", ".join(dict.fromkeys(b.rule_id for b in broken))
                 out.append(s.violation(
                     "invalid-request-accepted",
-                    f"answered 2xx to a request that breaks rule {r.rule_id}: {r.message}{more}"
-                    f" (ARM: {r.status} {r.code})",
+                    f"answered 2xx to a request that breaks rule {ids}: {r.message} (ARM: {r.status} {r.code})",
                     _target_path(r.target)))
         return effective
 
