@@ -302,3 +302,29 @@ def test_rule_quotes_come_from_their_source(rules):
         for part in rule.quote.split(" ... "):
             piece = _squash(part).removeprefix("- ").strip()
             assert all(_squash(line) in text for line in re.split(r" - ", piece)), (rule.id, part)
+
+
+def test_rules_never_crash_on_odd_bodies(rules):
+    """The emulator runs rules on whatever passed the guard: odd shapes give violations or nothing, never errors."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+    json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                               | st.dictionaries(st.sampled_from(["properties", "source", "primary", "subnet", "id",
+                                                                  "networkInterfaceConfigurations", "ipConfigurations",
+                                                                  "virtualMachineProfile", "networkProfile", "sku",
+                                                                  "capacity", "clientId", "objectId", "script"]),
+                                                 inner, max_size=4), max_leaves=20)
+    shaped = model()
+    shaped["properties"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"] = [1, "x", None, {"properties": []}]
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(json_values, json_values, st.sampled_from([None, "2016-04-30-preview", "2024-03-01", "garbage"]))
+    def never_raises(body, current, version):
+        for oid in (PUT, PATCH, VM_PUT, RC_PUT, RC_PATCH):
+            rules.check_request(oid, body, version, current=current if isinstance(current, dict) else None)
+            rules.check_request(oid, {"properties": body}, version, current=shaped)
+        rules.check_transition({"properties": current}, {"properties": body})
+
+    never_raises()
