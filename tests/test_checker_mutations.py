@@ -423,3 +423,16 @@ def test_request_before_its_api_version_answered_2xx(rule_id: str, version: str,
     assert {v.rule for v in report.violations} == {"invalid-request-accepted"}
     assert [v.interaction for v in report.violations] == [15]
     assert rule_id in report.violations[0].message, report.violations[0].message
+
+
+def test_delete_followed_through_its_location_url_only() -> None:
+    """A DELETE polled only through its monitor=true Location URL: once that answers 200, GET must be 404."""
+    c = lifecycle()
+    delete = c.interactions[li(53)]
+    set_header(delete, "Azure-AsyncOperation", None)
+    monitor = copy.deepcopy(c.interactions[li(52)])  # a real monitor=true read: 200, empty body
+    monitor.request.uri = delete.response.header("location")
+    c.interactions[li(54)] = monitor
+    assert rules_in(c) == {}
+    m_deleted(c)
+    _assert_only(c, "deleted-resource-answered")

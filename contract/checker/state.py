@@ -248,6 +248,11 @@ class World:
             out.append(s.violation("lro-poll-status", f"poll of the {what} URL answered {s.status}; polls answer 2xx"))
             return out
         if s.uri.monitor:
+            # the Location URL: 202 while running, then the result (200/204) once finished
+            pending = self.lro.find(s.uri.path)
+            if pending is not None and pending.finished_at is None and s.status in (200, 204):
+                pending.status, pending.finished_at = "Succeeded", s.index
+                self._finish(pending, "Succeeded", s.index)
             return out
         key = s.uri.path.rstrip("/").lower()
         status = status_of(s.response_body)
