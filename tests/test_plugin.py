@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from contract.cassette import load_cassette, save_cassette
 from contract.plugin import cassette_name
@@ -355,17 +354,18 @@ def test_downstream_record_then_replay_then_tampered_cassette_fails(tmp_path: Pa
     # Plant an echoed secret in one recorded GET answer: the SDK and the test's asserts do not care,
     # the contract does.
     cassette = project / "tests" / "cassettes" / "test_fleet" / "test_deploy_scale_and_teardown.yaml"
-    data = yaml.safe_load(cassette.read_text())
-    for interaction in data["interactions"]:
-        request, response = interaction["request"], interaction["response"]
-        if request["method"] == "GET" and request["uri"].split("?")[0].endswith("/virtualMachineScaleSets/web"):
-            body = json.loads(response["body"]["string"])
+    loaded = load_cassette(cassette)
+    for interaction in loaded.interactions:
+        request, response = interaction.request, interaction.response
+        if request.method == "GET" and request.uri.split("?")[0].endswith("/virtualMachineScaleSets/web"):
+            body = response.json()
             body["properties"]["virtualMachineProfile"]["osProfile"]["adminPassword"] = "Tampered-Passw0rd!"
-            response["body"]["string"] = json.dumps(body)
+            response.body = json.dumps(body)
+            response.headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
             break
     else:
         pytest.fail("no GET of the scale set in the recorded cassette")
-    cassette.write_text(yaml.safe_dump(data))
+    save_cassette(loaded, cassette)
     tampered = _pytest_in(project)
     assert tampered.returncode == 1
     assert "1 failed, 3 passed" in tampered.stdout
