@@ -26,11 +26,30 @@ _RG = re.compile(r"^(/subscriptions/[^/]+/resourcegroups/[^/]+)(/|$)", re.I)
 _DEPLOYMENT = re.compile(r"/providers/microsoft\.resources/deployments/[^/]+", re.I)
 
 
-@dataclass(frozen=True)
 class Uri:
-    host: str
-    path: str
-    query: dict[str, str]  # keys case-folded; last value wins
+    """Host, unquoted path, and the query parsed only when asked (outside-contract traffic never asks)."""
+
+    __slots__ = ("host", "path", "raw_query", "_query")
+
+    def __init__(self, host: str, path: str, raw_query: str = "") -> None:
+        self.host, self.path, self.raw_query = host, path, raw_query
+        self._query: dict[str, str] | None = None
+
+    @property
+    def query(self) -> dict[str, str]:
+        """Keys case-folded; the last value wins."""
+        if self._query is None:
+            raw, query = self.raw_query, {}
+            if raw:
+                if "%" in raw or "+" in raw:
+                    query = {k.lower(): v for k, v in parse_qsl(raw, keep_blank_values=True)}
+                else:
+                    for pair in raw.split("&"):
+                        if pair:
+                            k, _, v = pair.partition("=")
+                            query[k.lower()] = v
+            self._query = query
+        return self._query
 
     @property
     def api_version(self) -> str | None:
@@ -40,10 +59,13 @@ class Uri:
     def monitor(self) -> bool:
         return self.query.get("monitor", "").lower() == "true"
 
+    def __repr__(self) -> str:
+        return f"Uri(host={self.host!r}, path={self.path!r}, query={self.query!r})"
+
 
 def split_uri(uri: str) -> Uri:
-    """Host, unquoted path and case-folded query keys. Hand-rolled: this runs for every
-    interaction and `urlsplit` + `parse_qsl` were a quarter of the checker's time."""
+    """Host and unquoted path of a URI. Hand-rolled: this runs for every interaction and
+    `urlsplit` + `parse_qsl` were a quarter of the checker's time."""
     if "#" in uri:
         uri = uri[: uri.index("#")]
     host = ""
@@ -60,16 +82,7 @@ def split_uri(uri: str) -> Uri:
     path, _, raw_query = rest.partition("?")
     if "%" in path:
         path = unquote(path)
-    query: dict[str, str] = {}
-    if raw_query:
-        if "%" in raw_query or "+" in raw_query:
-            query = {k.lower(): v for k, v in parse_qsl(raw_query, keep_blank_values=True)}
-        else:
-            for pair in raw_query.split("&"):
-                if pair:
-                    k, _, v = pair.partition("=")
-                    query[k.lower()] = v
-    return Uri(host, path or "/", query)
+    return Uri(host, path or "/", raw_query)
 
 
 def in_namespace(path: str) -> bool:

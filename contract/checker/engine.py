@@ -83,9 +83,10 @@ class Checker:
             req = interaction.request
             method = req.method.upper()
             uri = split_uri(req.uri)
-            match = spec.match(method, uri.path) if _arm_path(uri.path) else None
+            arm = _arm_path(uri.path)
+            match = spec.match(method, uri.path) if arm else None
             if match is None:
-                if _arm_path(uri.path) and in_namespace(uri.path):
+                if arm and in_namespace(uri.path):
                     result.checked += 1
                     result.entries.append((index, method, req.uri, None, interaction.response.status))
                     result.violations.append(Violation(

@@ -103,8 +103,7 @@ class InteractionChecks:
         if s.uri.monitor and s.operation_id == "OperationStatus_Get":
             # the monitor=true Location URL returns the action's result (often empty), not a status body
             return out
-        effective = self._request_side(s, current_model, out)
-        del effective
+        self._request_side(s, current_model, out)
         self._status(s, out)
         self._shape(s, out)
         self._headers(s, out)
@@ -113,6 +112,7 @@ class InteractionChecks:
     # ---- request side --------------------------------------------------
     def _request_side(self, s: Seen, current_model: Callable[[], dict[str, Any] | None],
                       out: list[Violation]) -> str | None:
+        """Request-side rules; returns the effective api-version the contract applies."""
         version = s.uri.api_version
         effective: str | None = None
         if version is None:
