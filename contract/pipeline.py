@@ -445,6 +445,7 @@ def run_pipeline(
             emulator = _start(lambda: emulator_app(lro_polls=lro_polls), tls_dir)
             upstream, upstream_ca = emulator.url, str(emulator.ca_path)
         assert upstream is not None
+        group_created = False
         try:
             for phase in phases:
                 if phase.cassette.exists():
@@ -462,8 +463,14 @@ def run_pipeline(
                         phase.recorded = run_steps(client, phase.steps, tag)
                     finally:
                         # Whatever happened, leave nothing behind; the cleanup is recorded and replayed too.
-                        cleanup = cleanup_steps(target, phase.steps[: len(phase.recorded)], phase.recorded, local)
+                        done = phase.steps[: len(phase.recorded)]
+                        group_created = group_created or any(
+                            st.group == "setup" and st.method == "PUT" and r.status == 201 for st, r in zip(done, phase.recorded))
+                        last = phase is phases[-1]
+                        cleanup = cleanup_steps(target, done, phase.recorded, delete_group=group_created and last and not local)
                         phase.steps.extend(cleanup)
+                        if cleanup and on_plan:
+                            on_plan(2 * sum(len(p.steps) for p in phases))
                         phase.recorded.extend(run_steps(client, cleanup, tag))
                 finally:
                     recorder.stop()
@@ -490,15 +497,12 @@ def _is_loopback(url: str) -> bool:
     return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
 
 
-def cleanup_steps(target: Target, steps: list[Step], results: list[StepResult], local: bool) -> list[Step]:
-    """DELETEs for every scale set this run created and did not delete (and, on a real
-    subscription, the resource group when this run created it)."""
+def cleanup_steps(target: Target, steps: list[Step], results: list[StepResult], delete_group: bool = False) -> list[Step]:
+    """DELETEs for every scale set these steps created and did not delete, and the resource
+    group when asked (on a real subscription, after the last phase, if this run created it)."""
     alive: dict[str, str] = {}
-    group_created = False
     for step, result in zip(steps, results):
         path = step.path.split("?", 1)[0]
-        if step.group == "setup" and step.method == "PUT" and result.status == 201:
-            group_created = True
         if "/virtualMachineScaleSets/" not in path or path.count("/") != 8:
             continue
         if step.method == "PUT" and 200 <= result.status < 300:
@@ -507,7 +511,7 @@ def cleanup_steps(target: Target, steps: list[Step], results: list[StepResult], 
             alive.pop(path.lower(), None)
     steps_out = [Step(f"cleanup {p.split('/')[-1].split('?')[0]}", "DELETE", p, expect=(200, 202, 204),
                       group="cleanup", follow=True) for p in alive.values()]
-    if group_created and not local:
+    if delete_group:
         steps_out.append(Step("cleanup resource group", "DELETE", f"{target.rg_path}?api-version={RESOURCES_API}",
                               expect=(200, 202), group="cleanup", follow=True))
     return steps_out
