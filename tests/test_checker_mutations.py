@@ -266,6 +266,16 @@ def test_run_command_ends_succeeded_or_failed() -> None:
     _assert_only(c, "run-command-terminal")
 
 
+def test_undocumented_request_refused_is_fine() -> None:
+    c = lifecycle()
+    m_undocumented(c)
+    i = c.interactions[li(21)]
+    i.response.status = 404
+    i.response.body = '{"error": {"code": "NotFound", "message": "no such action"}}'
+    i.response.headers = {"Content-Type": ["application/json; charset=utf-8"]}
+    assert rules_in(c) == {}
+
+
 def test_run_command_create_answered_twice() -> None:
     c = corpus("test_vmss_run_command_v2")
     again = copy.deepcopy(c.interactions[14])  # the create PUT 201, answered 201 again later

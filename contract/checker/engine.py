@@ -73,6 +73,18 @@ class Checker:
             rules = _try_rules(self.warnings)
         self.rules = rules
         self.checks = InteractionChecks(self.spec, rules, UnknownApiVersion)
+        self._versions_seen: set[str] = set()
+        self._unknown_version = UnknownApiVersion
+
+    def _note_version(self, version: str, operation_id: str) -> None:
+        """Warn once per run about each api-version the contract maps to an older one."""
+        self._versions_seen.add(version)
+        try:
+            resolved = self.spec.resolve_api_version(version, operation_id)
+        except self._unknown_version:
+            return  # reported per interaction when it was answered 2xx
+        if resolved.warning and resolved.warning not in self.warnings:
+            self.warnings.append(resolved.warning)
 
     def check_cassette(self, cassette: Cassette, coverage: dict[str, dict[str, Any]] | None = None) -> CassetteResult:
         name = str(cassette.path) if cassette.path else "<cassette>"
@@ -88,11 +100,13 @@ class Checker:
             if match is None:
                 if arm and in_namespace(uri.path):
                     result.checked += 1
-                    result.entries.append((index, method, req.uri, None, interaction.response.status))
-                    result.violations.append(Violation(
-                        name, index, "undocumented-operation", None,
-                        f"{method} {uri.path} matches no documented operation",
-                        None, method, req.uri, interaction.response.status))
+                    status = interaction.response.status
+                    result.entries.append((index, method, req.uri, None, status))
+                    if 200 <= status < 300:  # refusing an undocumented request is what ARM does
+                        result.violations.append(Violation(
+                            name, index, "undocumented-operation", None,
+                            f"answered {status} to {method} {uri.path}, which matches no documented operation",
+                            None, method, req.uri, status))
                 else:
                     result.outside_contract += 1
                     if "/deployments/" in uri.path.lower():
@@ -108,6 +122,9 @@ class Checker:
                 seen = coverage[match.operation.operation_id]["seen"]
                 key = str(s.status)
                 seen[key] = seen.get(key, 0) + 1
+            version = uri.api_version
+            if version is not None and version not in self._versions_seen:
+                self._note_version(version, match.operation.operation_id)
             found = self.checks.run(s, lambda: world.current_model(uri.path))
             found.extend(world.feed(s))
             result.violations.extend(found)
@@ -125,7 +142,7 @@ class Checker:
 
     def check(self, sources: Source | Iterable[Source]) -> Report:
         cassettes = _load(sources)
-        report = Report(warnings=list(self.warnings))
+        report = Report()
         report.coverage = {
             oid: {"declared": list(op.statuses), "seen": {}} for oid, op in sorted(self.spec.operations.items())
         }
@@ -139,6 +156,7 @@ class Checker:
             report.violations.extend(result.violations)
             for rule, n in result.skipped.items():
                 report.skipped[rule] = report.skipped.get(rule, 0) + n
+        report.warnings = list(self.warnings)
         return report
 
 
