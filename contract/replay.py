@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -232,16 +232,11 @@ def load_cassettes(sources: Iterable[CassetteSource]) -> list[Cassette]:
     return out
 
 
-def default_request_filter() -> RequestFilter | None:
-    """The recorder's sanitizing of requests, when `contract.sanitize` is available."""
-    try:
-        from contract.sanitize import Sanitizer
-    except ImportError:
-        return None
-    try:
-        return Sanitizer().request  # type: ignore[call-arg]
-    except TypeError:
-        return Sanitizer(None).request  # type: ignore[arg-type]
+def sanitizing_filter(config: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> RequestFilter:
+    """The recorder's own request sanitizing (same salt, same fake ids), for matching real ids."""
+    from contract.sanitize import Sanitizer
+
+    return Sanitizer(config).request
 
 
 def _miss(request: Request, replayer: Replayer) -> web.Response:
@@ -262,12 +257,13 @@ def create_app(
     fallback="error": a miss is a `NoRecordedInteraction` CloudError.
     fallback="emulate": a miss is answered by the stateful emulator.
     request_filter: applied to a request that misses as sent, before matching again
-    (default: the recorder's sanitizer, so real ids match pseudonymised cassettes).
+    (default: the recorder's sanitizer with the project's salt, so real ids match
+    pseudonymised cassettes; `sanitizing_filter(config)` for a custom config).
     """
     if fallback not in ("error", "emulate"):
         raise ValueError(f"fallback must be 'error' or 'emulate', not {fallback!r}")
     if request_filter == "default":
-        request_filter = default_request_filter()
+        request_filter = sanitizing_filter()
     replayer = Replayer(load_cassettes(cassettes), allow_repeats, request_filter)
     log.info("replaying %d interactions from %d cassette(s)", replayer.interaction_count, len(replayer.cassettes))
     # Replay serves what was recorded, bad requests included: only size and crashes are guarded.

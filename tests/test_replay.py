@@ -367,6 +367,41 @@ def test_request_filter_lets_real_ids_match_pseudonyms() -> None:
         assert requests.get(url.replace(url.split("/subscriptions")[0], server.url), timeout=5).status_code == 400
 
 
+def sanitized_cassette(path: Path, config: Any, real_sub: str) -> tuple[Path, str, str]:
+    """A PUT with a real subscription id and a password, stored as the recorder stores it."""
+    from contract.sanitize import Sanitizer
+
+    uri = f"{CANONICAL_BASE}/subscriptions/{real_sub}/resourceGroups/rg/providers/Microsoft.Compute/" \
+          f"virtualMachineScaleSets/vmss1?api-version={V}"
+    body = '{"location": "westus", "properties": {"virtualMachineProfile": {"osProfile": ' \
+           '{"adminUsername": "azureuser", "adminPassword": "Real#Passw0rd"}}}}'
+    answer = f'{{"id": "/subscriptions/{real_sub}/resourceGroups/rg/providers/Microsoft.Compute/' \
+             f'virtualMachineScaleSets/vmss1", "name": "vmss1"}}'
+    live = Interaction(Request("PUT", uri, body, {"Authorization": ["Bearer real-token"]}),
+                       Response(200, "OK", {"Content-Type": ["application/json"]}, answer))
+    stored = Sanitizer(config).interaction(live)
+    saved = save_cassette(Cassette([stored]), path)
+    text = saved.read_text()
+    assert real_sub not in text and "Real#Passw0rd" not in text and "real-token" not in text
+    return saved, uri.split("://", 1)[1].partition("/")[2], body
+
+
+def test_real_ids_match_a_cassette_the_recorder_sanitized(tmp_path: Path) -> None:
+    from contract.replay import sanitizing_filter
+
+    real = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+    config = {"salt": "replay-test-salt"}
+    cassette, path_qs, body = sanitized_cassette(tmp_path / "s.yaml", config, real)
+    with BackgroundServer(lambda: create_app([cassette], request_filter=sanitizing_filter(config))) as server:
+        r = requests.put(f"{server.url}/{path_qs}", data=body, timeout=5)
+        assert r.status_code == 200, r.text
+        assert r.json()["name"] == "vmss1" and real not in r.text  # the answer is the pseudonymised recording
+    other_salt = sanitizing_filter({"salt": "another"})
+    with BackgroundServer(lambda: create_app([cassette], request_filter=other_salt)) as server:
+        r = requests.put(f"{server.url}/{path_qs}", data=body, timeout=5)
+        assert r.status_code == 400  # a different salt gives different fake ids: no match
+
+
 def test_bad_input_gets_cloud_errors_and_server_keeps_serving(tmp_path: Path) -> None:
     recorded_bad = Interaction(
         Request("PUT", f"{CANONICAL_BASE}{VMSS}?api-version={V}", '{"location": ', {}),
@@ -419,20 +454,27 @@ def test_fallback_emulate_answers_misses_with_the_emulator(tmp_path: Path) -> No
 # ------------------------------------------------------------------ the command
 
 def test_replay_command_serves_until_sigterm(tmp_path: Path) -> None:
+    real = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+    config = tmp_path / "sanitize.yaml"
+    config.write_text("salt: command-test-salt\n")
+    sanitized, path_qs, body = sanitized_cassette(tmp_path / "put.yaml", str(config), real)
     cassette = polling_cassette(tmp_path / "poll.yaml", ["Succeeded"])
-    proc = subprocess.Popen([sys.executable, "-m", "contract", "replay", str(cassette), "--tls",
-                             "--tls-dir", str(tmp_path / "tls")],
+    proc = subprocess.Popen([sys.executable, "-m", "contract", "replay", str(cassette), str(sanitized),
+                             "--sanitize-config", str(config), "--tls", "--tls-dir", str(tmp_path / "tls")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()  # type: ignore[union-attr]
         match = re.fullmatch(r"listening on (https://127\.0\.0\.1:\d+)\n", line)
         assert match, (line, proc.stderr.read() if proc.poll() is not None else "")  # type: ignore[union-attr]
-        r = requests.get(match.group(1) + OP, verify=str(tmp_path / "tls" / "ca.pem"), timeout=5)
+        ca = str(tmp_path / "tls" / "ca.pem")
+        r = requests.get(match.group(1) + OP, verify=ca, timeout=5)
         assert r.json()["status"] == "Succeeded"
+        r = requests.put(f"{match.group(1)}/{path_qs}", data=body, verify=ca, timeout=5)  # real ids
+        assert r.status_code == 200 and r.json()["name"] == "vmss1"
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)
         assert proc.returncode == 0, err
-        assert "replaying 2 interactions" in err
+        assert "replaying 3 interactions from 2 cassette(s)" in err
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -15,8 +15,10 @@ from contract.servers import server_options
               help="Answer a request no cassette holds with a NoRecordedInteraction error, or with the emulator.")
 @click.option("--allow-repeats", is_flag=True,
               help="Once every recorded answer to a request was served, serve the last one again.")
+@click.option("--sanitize-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The recorder's sanitizer config (salt, rules), so requests with real ids match the cassette.")
 @server_options
-def command(cassettes: tuple[Path, ...], fallback: str, allow_repeats: bool,
+def command(cassettes: tuple[Path, ...], fallback: str, allow_repeats: bool, sanitize_config: Path | None,
             host: str, port: int, tls: bool, tls_dir: Path | None) -> None:
     """Serve CASSETTES (files or folders of vcrpy cassettes) until stopped.
 
@@ -24,13 +26,14 @@ def command(cassettes: tuple[Path, ...], fallback: str, allow_repeats: bool,
     here and polling delays are cut to 1 ms, so SDK long-running operations finish at once.
     """
     from contract.cassette import CassetteError
-    from contract.replay import create_app
+    from contract.replay import create_app, sanitizing_filter
     from contract.servers import serve_forever, setup_logging
 
     setup_logging()
     try:
-        app = create_app(list(cassettes), fallback=fallback, allow_repeats=allow_repeats)
-    except CassetteError as exc:
+        app = create_app(list(cassettes), fallback=fallback, allow_repeats=allow_repeats,
+                         request_filter=sanitizing_filter(sanitize_config))
+    except (CassetteError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     except ImportError as exc:  # --fallback emulate without the emulator
         raise click.ClickException(f"--fallback emulate is not available: {exc}") from None
