@@ -5,6 +5,7 @@ Exit 0: no violation; 1: violations; 2: bad input (unreadable cassette, bad opti
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -71,7 +72,9 @@ def command(paths: tuple[Path, ...], fmt: str, output: Path | None, examples: tu
     if report.cassettes == 0:
         _fail("no cassettes found (*.yaml, *.yml, *.json) in " + ", ".join(str(p) for p in paths))
     if fmt == "text":
-        text = render.render_text(report, color=output is None and sys.stdout.isatty())
+        tty = output is None and sys.stdout.isatty()
+        width = max(100, shutil.get_terminal_size((160, 40)).columns) if tty else 160
+        text = render.render_text(report, color=tty, width=width)
     else:
         text = render.render(report, fmt)
     if output is not None:
