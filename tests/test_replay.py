@@ -11,14 +11,13 @@ from typing import Any
 
 import pytest
 import requests
-from aiohttp import web
 from azure.core.credentials import AccessToken, AccessTokenInfo
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.compute import ComputeManagementClient
 
 from contract.cassette import Cassette, CassetteError, Interaction, Request, Response, load_cassette, save_cassette
 from contract.replay import REPLAYER, create_app
-from contract.rewrite import CANONICAL_BASE, canonical_uri, rewrite_bytes, rewrite_urls
+from contract.rewrite import CANONICAL_BASE, rewrite_bytes
 from contract.servers import BackgroundServer
 
 RECORDINGS = Path(__file__).parent / "data" / "recordings"
@@ -148,28 +147,6 @@ def test_sdk_surfaces_a_miss_with_its_explanation(tmp_path: Path) -> None:
         assert "query api-version: '2026-04-01', recorded '2022-11-01'" in err.message
 
 
-class Recorder:
-    """Outermost middleware writing what a server answered as cassette interactions under the
-    canonical host, as the recording proxy stores them (so this test does not need the proxy)."""
-
-    def __init__(self) -> None:
-        self.interactions: list[Interaction] = []
-
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        body = await request.read() if request.body_exists else b""
-        response = await handler(request)
-        base = f"{request.scheme}://{request.host}"
-        out = response.body if isinstance(response, web.Response) and response.body else b""
-        headers = {k: [rewrite_urls(v, base, CANONICAL_BASE) for v in response.headers.getall(k)]
-                   for k in response.headers}
-        self.interactions.append(Interaction(
-            Request(request.method, canonical_uri(str(request.url)), body.decode() or None, {}),
-            Response(response.status, response.reason or "", headers,
-                     rewrite_urls(bytes(out), base, CANONICAL_BASE).decode() or None)))
-        return response
-
-
 def emulator_lifecycle(compute: ComputeManagementClient, resource: Any) -> list[Any]:
     """A scale set's life through the SDK; returns what the caller saw at each step."""
     from azure.core.exceptions import ResourceNotFoundError
@@ -215,32 +192,34 @@ SCALE_SET = {
 
 
 def test_sdk_gets_identical_results_from_a_replayed_emulator_lifecycle(tmp_path: Path) -> None:
+    """Record a lifecycle through the recording proxy from the emulator, then replay it offline."""
     emulator = pytest.importorskip("contract.emulator")
+    proxy = pytest.importorskip("contract.proxy")
     from azure.mgmt.resource.resources import ResourceManagementClient
+
+    from contract.sanitize import Sanitizer
 
     def clients(server: BackgroundServer) -> tuple[ComputeManagementClient, Any]:
         kwargs = {"base_url": server.url, "connection_verify": str(server.ca_path)}
         return (ComputeManagementClient(FakeCredential(), SUB, **kwargs),  # type: ignore[arg-type]
                 ResourceManagementClient(FakeCredential(), SUB, **kwargs))  # type: ignore[arg-type]
 
-    recorder = Recorder()
+    tls, path = tmp_path / "tls", tmp_path / "lifecycle.yaml"
+    with BackgroundServer(lambda: emulator.create_app(lro_polls=2), tls=True, tls_dir=tls) as upstream:
+        recorder = lambda: proxy.create_app(path, upstream.url, upstream_ca=upstream.ca_path,  # noqa: E731
+                                            sanitizer=Sanitizer({"salt": "lifecycle"}))
+        with BackgroundServer(recorder, tls=True, tls_dir=tls) as recording:
+            live_results = emulator_lifecycle(*clients(recording))
+    recorded = load_cassette(path)
+    assert len(recorded.interactions) > 15  # InProgress polls included
+    assert all(i.request.uri.startswith(CANONICAL_BASE) for i in recorded.interactions)
 
-    def live_app() -> web.Application:
-        app = emulator.create_app(lro_polls=2)
-        app.middlewares.insert(0, recorder.middleware)
-        return app
-
-    with BackgroundServer(live_app, tls=True, tls_dir=tmp_path / "tls") as live:
-        live_results = emulator_lifecycle(*clients(live))
-    cassette = save_cassette(Cassette(recorder.interactions), tmp_path / "lifecycle.yaml")
-    assert len(recorder.interactions) > 15  # with InProgress polls
-
-    with BackgroundServer(lambda: create_app([cassette]), tls=True, tls_dir=tmp_path / "tls") as offline:
+    with BackgroundServer(lambda: create_app([path]), tls=True, tls_dir=tls) as offline:
         started = time.perf_counter()
         replay_results = emulator_lifecycle(*clients(offline))
         elapsed = time.perf_counter() - started
-        assert offline.app[REPLAYER].unused() == []  # type: ignore[index]
         assert offline.app[REPLAYER].misses == 0  # type: ignore[index]
+        assert offline.app[REPLAYER].unused() == []  # type: ignore[index]
     assert replay_results == live_results
     assert live_results[-1] == "ResourceNotFound"
     assert elapsed < 2.0, elapsed

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
@@ -10,7 +9,6 @@ import ssl
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import click
