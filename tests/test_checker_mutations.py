@@ -446,3 +446,22 @@ def test_delete_followed_through_its_location_url_only() -> None:
     assert rules_in(c) == {}
     m_deleted(c)
     _assert_only(c, "deleted-resource-answered")
+
+
+def test_manual_upgrade_answered_synchronously_still_counts() -> None:
+    """A manualupgrade answered 200 without polling headers still lets VMs show the latest model."""
+    c = corpus("test_vmss_update_automatic_repairs_with_health_extension")
+    edit(c.interactions[17], lambda b: b["value"][1]["properties"].update(latestModelApplied=True))
+    upgrade = c.interactions[18]  # POST manualupgrade 202 -> a synchronous 200
+    upgrade.response.status = 200
+    set_header(upgrade, "Azure-AsyncOperation", None)
+    set_header(upgrade, "Location", None)
+    listing = copy.deepcopy(c.interactions[17])
+    def all_latest(b: Any) -> None:
+        for vm in b["value"]:
+            vm["properties"]["latestModelApplied"] = True
+
+    edit(listing, all_latest)
+    c.interactions.insert(19, listing)
+    found = rules_in(c)
+    assert found == {"manual-upgrade-latest-model": 1}, found  # only the listing before the upgrade

@@ -151,6 +151,8 @@ class World:
             for c in chain:
                 c.writes += 1
             self._start_lro(s, t, chain)
+            if s.method == "POST" and t.tail.strip("/") in _UPGRADING_ACTIONS:
+                self._upgrading(s, t, chain[0])
         body = s.response_body if s.ok else None
         if s.ok and t.self_path and s.method in ("GET", "PUT", "PATCH") and isinstance(body, dict):
             if r.kind in ("scaleset", "runcommand"):
@@ -229,17 +231,22 @@ class World:
         self.lro.start(pending, urls)
         for c in chain:
             c.pending.add(s.index)
-        if s.method == "POST" and t.tail.strip("/") in _UPGRADING_ACTIONS:
-            # VMs pick up the model while the operation runs: from acceptance on, true is allowed
-            scale_set = chain[0]
-            if t.vm:
-                ids = [t.vm.rsplit("/", 1)[-1]]
-            if ids is None or "*" in ids:
-                scale_set.outdated.clear()
-                scale_set.outdated_all = False
-            else:
-                scale_set.outdated.difference_update(ids)
-                scale_set.upgraded.update(ids)
+
+    def _upgrading(self, s: Seen, t: Target, scale_set: Resource) -> None:
+        """An accepted manualupgrade/reimage: VMs pick up the model while it runs, so from
+        acceptance on (sync or long-running) `latestModelApplied: true` is allowed for them."""
+        if t.vm:
+            ids: list[str] | None = [t.vm.rsplit("/", 1)[-1]]
+        else:
+            body = s.request_body
+            raw = body.get("instanceIds") if isinstance(body, dict) else None
+            ids = [str(i) for i in raw] if isinstance(raw, list) else None
+        if ids is None or "*" in ids:
+            scale_set.outdated.clear()
+            scale_set.outdated_all = False
+        else:
+            scale_set.outdated.difference_update(ids)
+            scale_set.upgraded.update(ids)
 
     def _poll(self, s: Seen) -> list[Violation]:
         out: list[Violation] = []
