@@ -1,15 +1,13 @@
 """Scale set VM run commands as ARM shows them: model, provisioning state, instance view."""
 from __future__ import annotations
 
-import copy
-
 from contract.emulator.state import JSON, RunCommand, ScaleSet
 
 RUN_COMMAND_TYPE = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands"
 
 
 def run_command_view(vmss: ScaleSet, instance_id: str, rc: RunCommand, *, instance_view: bool = False) -> JSON:
-    props: JSON = copy.deepcopy(rc.properties)
+    props: JSON = {**rc.properties}
     props["provisioningState"] = rc.provisioning_state
     if instance_view:
         props["instanceView"] = run_command_instance_view(rc)
@@ -18,7 +16,7 @@ def run_command_view(vmss: ScaleSet, instance_id: str, rc: RunCommand, *, instan
         "id": f"{vmss.id}/virtualMachines/{instance_id}/runCommands/{rc.name}",
         "type": RUN_COMMAND_TYPE,
         "location": rc.location,
-        "tags": dict(rc.tags),
+        "tags": rc.tags,
         "properties": props,
     }
 

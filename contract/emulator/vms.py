@@ -5,9 +5,9 @@ received), so a model change, an upgrade or a reimage shows up without bookkeepi
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from contract.emulator.state import JSON, VM, ScaleSet, now_iso, obj, objs
@@ -44,16 +44,23 @@ def nic_configurations(vm: VM) -> list[JSON]:
     return objs(network.get("networkInterfaceConfigurations"))
 
 
+def os_disk_name(vm: VM) -> str:
+    return f"osdisk_{vm.instance_id}_{vm.vm_id.replace('-', '')}"
+
+
 def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False) -> JSON:
-    """The scale set VM resource (`VirtualMachineScaleSetVM`)."""
+    """The scale set VM resource (`VirtualMachineScaleSetVM`).
+
+    Like every view here it shares sub-objects with the state (no copies on the read path):
+    serialize it, never mutate it.
+    """
     profile = vm.profile
     os_profile = {k: v for k, v in obj(profile.get("osProfile")).items() if k != "computerNamePrefix"}
     prefix = obj(profile.get("osProfile")).get("computerNamePrefix", vmss.name)
     os_profile["computerName"] = f"{prefix}{_base36(int(vm.instance_id))}"
-    storage = copy.deepcopy(obj(profile.get("storageProfile")))
-    os_disk = storage.get("osDisk")
-    if isinstance(os_disk, dict):
-        os_disk.setdefault("name", f"{vmss.name}_{vmss.name}_{vm.instance_id}_OsDisk_1_{vm.vm_id.replace('-', '')}")
+    storage = dict(obj(profile.get("storageProfile")))
+    if isinstance(storage.get("osDisk"), dict):
+        storage["osDisk"] = {"name": os_disk_name(vm), **storage["osDisk"]}
     storage.setdefault("dataDisks", [])
     vm_id = f"{vmss.id}/virtualMachines/{vm.instance_id}"
     nics = nic_configurations(vm)
@@ -66,13 +73,13 @@ def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False) -> JSON:
         "osProfile": os_profile,
         "networkProfile": {"networkInterfaces": [
             {"id": f"{vm_id}/networkInterfaces/{n.get('name', '')}"} for n in nics]},
-        "networkProfileConfiguration": {"networkInterfaceConfigurations": copy.deepcopy(nics)},
+        "networkProfileConfiguration": {"networkInterfaceConfigurations": nics},
         "provisioningState": vm.provisioning_state,
         "timeCreated": vm.time_created,
     }
     for name, value in vm.overrides.items():
         if name != "networkProfileConfiguration":
-            props[name] = copy.deepcopy(value)
+            props[name] = value
     if instance_view:
         props["instanceView"] = vm_instance_view(vm)
     view: JSON = {
@@ -80,15 +87,14 @@ def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False) -> JSON:
         "id": vm_id,
         "type": "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
         "location": vmss.location,
-        "tags": dict(vm.tags),
+        "tags": vm.tags,
         "instanceId": vm.instance_id,
-        "sku": dict(vm.sku),
+        "sku": vm.sku,
         "properties": props,
     }
-    if "zones" in vmss.model:
-        zones = vmss.model.get("zones") or []
-        if isinstance(zones, list) and zones:
-            view["zones"] = [zones[int(vm.instance_id) % len(zones)]]
+    zones = vmss.model.get("zones")
+    if isinstance(zones, list) and zones:
+        view["zones"] = [zones[int(vm.instance_id) % len(zones)]]
     return view
 
 
@@ -99,13 +105,12 @@ def vm_instance_view(vm: VM) -> JSON:
         status(f"ProvisioningState/{state}", f"Provisioning {state}", vm.time_created),
         status(f"PowerState/{vm.power_state}", _POWER_DISPLAY.get(vm.power_state, vm.power_state)),
     ]
-    os_disk = obj(obj(vm.profile.get("storageProfile")).get("osDisk"))
     view: JSON = {
         "platformUpdateDomain": int(vm.instance_id) % 5,
         "platformFaultDomain": int(vm.instance_id) % 2,
         "vmAgent": {"vmAgentVersion": "2.7.41491.1102", "statuses": [
             status("ProvisioningState/succeeded", "Ready", now_iso())]},
-        "disks": [{"name": os_disk.get("name", f"osdisk-{vm.vm_id[:8]}"),
+        "disks": [{"name": os_disk_name(vm),
                    "statuses": [status("ProvisioningState/succeeded", "Provisioning succeeded",
                                        vm.time_created)]}],
         "statuses": statuses,
@@ -127,9 +132,12 @@ def scale_set_instance_view(vmss: ScaleSet) -> JSON:
     }
 
 
-def _fake_ip(seed: str) -> str:
+@lru_cache(maxsize=4096)
+def _derived(seed: str) -> tuple[str, str, str]:
+    """A stable fake address, resource GUID and etag for one public IP (same seed, same answer)."""
     digest = hashlib.sha256(seed.encode()).digest()
-    return f"20.{digest[0]}.{digest[1]}.{max(1, digest[2])}"
+    address = f"20.{digest[0]}.{digest[1]}.{max(1, digest[2])}"
+    return address, str(uuid.uuid5(uuid.NAMESPACE_URL, seed)), f'W/"{digest[3:19].hex()}"'
 
 
 def public_ips(vmss: ScaleSet, instance_id: str | None = None, nic: str | None = None,
@@ -157,11 +165,11 @@ def _public_ip(vmss: ScaleSet, vm: VM, nic_name: str, ip_name: str, pip: JSON) -
     config_id = f"{vmss.id}/virtualMachines/{vm.instance_id}/networkInterfaces/{nic_name}/ipConfigurations/{ip_name}"
     pip_name = str(pip.get("name", "pub1"))
     pip_props = obj(pip.get("properties"))
-    seed = f"{config_id}/{pip_name}/{vm.vm_id}"
+    address, guid, etag = _derived(f"{config_id}/{pip_name}/{vm.vm_id}")
     props: dict[str, Any] = {
         "provisioningState": "Succeeded",
-        "resourceGuid": str(uuid.uuid5(uuid.NAMESPACE_URL, seed)),
-        "ipAddress": _fake_ip(seed),
+        "resourceGuid": guid,
+        "ipAddress": address,
         "publicIPAddressVersion": pip_props.get("publicIPAddressVersion", "IPv4"),
         "publicIPAllocationMethod": "Dynamic",
         "idleTimeoutInMinutes": pip_props.get("idleTimeoutInMinutes", 4),
@@ -173,4 +181,4 @@ def _public_ip(vmss: ScaleSet, vm: VM, nic_name: str, ip_name: str, pip: JSON) -
         props["dnsSettings"] = {"domainNameLabel": fqdn_label,
                                 "fqdn": f"{fqdn_label}.{vmss.location}.cloudapp.azure.com"}
     return {"name": pip_name, "id": f"{config_id}/publicIPAddresses/{pip_name}",
-            "etag": f'W/"{hashlib.md5(seed.encode()).hexdigest()}"', "properties": props}
+            "etag": etag, "properties": props}
