@@ -151,6 +151,10 @@ def m_content_type(c: Cassette) -> None:
     set_header(c.interactions[li(19)], "Content-Type", "text/plain; charset=utf-8")
 
 
+def m_retry_after_on_404(c: Cassette) -> None:
+    set_header(c.interactions[L_GET404], "Retry-After", "10")
+
+
 def m_get_before_create(c: Cassette) -> None:
     i = c.interactions[L_GET404]
     i.response.status = 200
@@ -218,6 +222,7 @@ LIFECYCLE_MUTATIONS = [
     ("secret-echoed", m_secret),
     ("lro-headers", m_lro_headers),
     ("json-content-type", m_content_type),
+    ("retry-after-on-error", m_retry_after_on_404),
     ("get-before-create", m_get_before_create),
     ("create-status", m_create_status_second_put),
     ("create-status", m_create_status_first_put),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from contract.cassette import Cassette
 
-HEADER_RULES = ("lro-headers", "json-content-type")
+HEADER_RULES = ("lro-headers", "json-content-type", "retry-after-on-error")
 
 
 def example_cassettes(folder: str | os.PathLike[str]) -> list[Cassette]:

@@ -218,6 +218,9 @@ class InteractionChecks:
             if not s.header("azure-asyncoperation") and not s.header("location"):
                 out.append(s.violation("lro-headers",
                                        f"long-running {s.status} answer carries neither Azure-AsyncOperation nor Location"))
+        if 400 <= s.status < 500 and s.status != 429 and s.header("retry-after") is not None:
+            out.append(s.violation("retry-after-on-error",
+                                   f"{s.status} answer carries Retry-After: {s.header('retry-after')}"))
         if resp.content.strip():
             s.response_body  # noqa: B018 - parse once to learn whether it is JSON
             if s.resp_is_json:
