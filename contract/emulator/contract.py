@@ -6,7 +6,6 @@ rule, it only decides how a found problem is answered (status, code, target).
 from __future__ import annotations
 
 import copy
-import logging
 import re
 from typing import Any
 
@@ -16,7 +15,6 @@ from contract.rules import Rules, load_rules, merge_patch
 from contract.servers import arm_error
 from contract.specs import ApiVersion, SchemaError, Spec, UnknownApiVersion, load_spec
 
-log = logging.getLogger("vmss_contract.emulator")
 _REQUIRED = re.compile(r"""["']([^"']+)["'] is a required property""")
 _DATE_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha)?$", re.IGNORECASE)
 
@@ -27,7 +25,6 @@ class Contract:
     def __init__(self, spec: Spec | None = None, rules: Rules | None = None) -> None:
         self._spec = spec
         self._rules = rules
-        self._warned = False
 
     @property
     def spec(self) -> Spec:
@@ -75,13 +72,7 @@ class Contract:
             errors = self.spec.validate_request(operation_id, body, api_version)
             if errors:
                 return schema_refusal(errors[0], body)
-        try:
-            violations = self.rules.check_request(operation_id, body, api_version, current=current)
-        except NotImplementedError:  # rules.py still a stub: serve, but say so once
-            if not self._warned:
-                log.warning("contract.rules is not implemented yet: cross-field and transition rules are skipped")
-                self._warned = True
-            violations = []
+        violations = self.rules.check_request(operation_id, body, api_version, current=current)
         if violations:
             v = violations[0]
             return arm_error(v.status, v.code, v.message, target=v.target)

@@ -62,6 +62,16 @@ class Call:
         value = self.query("$expand") or ""
         return what.lower() in (v.strip().lower() for v in value.split(","))
 
+    def accepted_body(self, what: str, operation_id: str,
+                      current: dict[str, Any] | None = None) -> dict[str, Any] | web.Response:
+        """The write's body without secrets once shape, schema and rules accept it; else ARM's refusal."""
+        refused = require_object(self.body, what) or \
+            self.contract.refuse(operation_id, self.body, self.version, current=current)
+        if refused is not None:
+            return refused
+        clean: dict[str, Any] = self.contract.without_secrets(self.body)
+        return clean
+
     def lro(self, op: Operation, *, location: bool) -> dict[str, str]:
         return lro_headers(self.origin, op, self.api.requested, location=location)
 

@@ -73,10 +73,9 @@ def put_vm(call: Call) -> web.Response:
     if isinstance(found, web.Response):
         return found
     vmss, vm = found
-    refused = require_object(call.body, "scale set VM") or call.contract.refuse(VM_UPDATE, call.body, call.version)
-    if refused is not None:
-        return refused
-    clean = call.contract.without_secrets(call.body)
+    clean = call.accepted_body("scale set VM", VM_UPDATE)
+    if isinstance(clean, web.Response):
+        return clean
     props = obj(clean.get("properties"))
     vm.overrides = {k: copy.deepcopy(v) for k, v in props.items() if k not in _VM_READ_ONLY}
     if isinstance(clean.get("tags"), dict):
@@ -126,10 +125,9 @@ def put_run_command(call: Call) -> web.Response:
     if isinstance(found, web.Response):
         return found
     vmss, vm = found
-    refused = require_object(call.body, "run command") or call.contract.refuse(RC_CREATE, call.body, call.version)
-    if refused is not None:
-        return refused
-    clean = call.contract.without_secrets(call.body)
+    clean = call.accepted_body("run command", RC_CREATE)
+    if isinstance(clean, web.Response):
+        return clean
     existing = vmss.run_commands.get(_rc_key(call))
     rc = RunCommand(name=existing.name if existing else call.params["rc"],
                     location=normalize_location(str(clean.get("location") or vmss.location)),
@@ -149,11 +147,9 @@ def patch_run_command(call: Call) -> web.Response:
     rc = vmss.run_commands.get(_rc_key(call))
     if rc is None:
         return arm_error(404, "PatchResourceNotFound", f"Run command '{call.params['rc']}' was not found.")
-    refused = require_object(call.body, "run command update") or call.contract.refuse(RC_UPDATE, call.body,
-                                                                                        call.version)
-    if refused is not None:
-        return refused
-    clean = call.contract.without_secrets(call.body)
+    clean = call.accepted_body("run command update", RC_UPDATE)
+    if isinstance(clean, web.Response):
+        return clean
     rc.properties = call.contract.merge(rc.properties, _rc_properties(clean))
     if isinstance(clean.get("tags"), dict):
         rc.tags = dict(clean["tags"])

@@ -39,6 +39,11 @@ def get_group(call: Call) -> web.Response:
     return answer(200, group.view())
 
 
+def list_groups(call: Call) -> web.Response:
+    groups = [g.view() for g in call.store.groups.values() if g.subscription.lower() == call.params["sub"].lower()]
+    return answer(200, {"value": groups})
+
+
 def delete_group(call: Call) -> web.Response:
     """Deleting a group deletes what is in it; 202 with a Location ARM's poller follows."""
     group = call.store.delete_group(call.params["sub"], call.params["rg"])

@@ -49,6 +49,7 @@ ROUTES: tuple[Route, ...] = (
     _route(f"{_SUB}/providers/microsoft\\.compute/locations/(?P<loc>{_SEG})/operations/(?P<opid>{_SEG})",
            get=resources.get_operation_status),
     _route(f"{_SUB}/operationresults/(?P<opid>{_SEG})", "resources", get=resources.get_operation_result),
+    _route(f"{_SUB}/resourcegroups", "resources", get=resources.list_groups),
     _route(_RG, "resources", put=resources.put_group, get=resources.get_group, head=resources.get_group,
            delete=resources.delete_group),
     _route(f"{_SUB}/providers/microsoft\\.compute/virtualmachinescalesets", get=scalesets.list_scale_sets),
