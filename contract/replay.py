@@ -105,6 +105,7 @@ class Replayer:
                 recorded = Recorded(interaction, f"{name} #{index}")
                 self._queues.setdefault(key_of(interaction.request), []).append(recorded)
         self._alias = self._aliases_for_renamed_urls()
+        self._keys: dict[tuple[str, str], RequestKey] = {}
 
     def _aliases_for_renamed_urls(self) -> dict[RequestKey, RequestKey]:
         """Poll URLs handed out in answers but recorded under another name.
@@ -139,8 +140,17 @@ class Replayer:
         return aliases
 
     def _resolve(self, request: Request) -> RequestKey:
-        key = key_of(request)
-        return self._alias.get(key, key)
+        """The index key for a request; bodiless ones (GETs, polls) are cached by method + URI."""
+        if request.body:
+            key = key_of(request)
+            return self._alias.get(key, key)
+        cached = self._keys.get((request.method, request.uri))
+        if cached is None:
+            if len(self._keys) >= 4096:  # bounded: a client may vary URIs without end
+                self._keys.clear()
+            key = key_of(request)
+            cached = self._keys[(request.method, request.uri)] = self._alias.get(key, key)
+        return cached
 
     @property
     def interaction_count(self) -> int:
