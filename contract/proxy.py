@@ -61,6 +61,7 @@ LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 _RESOURCE_GROUP = re.compile(r"/resourcegroups/([^/?#]+)", re.IGNORECASE)
 
 PROXY: web.AppKey[Proxy] = web.AppKey("proxy", object)  # type: ignore[arg-type]
+STREAMING: web.RequestKey[bool] = web.RequestKey("streaming", bool)  # the answer has begun
 
 
 @dataclass
@@ -222,7 +223,7 @@ class Proxy:
                 return await self._answer(request, upstream, client_base, bytes(sent))
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
             self.stats.upstream_errors += 1
-            if request.get("streaming"):
+            if request.get(STREAMING):
                 raise  # the answer has begun: all we can do is cut the connection
             log.warning("upstream timeout: %s %s", request.method, request.raw_path)
             return arm_error(504, "GatewayTimeout",
@@ -230,7 +231,7 @@ class Proxy:
         except (aiohttp.ClientError, OSError) as exc:
             self.stats.upstream_errors += 1
             log.warning("upstream error: %s %s: %s", request.method, request.raw_path, exc)
-            if request.get("streaming"):
+            if request.get(STREAMING):
                 raise
             return arm_error(502, "BadGateway",
                              f"The upstream {self.upstream_base} could not be reached or broke the connection: "
@@ -242,23 +243,28 @@ class Proxy:
         headers.popall("Content-Length", None)
         headers.popall("Content-Encoding", None)  # aiohttp decoded it
         length = upstream.content_length
-        if length is None or length <= BUFFER_LIMIT:
-            body = await upstream.read()
-            if len(body) <= BUFFER_LIMIT:
-                out = web.Response(status=upstream.status, reason=upstream.reason,
-                                   headers=_rewrite_headers(headers, self.upstream_base, client_base),
-                                   body=rewrite_bytes(body, self.upstream_base, client_base))
-                await self._record(request, sent, upstream, headers, body)
-                return out
-            rest = upstream.content
-        else:
-            body, rest = b"", upstream.content
+        ctype = upstream.headers.get("Content-Type", "").lower()
+        # JSON (where ARM puts URLs to rewrite) is buffered up to BUFFER_LIMIT; anything
+        # else, or JSON that outgrows the limit, streams through as it arrives.
+        body, rest = b"", upstream.content
+        if (not ctype or "json" in ctype) and (length is None or length <= BUFFER_LIMIT):
+            buffered = bytearray()
+            while len(buffered) <= BUFFER_LIMIT:
+                chunk = await upstream.content.read(STREAM_CHUNK)
+                if not chunk:
+                    out = web.Response(status=upstream.status, reason=upstream.reason,
+                                       headers=_rewrite_headers(headers, self.upstream_base, client_base),
+                                       body=rewrite_bytes(bytes(buffered), self.upstream_base, client_base))
+                    await self._record(request, sent, upstream, headers, bytes(buffered))
+                    return out
+                buffered += chunk
+            body = bytes(buffered)
         # Large answer: stream it through as it comes; record it once complete.
-        request["streaming"] = True
+        request[STREAMING] = True
         out = web.StreamResponse(status=upstream.status, reason=upstream.reason,
                                  headers=_rewrite_headers(headers, self.upstream_base, client_base))
-        if length is not None:
-            out.content_length = length
+        if length is not None and "Content-Encoding" not in upstream.headers:
+            out.content_length = length  # else chunked: the decoded size is unknown
         await out.prepare(request)
         received = bytearray(body)
         if body:
