@@ -30,6 +30,16 @@ RECORDINGS = HERE / "data" / "recordings"
 UPDATE_POLICY = RECORDINGS / "test_vmss_update_policy.yaml"
 WINVMSS_GET = 14  # GET .../virtualMachineScaleSets/winvmss in UPDATE_POLICY
 DOWNSTREAM = HERE.parent / "examples" / "downstream"
+# Inner sessions in subprocesses: plugins this venv carries for other tests (schemathesis,
+# hypothesis, anyio) cost ~7 s of start-up each on a busy 2-core box and matter to none of them.
+QUIET = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:anyio")
+INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
+
+@pytest.fixture(autouse=True)
+def _quiet_inner_ini(pytester: pytest.Pytester) -> None:
+    """Every inner session gets an ini (tests that need more write their own, starting with INI)."""
+    pytester.makeini(INI)
 
 REPLAY_TEST = f'''
 import requests
@@ -93,7 +103,7 @@ def test_show(request):
 
 
 def test_ini_sets_options_and_the_command_line_wins(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nvmss_record_mode = all\nvmss_contract = warn\nvmss_cassette_dir = recorded\n"
+    pytester.makeini(INI + "vmss_record_mode = all\nvmss_contract = warn\nvmss_cassette_dir = recorded\n"
                      "vmss_upstream = https://127.0.0.1:9/\n")
     pytester.makepyfile(SHOW_SETTINGS)
     ini_only = pytester.runpytest("-s", "-p", "no:cacheprovider")
@@ -109,7 +119,7 @@ def test_defaults_are_replay_only_and_strict(pytester: pytest.Pytester) -> None:
 
 
 def test_a_bad_setting_is_a_usage_error_not_a_crash(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nvmss_record_mode = sometimes\n")
+    pytester.makeini(INI + "vmss_record_mode = sometimes\n")
     pytester.makepyfile("def test_x():\n    pass\n")
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -262,12 +272,12 @@ async def test_create_async(vmss_endpoint, vmss_credential, vmss_subscription_id
 def _sdk_tests(pytester: pytest.Pytester, capacities: list[int], with_async: bool = False) -> None:
     tests = SYNC_TESTS.format(capacities=capacities) + (ASYNC_TESTS if with_async else "")
     pytester.makepyfile(test_sdk=SDK_TEST.format(tests=tests))
-    pytester.makeini("[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makeini(INI + "asyncio_mode = strict\n")
 
 
 def test_record_from_the_emulator_then_replay_offline(pytester: pytest.Pytester) -> None:
     _sdk_tests(pytester, [1, 2], with_async=True)
-    recorded = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider", "--vmss-record-mode=all",
+    recorded = pytester.runpytest_subprocess("-s", *QUIET, "--vmss-record-mode=all",
                                              "--vmss-upstream=emulator")
     recorded.assert_outcomes(passed=3)
     recorded.stdout.fnmatch_lines(["*MODE record StaticCredential*"])
@@ -278,10 +288,10 @@ def test_record_from_the_emulator_then_replay_offline(pytester: pytest.Pytester)
         assert b"S3cret-Passw0rd!" not in raw and b"Authorization" not in raw  # scrubbed before disk
         assert len(load_cassette(cassette).interactions) >= 4
     before = {c: c.read_bytes() for c in cassettes}
-    replayed = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider")  # default: replay only
+    replayed = pytester.runpytest_subprocess("-s", *QUIET)  # default: replay only
     replayed.assert_outcomes(passed=3)
     replayed.stdout.fnmatch_lines(["*MODE replay StaticCredential*"])
-    once = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--vmss-record-mode=once",
+    once = pytester.runpytest_subprocess(*QUIET, "--vmss-record-mode=once",
                                          "--vmss-upstream=https://127.0.0.1:9")  # nothing listens there
     once.assert_outcomes(passed=3)  # `once` with cassettes on disk replays them
     assert {c: c.read_bytes() for c in cassettes} == before
@@ -289,7 +299,7 @@ def test_record_from_the_emulator_then_replay_offline(pytester: pytest.Pytester)
 
 def test_xdist_workers_record_and_replay_side_by_side(pytester: pytest.Pytester) -> None:
     _sdk_tests(pytester, [1, 2, 3, 4])
-    recorded = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--vmss-record-mode=all",
+    recorded = pytester.runpytest_subprocess(*QUIET, "-n", "2", "--vmss-record-mode=all",
                                              "--vmss-upstream=emulator")
     recorded.assert_outcomes(passed=4)
     cassettes = sorted((pytester.path / "cassettes" / "test_sdk").glob("*.yaml"))
@@ -297,7 +307,7 @@ def test_xdist_workers_record_and_replay_side_by_side(pytester: pytest.Pytester)
     for n, cassette in enumerate(cassettes, 1):  # each cassette holds its own test's traffic only
         creates = [i for i in load_cassette(cassette).interactions if i.request.method == "PUT" and "virtualMachineScaleSets" in i.request.uri]
         assert len(creates) == 1 and json.loads(creates[0].request.content)["sku"]["capacity"] == n
-    replayed = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    replayed = pytester.runpytest_subprocess(*QUIET, "-n", "2")
     replayed.assert_outcomes(passed=4)
 
 
@@ -331,7 +341,7 @@ def _downstream(tmp_path: Path) -> Path:
 
 def _pytest_in(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "AZURE_"))}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(project), *args],
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", *QUIET, "--rootdir", str(project), *args],
                           cwd=project, capture_output=True, text=True, timeout=300, env=env)
 
 
