@@ -410,3 +410,15 @@ def test_the_emulator_does_not_echo_bodies_it_refused(client: Client) -> None:
     assert error(answer)[0] == 400
     assert SECRET_VALUES[0] not in answer.text
     assert json.loads(answer.text)["error"]["message"]
+
+
+def test_operations_are_bounded_and_the_oldest_is_settled_on_the_way_out() -> None:
+    from contract.emulator.lro import Operations
+
+    settled: list[str] = []
+    ops = Operations(polls=5, keep=3)
+    first = ops.start("sub", "westus", lambda: settled.append("first"))
+    for _ in range(3):
+        ops.start("sub", "westus")
+    assert len(ops) == 3 and ops.get("sub", first.id) is None
+    assert first.status == "Succeeded" and settled == ["first"]

@@ -60,10 +60,15 @@ class Operation:
 
 
 class Operations:
-    """The operation-status resources of one emulator (kept after completion: monitors read them late)."""
+    """The operation-status resources of one emulator (kept after completion: monitors read them late).
 
-    def __init__(self, polls: int) -> None:
+    At most `keep` are kept, so a long-lived emulator does not grow without bound: the
+    oldest goes first, finished on the way out if a client never polled it.
+    """
+
+    def __init__(self, polls: int, keep: int = 50_000) -> None:
         self.polls = max(0, polls)
+        self.keep = max(1, keep)
         self._ops: dict[str, Operation] = {}
 
     def start(self, subscription: str, location: str, on_done: Callable[[], None] | None = None) -> Operation:
@@ -72,6 +77,9 @@ class Operations:
         if on_done is not None:
             op.on_done.append(on_done)
         self._ops[op.id] = op
+        while len(self._ops) > self.keep:
+            oldest = self._ops.pop(next(iter(self._ops)))
+            oldest.finish()
         return op
 
     def get(self, subscription: str, operation_id: str) -> Operation | None:
@@ -80,10 +88,8 @@ class Operations:
             return None
         return op
 
-    def finish_all(self) -> None:
-        """Complete everything still running (tests and `--lro-polls 0` style fast-forward)."""
-        for op in list(self._ops.values()):
-            op.finish()
+    def __len__(self) -> int:
+        return len(self._ops)
 
 
 def status_url(origin: str, op: Operation, api_version: str) -> str:
