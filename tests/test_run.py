@@ -137,3 +137,41 @@ def test_shipped_cassettes_hold_the_contract_and_replay_offline() -> None:
     ) as server:
         results = run_steps(ArmClient(server.url, str(server.ca_path), LOCAL_TOKEN), steps)
     assert [(r.step.name, r.ok) for r in results if not r.ok] == []
+
+
+def _leaky_emulator() -> Any:
+    """The emulator, except that it echoes an adminPassword on every scale set GET: an
+    upstream that breaks the contract, to show `run` says so and exits 1."""
+    from aiohttp import web
+
+    from contract.emulator import create_app
+
+    @web.middleware
+    async def leak(request: web.Request, handler: Any) -> web.StreamResponse:
+        response = await handler(request)
+        body = getattr(response, "body", None)
+        if request.method != "GET" or response.status != 200 or not isinstance(body, bytes):
+            return response
+        if not request.path.lower().rstrip("/").split("/")[-2:-1] == ["virtualmachinescalesets"]:
+            return response
+        doc = json.loads(body)
+        doc["properties"]["virtualMachineProfile"]["osProfile"]["adminPassword"] = "Echoed-Passw0rd!"
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return web.Response(status=200, body=json.dumps(doc).encode(), headers=headers)
+
+    app = create_app()
+    app.middlewares.append(leak)
+    return app
+
+
+def test_run_exits_1_and_names_the_violation_when_the_upstream_breaks_the_contract(tmp_path: Path) -> None:
+    with tempfile.TemporaryDirectory() as tls, BackgroundServer(_leaky_emulator, tls=True, tls_dir=tls) as azure:
+        done = _cli("--upstream", azure.url, "--upstream-ca", str(azure.ca_path), "--allow-writes",
+                    "--examples", "0", "--out", str(tmp_path))
+    assert done.returncode == 1, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "the contract does not hold" in done.stdout and "secret-echoed" in done.stdout
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert {v["rule"] for v in report["violations"]} == {"secret-echoed"}
+    assert b"Echoed-Passw0rd!" not in (tmp_path / "cassettes" / "lifecycle.yaml").read_bytes()  # scrubbed all the same
+    html = (tmp_path / "report.html").read_text()
+    assert "secret-echoed" in html and 'class="violation"' in html
