@@ -281,6 +281,12 @@ def test_undocumented_request_refused_is_fine() -> None:
     assert rules_in(c) == {}
 
 
+def test_synchronous_run_command_still_running_after_it_finished() -> None:
+    c = corpus("test_vmss_run_command_v2")  # 18: GET ?$expand=instanceView, executionState Failed
+    edit(c.interactions[18], lambda b: b["properties"]["instanceView"].update(executionState="Running"))
+    _assert_only(c, "run-command-terminal")
+
+
 def test_run_command_create_answered_twice() -> None:
     c = corpus("test_vmss_run_command_v2")
     again = copy.deepcopy(c.interactions[14])  # the create PUT 201, answered 201 again later

@@ -301,11 +301,21 @@ class World:
         ps = props.get("provisioningState")
         ps = ps if isinstance(ps, str) else None
         w = self.writes(r)
-        bad_run_command = (r.kind == "runcommand" and ps is not None and is_terminal(ps)
-                           and ps.lower() not in ("succeeded", "failed"))
-        if bad_run_command:
-            out.append(s.violation("run-command-terminal", f"run command ended {ps}; it ends Succeeded or Failed",
-                                   "$.properties.provisioningState"))
+        bad_run_command = False
+        if r.kind == "runcommand" and ps is not None and is_terminal(ps):
+            execution = props.get("instanceView")
+            execution = execution.get("executionState") if isinstance(execution, dict) else None
+            if ps.lower() not in ("succeeded", "failed"):
+                bad_run_command = True
+                out.append(s.violation("run-command-terminal", f"run command ended {ps}; it ends Succeeded or Failed",
+                                       "$.properties.provisioningState"))
+            elif (props.get("asyncExecution") is not True and isinstance(execution, str)
+                  and execution.lower() in ("pending", "running")):
+                # a synchronous run command's operation finishes with its script
+                bad_run_command = True
+                out.append(s.violation("run-command-terminal",
+                                       f"run command provisioned {ps} but its script is still {execution}",
+                                       "$.properties.instanceView.executionState"))
         if r.finished is not None and ps is not None:
             status, fw, at = r.finished
             if (fw == w and not bad_run_command
