@@ -398,11 +398,24 @@ def _token(local: bool) -> str:
     return DefaultAzureCredential().get_token(ARM_SCOPE).token
 
 
-def plan(target: Target, local: bool, allow_writes: bool, examples: int, seed: int) -> list[tuple[str, list[Step]]]:
-    """The phases of a run, one cassette each."""
+def network_steps(target: Target) -> list[Step]:
+    """Real Azure checks that the subnet exists (the emulator does not): make it first."""
+    vnet = target.subnet_id.rsplit("/subnets/", 1)[0]
+    body = {"location": target.location, "properties": {
+        "addressSpace": {"addressPrefixes": ["10.42.0.0/16"]},
+        "subnets": [{"name": "default", "properties": {"addressPrefix": "10.42.0.0/24"}}]}}
+    return [Step("virtual network", "PUT", f"{vnet}?api-version={NETWORK_API}", body, (200, 201), "setup", True)]
+
+
+def plan(target: Target, local: bool, allow_writes: bool, examples: int, seed: int,
+         network: bool = False) -> list[tuple[str, list[Step]]]:
+    """The phases of a run, one cassette each; `network` adds the virtual network real Azure needs."""
     if not local and not allow_writes:
         return [("readonly", readonly_steps(target))]
-    phases = [("lifecycle", lifecycle_steps(target))]
+    lifecycle = lifecycle_steps(target)
+    if network:
+        lifecycle[1:1] = network_steps(target)  # right after the resource group
+    phases = [("lifecycle", lifecycle)]
     fuzz = fuzz_steps(target, examples, seed)
     if fuzz:
         phases.append(("fuzz", fuzz))
@@ -432,7 +445,7 @@ def run_pipeline(
     target = target or Target()
     local = upstream is None
     loopback = local or _is_loopback(str(upstream))
-    phases = [Phase(name, steps, cassette_dir / f"{name}.yaml") for name, steps in plan(target, local, allow_writes, examples, seed)]
+    phases = [Phase(name, steps, cassette_dir / f"{name}.yaml") for name, steps in plan(target, local, allow_writes, examples, seed, network=not loopback)]
     if on_plan:
         on_plan(2 * sum(len(p.steps) for p in phases))
     token = _token(loopback)

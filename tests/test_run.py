@@ -175,3 +175,16 @@ def test_run_exits_1_and_names_the_violation_when_the_upstream_breaks_the_contra
     assert b"Echoed-Passw0rd!" not in (tmp_path / "cassettes" / "lifecycle.yaml").read_bytes()  # scrubbed all the same
     html = (tmp_path / "report.html").read_text()
     assert "secret-echoed" in html and 'class="violation"' in html
+
+
+def test_plans_for_a_real_subscription_are_read_only_unless_told_and_bring_their_network() -> None:
+    from contract.pipeline import plan
+
+    read_only = plan(Target(), local=False, allow_writes=False, examples=2, seed=0)
+    assert {s.method for _, steps in read_only for s in steps} == {"GET"}
+    writes = plan(Target(), local=False, allow_writes=True, examples=0, seed=0, network=True)
+    lifecycle = writes[0][1]
+    assert [s.name for s in lifecycle[:3]] == ["resource group", "virtual network", "get before create"]
+    subnet = Target().subnet_id
+    assert lifecycle[1].path.startswith(subnet.rsplit("/subnets/", 1)[0] + "?")
+    assert all(s.path.startswith(Target().rg_path) for s in lifecycle)  # inside the one allowed group
