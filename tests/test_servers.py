@@ -285,3 +285,10 @@ def test_server_options_defaults_and_values(tmp_path: Path) -> None:
     assert seen == {"host": "localhost", "port": 8443, "tls": True, "tls_dir": tmp_path}
     result = CliRunner().invoke(cmd, ["--port", "70000"])
     assert result.exit_code != 0
+
+
+def test_skip_bypasses_every_check_for_chosen_requests() -> None:
+    app = lambda: guarded_app(skip=lambda r: r.path == "/subscriptions/health")  # noqa: E731
+    with BackgroundServer(app) as server:
+        assert requests.get(server.url + "/subscriptions/health", timeout=5).status_code == 200
+        assert requests.get(server.url + "/subscriptions/other", timeout=5).status_code == 401
