@@ -249,6 +249,18 @@ def test_lifecycle_mutation(rule: str, mutate: Callable[[Cassette], None]) -> No
     _assert_only(c, rule)
 
 
+def test_capacity_not_judged_on_a_filtered_or_paged_list() -> None:
+    for change in ("filter", "page"):
+        c = lifecycle()
+        m_capacity(c)
+        listing = c.interactions[li(43)]
+        if change == "filter":
+            listing.request.uri += "&$filter=startswith(instanceView/statuses/code,'PowerState')"
+        else:
+            edit(listing, lambda b: b.update(nextLink=listing.request.uri + "&$skiptoken=2"))
+        assert rules_in(c) == {}, change
+
+
 def test_manual_upgrade_latest_model() -> None:
     # real traffic: Manual mode, the PUT at 13 changes the model, VMs at 17 show latestModelApplied false
     c = corpus("test_vmss_update_automatic_repairs_with_health_extension")

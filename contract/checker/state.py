@@ -161,8 +161,8 @@ class World:
                 self._observe_vms(s, chain[0], [body], "$", complete=False, relaxed=relaxed, out=out)
         elif (s.ok and s.method == "GET" and r.kind == "scaleset" and t.tail == "/virtualmachines"
               and isinstance(body, dict) and isinstance(body.get("value"), list)):
-            self._observe_vms(s, r, body["value"], "$.value", complete=not body.get("nextLink"),
-                              relaxed=relaxed, out=out)
+            complete = not body.get("nextLink") and "$filter" not in s.uri.query  # the whole fleet, one page
+            self._observe_vms(s, r, body["value"], "$.value", complete=complete, relaxed=relaxed, out=out)
         return out
 
     def _existence(self, s: Seen, chain: list[Resource], creating: bool, out: list[Violation]) -> None:
