@@ -422,3 +422,45 @@ def test_operations_are_bounded_and_the_oldest_is_settled_on_the_way_out() -> No
         ops.start("sub", "westus")
     assert len(ops) == 3 and ops.get("sub", first.id) is None
     assert first.status == "Succeeded" and settled == ["first"]
+
+
+def test_raw_traffic_with_refusals_passes_the_checker() -> None:
+    """Errors, actions and polls as curl sends them: every answer is one the contract allows."""
+    from contract.checker import check
+    from test_emulator_sdk import Capture
+
+    capture = Capture()
+
+    def factory() -> Any:
+        app = create_app(lro_polls=2)
+        app.middlewares.insert(0, capture.middleware)
+        return app
+
+    with BackgroundServer(factory) as srv:
+        client = Client(srv.url)
+        client.setup()
+        assert error(client.call("PUT", VMSS_PATH, vmss_body(nics=[nic("a"), nic("b")])))[0] == 400
+        assert error(client.call("PATCH", VMSS_PATH, {"zones": "1"}))[0] == 400
+        renamed = vmss_body()
+        renamed["properties"]["virtualMachineProfile"]["osProfile"]["adminUsername"] = "other"
+        assert error(client.call("PUT", VMSS_PATH, renamed))[0] == 409
+        client.poll(client.call("PATCH", VMSS_PATH, {"sku": {"capacity": 3}, "tags": {"a": "b"}}))
+        client.poll(client.call("POST", f"{VMSS_PATH}/manualupgrade", {"instanceIds": ["2"]}))
+        client.poll(client.call("POST", f"{VMSS_PATH}/reimage"))
+        client.poll(client.call("POST", f"{VMSS_PATH}/virtualMachines/1/poweroff"))
+        rc = f"{VMSS_PATH}/virtualMachines/0/runCommands/hello"
+        client.poll(client.call("PUT", rc, {"location": "westus", "properties": {"source": {"script": "id"}}}))
+        client.call("GET", rc + "?$expand=instanceView")
+        vm = client.call("GET", f"{VMSS_PATH}/virtualMachines/2").json()
+        client.poll(client.call("PUT", f"{VMSS_PATH}/virtualMachines/2", vm | {"tags": {"x": "y"}}))
+        for path in ("/instanceView", "/virtualMachines?$expand=instanceView", "/virtualMachines/1/instanceView"):
+            assert client.call("GET", VMSS_PATH + path).status_code == 200
+        client.call("GET", f"{VMSS_PATH}/publicipaddresses", version="api-version=2017-03-30")
+        deleted = client.call("DELETE", VMSS_PATH)
+        client.poll(deleted)
+        assert client.call("GET", deleted.headers["Location"], version=None).status_code == 200
+        assert error(client.call("GET", VMSS_PATH)) == (404, "ResourceNotFound")
+    report = check(capture.interactions)
+    assert report.checked >= 40
+    assert report.violations == [], "\n".join(f"{v.rule}: {v.method} {v.uri} -> {v.status}: {v.message}"
+                                              for v in report.violations)
