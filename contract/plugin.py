@@ -487,10 +487,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def _fail(report: pytest.TestReport, text: str) -> None:
-    if report.passed:
+def _fail_or_note(report: pytest.TestReport, title: str, text: str, fail: bool = True) -> None:
+    """Fail a passing test with `text` as its failure; otherwise keep `text` as a report section."""
+    if fail and report.passed:
         report.outcome = "failed"
         report.longrepr = text
+    else:
+        report.sections.append((title, text))
 
 
 def _judge(item: pytest.Item, report: pytest.TestReport, traffic: _Traffic) -> None:
@@ -501,9 +504,7 @@ def _judge(item: pytest.Item, report: pytest.TestReport, traffic: _Traffic) -> N
         lines += traffic.notes
         for n, miss in enumerate(traffic.misses, 1):
             lines.append(f"\n[{n}] {miss}")
-        text = "\n".join(lines)
-        report.sections.append(("vmss replay", text))
-        _fail(report, text)
+        _fail_or_note(report, "vmss replay", "\n".join(lines))
     cfg = settings(item.config)
     if cfg.contract == "off" or not endpoint.cassette_path.exists():
         return
@@ -513,10 +514,8 @@ def _judge(item: pytest.Item, report: pytest.TestReport, traffic: _Traffic) -> N
         text, count = f"vmss contract: cannot check {endpoint.cassette_path}: {exc}", 1
     if not count:
         return
-    report.sections.append(("vmss contract", text))
-    if cfg.contract == "strict":
-        _fail(report, text)
-    else:
+    _fail_or_note(report, "vmss contract", text, fail=cfg.contract == "strict")
+    if cfg.contract != "strict":
         item.config.stash.setdefault(_WARNINGS, []).append(f"{item.nodeid}: {count} contract violation(s)")
 
 
