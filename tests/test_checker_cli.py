@@ -83,6 +83,8 @@ def test_bad_input_exits_2(tmp_path: Path) -> None:
     assert r.exit_code == 2
     r = runner.invoke(main, ["check"])
     assert r.exit_code == 2 and "at least one" in r.output
+    r = runner.invoke(main, ["check", str(EXAMPLES)])  # examples are not cassettes: say so, do not "pass"
+    assert r.exit_code == 2 and "not a vcrpy cassette" in r.output and "--examples" in r.output
     empty = tmp_path / "empty"
     empty.mkdir()
     r = runner.invoke(main, ["check", str(empty)])

@@ -55,9 +55,14 @@ def _load(sources: Source | Iterable[Source]) -> list[Cassette]:
                 raise CheckError(f"{p}: no such file or directory")
         for p in iter_cassette_paths(paths):
             try:
-                cassettes.append(load_cassette(p))
+                cassette = load_cassette(p)
             except Exception as exc:  # CassetteError and friends: say which file, never a traceback
                 raise CheckError(str(exc) if str(p) in str(exc) else f"{p}: {exc}") from exc
+            if not cassette.interactions and b"interactions" not in Path(p).read_bytes():
+                # e.g. a documented example (parameters/responses): "checked clean" would be a lie
+                raise CheckError(f"{p}: not a vcrpy cassette (no 'interactions'); "
+                                 "documented examples are checked with --examples / example_cassettes()")
+            cassettes.append(cassette)
     return cassettes
 
 
