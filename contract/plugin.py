@@ -74,6 +74,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             kwargs["choices"] = CONTRACT_MODES
         group.addoption(flag, dest=dest, default=None, help=help_text, **kwargs)
         parser.addini(dest, help=help_text, default=default)
+    parser.addini("vmss_read_only", "record mode: refuse PUT/PATCH/POST/DELETE (403), record only reads.",
+                  type="bool", default=False)
+    parser.addini("vmss_allow_resource_groups", "record mode: resource-group globs writes may touch (default: any).",
+                  type="linelist", default=[])
     parser.addini(
         "vmss_subscription_id",
         "subscription id used by vmss_compute_client (default: $AZURE_SUBSCRIPTION_ID, "
@@ -89,6 +93,8 @@ class Settings:
     upstream_ca: str | None
     cassette_dir: Path | None
     contract: str
+    read_only: bool = False
+    allow_resource_groups: tuple[str, ...] = ()
 
 
 def _option(config: pytest.Config, dest: str) -> str | None:
@@ -115,6 +121,8 @@ def settings(config: pytest.Config) -> Settings:
         upstream_ca=str(root / ca) if ca else None,
         cassette_dir=(root / cassette_dir) if cassette_dir else None,
         contract=contract,
+        read_only=bool(config.getini("vmss_read_only")),
+        allow_resource_groups=tuple(config.getini("vmss_allow_resource_groups")),
     )
 
 
@@ -310,8 +318,12 @@ def _start_recording(path: Path, cfg: Settings, traffic: _Traffic, tls_dir: Path
     if mode == "all" and path.exists():
         path.unlink()  # `all` re-records from scratch
 
+    read_only = bool(cfg.read_only)
+    allowed = tuple(cfg.allow_resource_groups)
+
     def factory() -> Any:
-        return proxy.create_app(str(path), upstream, upstream_ca=upstream_ca, record_mode=mode)
+        return proxy.create_app(str(path), upstream, upstream_ca=upstream_ca, record_mode=mode,
+                                read_only=read_only, allow_resource_groups=allowed)
 
     server = _start(factory, tls_dir)
     traffic.servers.append(server)

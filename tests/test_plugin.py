@@ -381,3 +381,21 @@ def test_downstream_record_then_replay_then_tampered_cassette_fails(tmp_path: Pa
     assert "1 failed, 3 passed" in tampered.stdout
     assert "[secret-echoed] VirtualMachineScaleSets_Get" in tampered.stdout
     assert "osProfile.adminPassword" in tampered.stdout
+
+
+def test_recording_keeps_the_proxy_safety_guards_from_ini(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI + "vmss_read_only = true\n")
+    pytester.makepyfile(test_guard='''
+import requests
+
+def test_write_refused(vmss_endpoint):
+    path = "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg?api-version=2022-09-01"
+    kw = dict(verify=vmss_endpoint.ca_path, timeout=30, headers={"Authorization": "Bearer x"})
+    refused = requests.put(vmss_endpoint.url + path, json={"location": "westus"}, **kw)
+    assert refused.status_code == 403 and refused.json()["error"]["code"]
+    assert requests.get(vmss_endpoint.url + path, **kw).status_code == 404  # nothing was created upstream
+''')
+    result = pytester.runpytest("-p", "no:cacheprovider", "--vmss-record-mode=all", "--vmss-upstream=emulator")
+    result.assert_outcomes(passed=1)
+    cassette = pytester.path / "cassettes" / "test_guard" / "test_write_refused.yaml"
+    assert [i.request.method for i in load_cassette(cassette).interactions] == ["GET"]  # the refusal is not recorded
