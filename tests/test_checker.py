@@ -102,9 +102,11 @@ def test_unknown_newer_api_version_is_mapped_not_flagged() -> None:
     c = load_cassette(REC / "test_vmss_update_policy.yaml")
     for i in c.interactions:
         i.request.uri = i.request.uri.replace("api-version=2022-11-01", "api-version=2030-01-01")
-    report = check([c])
+    checker = Checker()
+    report = checker.check([c])
     assert report.violations == []
     assert any("2030-01-01" in w for w in report.warnings)
+    assert checker.check(REC / "test_vmss_nics.yaml").warnings == []  # warnings belong to one run
 
 
 def test_host_and_path_case_do_not_matter() -> None:

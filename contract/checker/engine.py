@@ -72,7 +72,8 @@ class Checker:
     def __init__(self, spec: Any = None, rules: Any = None) -> None:
         from contract.specs import UnknownApiVersion, load_spec
 
-        self.warnings: list[str] = []
+        self.warnings: list[str] = []  # about the checker itself (e.g. no rules file); every report gets them
+        self._run_warnings: list[str] = []  # about the traffic of the current check()
         self.spec = spec if spec is not None else load_spec()
         if rules is None:
             rules = _try_rules(self.warnings)
@@ -88,8 +89,8 @@ class Checker:
             resolved = self.spec.resolve_api_version(version, operation_id)
         except self._unknown_version:
             return  # reported per interaction when it was answered 2xx
-        if resolved.warning and resolved.warning not in self.warnings:
-            self.warnings.append(resolved.warning)
+        if resolved.warning and resolved.warning not in self._run_warnings:
+            self._run_warnings.append(resolved.warning)
 
     def check_cassette(self, cassette: Cassette, coverage: dict[str, dict[str, Any]] | None = None) -> CassetteResult:
         name = str(cassette.path) if cassette.path else "<cassette>"
@@ -148,6 +149,7 @@ class Checker:
     def check(self, sources: Source | Iterable[Source]) -> Report:
         cassettes = _load(sources)
         report = Report()
+        self._versions_seen, self._run_warnings = set(), []
         report.coverage = {
             oid: {"declared": list(op.statuses), "seen": {}} for oid, op in sorted(self.spec.operations.items())
         }
@@ -161,7 +163,7 @@ class Checker:
             report.violations.extend(result.violations)
             for rule, n in result.skipped.items():
                 report.skipped[rule] = report.skipped.get(rule, 0) + n
-        report.warnings = list(self.warnings)
+        report.warnings = self.warnings + self._run_warnings
         return report
 
 
