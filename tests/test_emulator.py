@@ -464,3 +464,23 @@ def test_raw_traffic_with_refusals_passes_the_checker() -> None:
     assert report.checked >= 40
     assert report.violations == [], "\n".join(f"{v.rule}: {v.method} {v.uri} -> {v.status}: {v.message}"
                                               for v in report.violations)
+
+
+def test_per_instance_networking_update_gives_only_that_vm_a_public_ip(client: Client) -> None:
+    client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+    client.poll(client.call("PUT", VMSS_PATH, vmss_body(capacity=2, nics=[nic("nic0", public_ip=False)])))
+    ips = f"{VMSS_PATH}/publicipaddresses"
+    assert client.call("GET", ips, version="api-version=2017-03-30").json() == {"value": []}
+    vm = client.call("GET", f"{VMSS_PATH}/virtualMachines/1", version="api-version=2019-07-01").json()
+    vm["properties"]["networkProfileConfiguration"] = {"networkInterfaceConfigurations": [nic("nic0")]}
+    updated = client.call("PUT", f"{VMSS_PATH}/virtualMachines/1", vm, version="api-version=2019-07-01")
+    assert updated.status_code == 200 and updated.json()["properties"]["provisioningState"] == "Updating"
+    client.poll(updated)
+    listed = client.call("GET", ips, version="api-version=2017-03-30").json()["value"]
+    assert [ip["id"].split("/virtualMachines/")[1].split("/")[0] for ip in listed] == ["1"]
+    other_vnet = copy.deepcopy(vm)
+    other_vnet["properties"]["networkProfileConfiguration"] = {"networkInterfaceConfigurations": [
+        nic("nic0", subnet=SUBNET.replace("vnet1", "vnet9"))]}
+    refused = client.call("PUT", f"{VMSS_PATH}/virtualMachines/0", other_vnet, version="api-version=2019-07-01")
+    assert error(refused) == (409, "PropertyChangeNotAllowed")  # a VM never moves to another VNET
+    assert len(client.call("GET", ips, version="api-version=2017-03-30").json()["value"]) == 1

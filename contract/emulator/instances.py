@@ -73,7 +73,7 @@ def put_vm(call: Call) -> web.Response:
     if isinstance(found, web.Response):
         return found
     vmss, vm = found
-    clean = call.accepted_body("scale set VM", VM_UPDATE)
+    clean = call.accepted_body("scale set VM", VM_UPDATE, current=vm_view(vmss, vm))
     if isinstance(clean, web.Response):
         return clean
     props = obj(clean.get("properties"))
