@@ -93,58 +93,49 @@ class Checker:
             self._run_warnings.append(resolved.warning)
 
     def check_cassette(self, cassette: Cassette, coverage: dict[str, dict[str, Any]] | None = None) -> CassetteResult:
+        """Every interaction in order: classify, check it alone, feed the state machines."""
         name = str(cassette.path) if cassette.path else "<cassette>"
         result = CassetteResult(name, interactions=len(cassette.interactions))
-        spec = self.spec
-        world = World(self.rules, getattr(spec, "secret_names", frozenset()))
+        world = World(self.rules, getattr(self.spec, "secret_names", frozenset()))
         for index, interaction in enumerate(cassette.interactions):
-            req = interaction.request
-            method = req.method.upper()
-            uri = split_uri(req.uri)
+            method = interaction.request.method.upper()
+            uri = split_uri(interaction.request.uri)
             arm = _arm_path(uri.path)
-            match = spec.match(method, uri.path) if arm else None
+            match = self.spec.match(method, uri.path) if arm else None
             if match is None:
                 if arm and in_namespace(uri.path):
-                    result.checked += 1
-                    status = interaction.response.status
-                    result.entries.append((index, method, req.uri, None, status))
-                    if 200 <= status < 300:  # refusing an undocumented request is what ARM does
-                        result.violations.append(Violation(
-                            name, index, "undocumented-operation", None,
-                            f"answered {status} to {method} {uri.path}, which matches no documented operation",
-                            None, method, req.uri, status))
+                    self._undocumented(result, index, interaction, method, uri.path)
                 else:
                     result.outside_contract += 1
-                    if "/deployments/" in uri.path.lower():
-                        # only a GET's body is read (is the deployment done?): never parse a template
-                        content = interaction.response.content
-                        body = _parse(content)[0] if method == "GET" and any(w in content for w in _TERMINAL_WORDS) else None
-                        world.outside(index, interaction, uri.path, body)
+                    _watch_deployments(world, index, interaction, method, uri.path)
                 continue
+            op_id = match.operation.operation_id
+            status = interaction.response.status
             result.checked += 1
-            result.entries.append((index, method, req.uri, match.operation.operation_id, interaction.response.status))
-            s = Seen(name, index, interaction, uri, method, interaction.response.status, match.operation, match.params)
+            result.entries.append((index, method, interaction.request.uri, op_id, status))
             if coverage is not None:
-                seen = coverage[match.operation.operation_id]["seen"]
-                key = str(s.status)
-                seen[key] = seen.get(key, 0) + 1
+                seen = coverage[op_id]["seen"]
+                seen[str(status)] = seen.get(str(status), 0) + 1
             version = uri.api_version
             if version is not None and version not in self._versions_seen:
-                self._note_version(version, match.operation.operation_id)
-            found = self.checks.run(s, lambda: world.current_model(uri.path))
-            found.extend(world.feed(s))
-            result.violations.extend(found)
-        skip = set(((cassette.metadata or {}).get("checker") or {}).get("skip") or ())
-        if skip:
-            kept = []
-            for v in result.violations:
-                if v.rule in skip:
-                    result.skipped[v.rule] = result.skipped.get(v.rule, 0) + 1
-                else:
-                    kept.append(v)
-            result.violations = kept
+                self._note_version(version, op_id)
+            s = Seen(name, index, interaction, uri, method, status, match.operation, match.params)
+            result.violations.extend(self.checks.run(s, lambda: world.current_model(uri.path)))
+            result.violations.extend(world.feed(s))
+        _apply_opt_outs(result, cassette)
         result.violations.sort(key=lambda v: v.interaction)
         return result
+
+    @staticmethod
+    def _undocumented(result: CassetteResult, index: int, interaction: Interaction, method: str, path: str) -> None:
+        status = interaction.response.status
+        result.checked += 1
+        result.entries.append((index, method, interaction.request.uri, None, status))
+        if 200 <= status < 300:  # refusing an undocumented request is what ARM does
+            result.violations.append(Violation(
+                result.name, index, "undocumented-operation", None,
+                f"answered {status} to {method} {path}, which matches no documented operation",
+                None, method, interaction.request.uri, status))
 
     def check(self, sources: Source | Iterable[Source]) -> Report:
         cassettes = _load(sources)
@@ -165,6 +156,30 @@ class Checker:
                 report.skipped[rule] = report.skipped.get(rule, 0) + n
         report.warnings = self.warnings + self._run_warnings
         return report
+
+
+def _watch_deployments(world: World, index: int, interaction: Interaction, method: str, path: str) -> None:
+    """Template deployments are outside the contract, but the state machines must know one is running."""
+    if "/deployments/" not in path.lower():
+        return
+    content = interaction.response.content
+    # only a GET's body is read (is the deployment done?): never parse a template
+    body = _parse(content)[0] if method == "GET" and any(w in content for w in _TERMINAL_WORDS) else None
+    world.outside(index, interaction, path, body)
+
+
+def _apply_opt_outs(result: CassetteResult, cassette: Cassette) -> None:
+    """Move findings of rules the cassette opts out of (`metadata.checker.skip`) into `skipped`."""
+    skip = set(((cassette.metadata or {}).get("checker") or {}).get("skip") or ())
+    if not skip:
+        return
+    kept = []
+    for v in result.violations:
+        if v.rule in skip:
+            result.skipped[v.rule] = result.skipped.get(v.rule, 0) + 1
+        else:
+            kept.append(v)
+    result.violations = kept
 
 
 def _arm_path(path: str) -> bool:
