@@ -399,3 +399,28 @@ def test_write_refused(vmss_endpoint):
     result.assert_outcomes(passed=1)
     cassette = pytester.path / "cassettes" / "test_guard" / "test_write_refused.yaml"
     assert [i.request.method for i in load_cassette(cassette).interactions] == ["GET"]  # the refusal is not recorded
+
+
+NEW_EPISODES_TEST = '''
+import requests
+
+def test_groups(vmss_endpoint):
+    kw = dict(verify=vmss_endpoint.ca_path, timeout=30, headers={{"Authorization": "Bearer x"}})
+    base = vmss_endpoint.url + "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/"
+    assert requests.put(base + "rg1?api-version=2022-09-01", json={{"location": "westus"}}, **kw).status_code in (200, 201)
+    for name in {names}:
+        assert requests.get(base + name + "?api-version=2022-09-01", **kw).status_code in (200, 404)
+'''
+
+
+def test_new_episodes_keeps_the_recorded_and_appends_the_new(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_ep=NEW_EPISODES_TEST.format(names=["rg1"]))
+    pytester.runpytest("-p", "no:cacheprovider", "--vmss-record-mode=all", "--vmss-upstream=emulator").assert_outcomes(passed=1)
+    cassette = pytester.path / "cassettes" / "test_ep" / "test_groups.yaml"
+    first = [i.request.uri for i in load_cassette(cassette).interactions]
+    pytester.makepyfile(test_ep=NEW_EPISODES_TEST.format(names=["rg1", "rg2"]))
+    pytester.runpytest("-p", "no:cacheprovider", "--vmss-record-mode=new_episodes",
+                       "--vmss-upstream=emulator").assert_outcomes(passed=1)
+    second = [i.request.uri for i in load_cassette(cassette).interactions]
+    assert second[: len(first)] == first and len(second) == len(first) + 1 and second[-1].split("?")[0].endswith("/rg2")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)  # and it all replays offline
