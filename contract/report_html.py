@@ -211,6 +211,7 @@ h2{font-size:17px;margin:0 0 10px}
 .ok{background:#dafbe1;color:#116329}.bad{background:#ffebe9;color:#a40e26}
 .stats{display:flex;gap:24px;flex-wrap:wrap;margin-top:8px}
 .stats div{font-size:13px}.stats b{display:block;font-size:20px}
+#per-cassette{margin-top:12px;width:auto}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f0f3f6}
@@ -297,7 +298,22 @@ def _summary(report: Any, violations: list[Any]) -> str:
         )
     )
     stats += f"<div><b>{len(violations)}</b>violations</div>"
-    return f'<section id="summary"><h2>Summary {verdict}</h2><div class="stats">{stats}</div></section>'
+    per = ""
+    results = list(_get(report, "results", []) or [])
+    if results:
+        rows = "".join(
+            f"<tr><td>{_e(Path(str(_get(r, 'name', ''))).name)}</td><td>{_e(_get(r, 'interactions', 0))}</td>"
+            f"<td>{_e(_get(r, 'checked', 0))}</td><td>{_e(_get(r, 'outside_contract', 0))}</td>"
+            f"<td>{len(_get(r, 'violations', []) or [])}</td></tr>" for r in results)
+        per = ('<table id="per-cassette"><thead><tr><th>cassette</th><th>interactions</th><th>checked</th>'
+               f"<th>outside the contract</th><th>violations</th></tr></thead><tbody>{rows}</tbody></table>")
+    by_rule: dict[str, int] = {}
+    for v in violations:
+        by_rule[str(_get(v, "rule"))] = by_rule.get(str(_get(v, "rule")), 0) + 1
+    rules = "".join(f'<li><span class="rule">{_e(r)}</span> &times; {n}</li>' for r, n in sorted(by_rule.items()))
+    warnings = "".join(f"<li>{_e(w)}</li>" for w in (_get(report, "warnings", []) or []))
+    extra = (f'<ul id="by-rule">{rules}</ul>' if rules else "") + (f'<h3>Warnings</h3><ul id="warnings">{warnings}</ul>' if warnings else "")
+    return f'<section id="summary"><h2>Summary {verdict}</h2><div class="stats">{stats}</div>{extra}{per}</section>'
 
 
 def _coverage_html(report: Any) -> str:

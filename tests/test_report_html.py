@@ -148,3 +148,19 @@ def test_a_person_sees_the_report_in_headless_chromium(tmp_path: Path) -> None:
     subprocess.run([_chromium(), *flags, f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri()],  # type: ignore[list-item]
                    capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000  # a rendered page, not a blank one
+
+
+def test_summary_counts_violations_by_rule_and_lists_each_cassette() -> None:
+    from contract import check
+
+    report = check([str(UPDATE_POLICY), str(NICS)])
+    report.violations = [
+        Violation(cassette=str(NICS), interaction=1, rule="secret-echoed", operation=None, message="m"),
+        Violation(cassette=str(NICS), interaction=2, rule="secret-echoed", operation=None, message="m"),
+        Violation(cassette=str(NICS), interaction=3, rule="lro-headers", operation=None, message="m"),
+    ]
+    html = render_html(report, [UPDATE_POLICY, NICS])
+    by_rule = re.search(r'<ul id="by-rule">(.*?)</ul>', html, re.S)
+    assert by_rule and "secret-echoed</span> &times; 2" in by_rule.group(1) and "lro-headers</span> &times; 1" in by_rule.group(1)
+    table = re.search(r'<table id="per-cassette">.*?</table>', html, re.S)
+    assert table and UPDATE_POLICY.name in table.group(0) and NICS.name in table.group(0)
