@@ -228,6 +228,7 @@ summary{cursor:pointer}.rule{font-weight:700;color:#a40e26}
 button{font:inherit;padding:3px 10px;margin:0 0 8px;border:1px solid #d0d7de;border-radius:6px;background:#f6f8fa;cursor:pointer}
 svg text{font:11px system-ui,sans-serif}
 .changed{font-weight:700}
+mark{background:#ffd8d3;color:#a40e26;font-weight:700}
 .scale-set td:nth-child(1),.scale-set td:nth-child(2){white-space:nowrap}
 """
 
@@ -245,6 +246,8 @@ document.addEventListener('DOMContentLoaded',function(){
     document.querySelectorAll('#coverage tbody tr').forEach(function(r){
       r.style.display=(on&&!r.querySelector('td.gap'))?'none':'';});
   });
+  document.querySelectorAll('pre').forEach(function(p){
+    var m=p.querySelector('mark');if(m){p.scrollTop=Math.max(0,m.offsetTop-p.offsetTop-60);}});
   document.body.setAttribute('data-rendered','1');
 });
 """
@@ -268,6 +271,22 @@ def _pretty(body: Any) -> str:
         return json.dumps(json.loads(text), indent=2, sort_keys=False)[:20000]
     except ValueError:
         return text[:20000]
+
+
+def _last_key(path: Any) -> str | None:
+    """`$.properties.osProfile.adminPassword` -> `adminPassword` (None for indexes or no path)."""
+    if not path:
+        return None
+    last = re.split(r"[.\[]", str(path))[-1].rstrip("]").strip("'\"")
+    return None if not last or last.isdigit() or last == "$" else last
+
+
+def _marked(text: str, key: str | None) -> str:
+    """Escaped text with the lines naming `key` highlighted, so the eye lands on the JSON path."""
+    if not key:
+        return _e(text)
+    needle = f'"{key}":'
+    return "\n".join(f"<mark>{_e(line)}</mark>" if needle in line else _e(line) for line in text.split("\n"))
 
 
 def _find_interaction(cassettes: list[Any], cassette: Any, index: Any) -> Any:
@@ -372,9 +391,11 @@ def _violations_html(violations: list[Any], cassettes: list[Any]) -> str:
             status = status or found.response.status
         detail = ""
         if found is not None:
+            key = _last_key(_get(v, "path"))
             detail = (
-                f"<h4>Request</h4><pre>{_e(found.request.method)} {_e(found.request.uri)}\n\n{_e(_pretty(found.request.body))}</pre>"
-                f"<h4>Response {_e(found.response.status)}</h4><pre>{_e(_pretty(found.response.body))}</pre>"
+                f"<h4>Request</h4><pre>{_e(found.request.method)} {_e(found.request.uri)}\n\n"
+                f"{_marked(_pretty(found.request.body), key)}</pre>"
+                f"<h4>Response {_e(found.response.status)}</h4><pre>{_marked(_pretty(found.response.body), key)}</pre>"
             )
         items.append(
             f'<details class="violation" id="violation-{n}" open><summary><span class="rule">{_e(rule)}</span> '

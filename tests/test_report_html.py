@@ -164,3 +164,15 @@ def test_summary_counts_violations_by_rule_and_lists_each_cassette() -> None:
     assert by_rule and "secret-echoed</span> &times; 2" in by_rule.group(1) and "lro-headers</span> &times; 1" in by_rule.group(1)
     table = re.search(r'<table id="per-cassette">.*?</table>', html, re.S)
     assert table and UPDATE_POLICY.name in table.group(0) and NICS.name in table.group(0)
+
+
+def test_the_offending_json_path_is_highlighted_in_the_interaction() -> None:
+    cassette = load_cassette(UPDATE_POLICY)
+    index = next(i for i, x in enumerate(cassette.interactions)
+                 if x.request.method == "PUT" and "virtualmachinescalesets/" in x.request.uri.lower())
+    violation = Violation(cassette=str(UPDATE_POLICY), interaction=index, rule="provisioning-state-transition",
+                          operation="VirtualMachineScaleSets_CreateOrUpdate", message="m",
+                          path="$.properties.provisioningState")
+    html = render_html(_report([violation]), [UPDATE_POLICY])
+    marks = re.findall(r"<mark>(.*?)</mark>", html)
+    assert marks and all("&quot;provisioningState&quot;:" in m for m in marks)
