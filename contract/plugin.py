@@ -208,7 +208,7 @@ class _Traffic:
     finished: bool = False
 
     def finish(self) -> None:
-        """Stop the test's servers (proxy first) so the cassette on disk is complete."""
+        """Stop the test's servers (proxy first, then its upstream)."""
         if self.finished:
             return
         self.finished = True
@@ -494,7 +494,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     traffic = item.stash.get(_TRAFFIC, None)
     if traffic is None or call.when != "call" or traffic.endpoint is None:
         return report
-    traffic.finish()
+    # Servers keep running: fixtures may still clean up through them in teardown. The proxy
+    # writes each exchange before its client gets the answer, so the cassette is complete here.
     _judge(item, report, traffic)
     return report
 

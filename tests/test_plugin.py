@@ -424,3 +424,27 @@ def test_new_episodes_keeps_the_recorded_and_appends_the_new(pytester: pytest.Py
     second = [i.request.uri for i in load_cassette(cassette).interactions]
     assert second[: len(first)] == first and len(second) == len(first) + 1 and second[-1].split("?")[0].endswith("/rg2")
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)  # and it all replays offline
+
+
+def test_fixtures_can_still_clean_up_through_the_proxy_in_teardown(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_cleanup='''
+import pytest, requests
+
+BASE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/"
+
+@pytest.fixture
+def group(vmss_endpoint):
+    kw = dict(verify=vmss_endpoint.ca_path, timeout=30, headers={"Authorization": "Bearer x"})
+    requests.put(vmss_endpoint.url + BASE + "tmp-rg?api-version=2022-09-01", json={"location": "westus"}, **kw)
+    yield "tmp-rg"
+    gone = requests.delete(vmss_endpoint.url + BASE + "tmp-rg?api-version=2022-09-01", **kw)
+    assert gone.status_code in (200, 202)
+
+def test_uses_group(vmss_endpoint, group):
+    assert group == "tmp-rg"
+''')
+    result = pytester.runpytest("-p", "no:cacheprovider", "--vmss-record-mode=all", "--vmss-upstream=emulator")
+    result.assert_outcomes(passed=1)  # no teardown error: the proxy was still there
+    cassette = pytester.path / "cassettes" / "test_cleanup" / "test_uses_group.yaml"
+    assert [i.request.method for i in load_cassette(cassette).interactions][:2] == ["PUT", "DELETE"]
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
