@@ -1,0 +1,112 @@
+"""Latency the recording proxy adds per request, beside calling the upstream directly.
+
+Upstream: the emulator (`vmss-contract emulate`), holding one scale set; proxy:
+`vmss-contract record --upstream <emulator>` recording into a temp cassette — both their
+own processes, started as users start them. One client sends the same GET of the scale
+set model (a ~3 KB ARM answer), alternating direct / through the proxy so both see the
+same machine load; every proxied exchange is sanitized and appended to the cassette
+before its answer is sent. Prints p50/p90/p99 for both and the difference (aim: <= 2 ms
+added at p50), and checks the cassette holds every proxied request.
+
+    .venv/bin/python bench/proxy_latency.py [--requests 2000] [--concurrency 1]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+from contract.cassette import load_cassette
+
+SUB = "5a1b2c3d-0000-4000-8000-00000000bead"
+RG = f"/subscriptions/{SUB}/resourceGroups/bench"
+VMSS = f"{RG}/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1"
+HEADERS = {"Authorization": "Bearer bench-token-not-a-secret", "Content-Type": "application/json"}
+BODY = {"location": "westus", "sku": {"name": "Standard_D1_v2", "tier": "Standard", "capacity": 2},
+        "properties": {"upgradePolicy": {"mode": "Manual"}, "virtualMachineProfile": {
+            "osProfile": {"computerNamePrefix": "bench", "adminUsername": "azureuser", "adminPassword": "B3nch!pass"},
+            "storageProfile": {"imageReference": {"publisher": "Canonical", "offer": "UbuntuServer",
+                                                  "sku": "18.04-LTS", "version": "latest"}}}}}
+
+
+def start(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    proc = subprocess.Popen([sys.executable, "-m", "contract", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    if not line.startswith("listening on "):
+        proc.kill()
+        raise SystemExit(f"{args[0]} did not start: {line!r}")
+    return proc, line.split()[-1]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def drive(direct: str, proxied: str, n: int, concurrency: int) -> tuple[list[float], list[float]]:
+    url = VMSS + "?api-version=2024-07-01"
+    async with aiohttp.ClientSession(headers=HEADERS) as session:
+        async with session.put(direct + RG + "?api-version=2022-09-01", json={"location": "westus"}) as r:
+            assert r.status in (200, 201), await r.text()
+        async with session.put(direct + url, json=BODY) as r:
+            assert r.status in (200, 201), await r.text()
+        for base in (direct, proxied) * 50:  # warm-up: connections, caches
+            async with session.get(base + url) as r:
+                await r.read()
+        times: dict[str, list[float]] = {direct: [], proxied: []}
+
+        async def worker(k: int) -> None:
+            for i in range(k, n, concurrency):
+                for base in ((direct, proxied) if i % 2 else (proxied, direct)):
+                    start = time.perf_counter()
+                    async with session.get(base + url) as r:
+                        await r.read()
+                        assert r.status == 200
+                    times[base].append(time.perf_counter() - start)
+
+        await asyncio.gather(*(worker(k) for k in range(concurrency)))
+        return times[direct], times[proxied]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=1)
+    args = parser.parse_args()
+    env = {**os.environ, "VMSS_CONTRACT_SALT": "bench"}
+    with tempfile.TemporaryDirectory() as tmp:
+        cassette = Path(tmp) / "bench.yaml"
+        emulator, direct = start(["emulate"], env)
+        try:
+            proxy, proxied = start(["record", "--cassette", str(cassette), "--upstream", direct], env)
+            try:
+                direct_t, proxied_t = asyncio.run(drive(direct, proxied, args.requests, args.concurrency))
+            finally:
+                proxy.terminate()
+                proxy.wait(timeout=30)
+        finally:
+            emulator.terminate()
+            emulator.wait(timeout=30)
+        recorded = len(load_cassette(cassette).interactions)
+        size = cassette.stat().st_size / 1e6
+    print(f"{args.requests} GETs of a scale set model each way, concurrency {args.concurrency}, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'':22}{'p50':>9}{'p90':>9}{'p99':>9}")
+    for name, values in (("upstream direct", direct_t), ("through the proxy", proxied_t)):
+        print(f"{name:22}" + "".join(f"{pct(values, q):7.2f}ms" for q in (0.5, 0.9, 0.99)))
+    added = [pct(proxied_t, q) - pct(direct_t, q) for q in (0.5, 0.9, 0.99)]
+    print(f"{'added by the proxy':22}" + "".join(f"{a:7.2f}ms" for a in added) + "   (aim: p50 <= 2 ms)")
+    print(f"cassette: {recorded} interactions recorded ({size:.1f} MB), expected {args.requests + 50}")
+
+
+if __name__ == "__main__":
+    main()
