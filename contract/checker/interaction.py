@@ -15,6 +15,9 @@ from contract.checker.classify import Uri
 from contract.checker.model import Violation
 
 _MISSING = object()
+# response headers the checks read; `Seen.header` folds only names of these lengths
+_WANTED = ("azure-asyncoperation", "location", "content-type", "retry-after")
+_WANTED_LENGTHS = frozenset(len(n) for n in _WANTED)
 
 
 @dataclass
@@ -33,16 +36,25 @@ class Seen:
     _resp: Any = field(default=_MISSING, repr=False)
     resp_is_json: bool = False
     _headers: dict[str, str] | None = field(default=None, repr=False)
+    _content: bytes | None = field(default=None, repr=False)
 
     def header(self, name: str) -> str | None:
-        """First value of a response header (lower-case name), from a dict built once."""
+        """First value of a response header the checks read (lower-case name), from a dict built once.
+        Only names of a wanted length are case-folded: answers carry a score of headers we never read."""
         if self._headers is None:
             h: dict[str, str] = {}
             for k, vs in self.interaction.response.headers.items():
-                if vs:
+                if vs and len(k) in _WANTED_LENGTHS:
                     h.setdefault(k.lower(), vs[0])
             self._headers = h
         return self._headers.get(name)
+
+    @property
+    def content(self) -> bytes:
+        """The response body as bytes (converted once)."""
+        if self._content is None:
+            self._content = self.interaction.response.content
+        return self._content
 
     @property
     def operation_id(self) -> str:
@@ -61,7 +73,7 @@ class Seen:
     @property
     def response_body(self) -> Any:
         if self._resp is _MISSING:
-            self._resp, self.resp_is_json = _parse(self.interaction.response.content)
+            self._resp, self.resp_is_json = _parse(self.content)
         return self._resp
 
     def violation(self, rule: str, message: str, path: str | None = None) -> Violation:
@@ -188,7 +200,7 @@ class InteractionChecks:
     def _shape(self, s: Seen, out: list[Violation]) -> None:
         if s.status >= 400 or s.status not in s.operation.statuses:
             return
-        content = s.interaction.response.content
+        content = s.content
         documented = self._documents_body(s.operation_id, s.status)
         if not content.strip():
             if documented:
@@ -213,7 +225,6 @@ class InteractionChecks:
 
     # ---- headers ---------------------------------------------------------
     def _headers(self, s: Seen, out: list[Violation]) -> None:
-        resp = s.interaction.response
         if s.status in (201, 202) and s.operation.long_running:
             if not s.header("azure-asyncoperation") and not s.header("location"):
                 out.append(s.violation("lro-headers",
@@ -221,7 +232,7 @@ class InteractionChecks:
         if 400 <= s.status < 500 and s.status != 429 and s.header("retry-after") is not None:
             out.append(s.violation("retry-after-on-error",
                                    f"{s.status} answer carries Retry-After: {s.header('retry-after')}"))
-        if resp.content.strip():
+        if s.content.strip():
             s.response_body  # noqa: B018 - parse once to learn whether it is JSON
             if s.resp_is_json:
                 ctype = (s.header("content-type") or "").lower()

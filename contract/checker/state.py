@@ -357,7 +357,7 @@ class World:
 
     def _differs_only_in_secrets(self, new: Any, old: Any, s: Seen) -> bool:
         """A secret echoed in one answer is `secret-echoed`, not a model change."""
-        content = s.interaction.response.content
+        content = s.content
         if not self._secret_seen and not any(h in content for h in self._secret_hints):
             return False
         self._secret_seen = True
