@@ -29,7 +29,8 @@ RULES: dict[str, RuleInfo] = dict(
         # request side
         _r("undocumented-operation",
            "A request under the scale set namespace matches no documented operation (method + path).",
-           "issue 4: 'the request matches a documented operation'; specs/vmss.openapi.yaml paths", "request"),
+           "swagger ComputeRP/stable/2024-03-01/virtualMachineScaleSet.json and runCommand.json 'paths' "
+           "(every operationId, as carried into specs/vmss.openapi.yaml)", "request"),
         _r("api-version-missing",
            "A request without api-version was answered 2xx; ARM answers 400 MissingApiVersionParameter.",
            "ARM-FACTS: 'Missing api-version: 400 MissingApiVersionParameter'", "request"),
@@ -49,7 +50,8 @@ RULES: dict[str, RuleInfo] = dict(
         # response shapes
         _r("response-schema",
            "The response body does not validate against the schema of its status.",
-           "specs/vmss.openapi.yaml responses (seed 002 model views, seed 003 definitions)", "shape"),
+           "seed 002 'the scale set model', 'the VM model view'; seed 003 Definitions; swagger responses "
+           "(specs/vmss.openapi.yaml response schemas)", "shape"),
         _r("empty-body",
            "The body is empty where the status documents one, or present where the status documents none.",
            "ARM-FACTS: 'POST actions and DELETE: 202 with an empty body'; PUT/PATCH answer with the resource", "shape"),
