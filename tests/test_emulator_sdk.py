@@ -337,3 +337,51 @@ def test_every_lifecycle_answer_passes_the_checker(tls_dir: Path) -> None:
     assert report.violations == [], "\n".join(f"{v.rule}: {v.method} {v.uri} -> {v.status}: {v.message}"
                                               for v in report.violations)
     assert report.checked > 40
+
+
+def test_extensions_nics_skus_and_other_actions_through_the_sdk(tls_dir: Path) -> None:
+    """The rest of the documented surface a scale set user touches, every answer checked."""
+    check = pytest.importorskip("contract.checker").check
+    capture = Capture()
+    srv = start(tls_dir, capture)
+    try:
+        compute, resource = clients(srv)
+        resource.resource_groups.create_or_update(RG, {"location": "westus"})
+        vmss_ops, vm_ops = compute.virtual_machine_scale_sets, compute.virtual_machine_scale_set_vms
+        ext_ops = compute.virtual_machine_scale_set_extensions
+        vmss_ops.begin_create_or_update(RG, "more", scale_set_body(capacity=2)).result()
+
+        assert [e.name for e in ext_ops.list(RG, "more")] == ["custom"]
+        assert_no_secrets(str(ext_ops.get(RG, "more", "custom").as_dict()))
+        health = {"properties": {"publisher": "Microsoft.ManagedServices", "type": "ApplicationHealthLinux",
+                                 "typeHandlerVersion": "1.0", "settings": {"protocol": "tcp", "port": 22}}}
+        created = ext_ops.begin_create_or_update(RG, "more", "health", health).result()
+        assert created.properties.provisioning_state == "Succeeded"
+        assert sorted(e.name for e in ext_ops.list(RG, "more")) == ["custom", "health"]
+        assert [v.properties.latest_model_applied for v in vm_ops.list(RG, "more")] == [False, False]
+        patched = ext_ops.begin_update(RG, "more", "health", {"properties": {"settings": {"port": 80}}}).result()
+        assert patched.properties.settings == {"protocol": "tcp", "port": 80} and patched.properties.type == "ApplicationHealthLinux"
+        ext_ops.begin_delete(RG, "more", "health").result()
+        with pytest.raises(ResourceNotFoundError):
+            ext_ops.get(RG, "more", "health")
+
+        vmss_ops.begin_reapply(RG, "more").result()
+        vmss_ops.begin_perform_maintenance(RG, "more").result()
+        vm_ops.begin_restart(RG, "more", "1").result()
+        assert [s.sku.name for s in vmss_ops.list_skus(RG, "more")] == ["Standard_D1_v2"]
+        assert [v.name for v in vmss_ops.list_by_location("westus")] == ["more"]
+        assert [v.name for v in vmss_ops.list_all()] == ["more"]
+
+        nics = raw_get(compute, f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Compute/"
+                                "virtualMachineScaleSets/more/virtualMachines/1/networkInterfaces?api-version=2018-10-01")
+        assert [n["name"] for n in nics["value"]] == ["nic1"]
+        ip_config = nics["value"][0]["properties"]["ipConfigurations"][0]["properties"]
+        assert ip_config["subnet"]["id"] == SUBNET and ip_config["privateIPAddress"].startswith("10.0.")
+        public = raw_get(compute, ip_config["publicIPAddress"]["id"] + "?api-version=2018-10-01")
+        assert public["properties"]["ipConfiguration"]["id"].endswith("/virtualMachines/1/networkInterfaces/nic1/"
+                                                                     "ipConfigurations/ip1")
+    finally:
+        srv.stop()
+    report = check(capture.interactions)
+    assert report.violations == [], "\n".join(f"{v.rule}: {v.method} {v.uri} -> {v.status}: {v.message}"
+                                              for v in report.violations)

@@ -61,13 +61,11 @@ class Contract:
     # ---------------------------------------------------------------- refusals
 
     def refuse(self, operation_id: str, body: Any, api_version: str,
-               current: dict[str, Any] | None = None, *, optional_body: bool = False) -> web.Response | None:
+               current: dict[str, Any] | None = None) -> web.Response | None:
         """ARM's answer to the first schema or rule problem of a write, or None when it is accepted.
 
-        `optional_body`: the operation may be sent without a body (actions); none is then not checked.
+        A missing body is the spec's call too: actions like reimage take none, manualupgrade needs one.
         """
-        if optional_body and body is None:
-            return None
         if operation_id in self.spec.operations:
             errors = self.spec.validate_request(operation_id, body, api_version)
             if errors:

@@ -9,7 +9,8 @@ from contract.emulator.http import Call, answer, find_scale_set, require_object
 from contract.emulator.runcommands import run_command_view
 from contract.emulator.scalesets import begin, run_action
 from contract.emulator.state import VM, RunCommand, ScaleSet, normalize_location, now_iso, obj
-from contract.emulator.vms import public_ips, vm_instance_view, vm_view
+from contract.emulator.network import network_interfaces, public_ips
+from contract.emulator.vms import vm_instance_view, vm_view
 from contract.servers import arm_error
 
 VM_UPDATE = "VirtualMachineScaleSetVMs_Update"
@@ -18,10 +19,12 @@ RC_UPDATE = "VirtualMachineScaleSetVMRunCommands_Update"
 # VM properties ARM computes; a client that PUTs back what it GOT sends them and ARM ignores them.
 _VM_READ_ONLY = frozenset({"latestModelApplied", "modelDefinitionApplied", "vmId", "provisioningState",
                            "timeCreated", "instanceView", "networkProfile", "resources"})
-_VM_ACTIONS = {"reimage": "VirtualMachineScaleSetVMs_Reimage", "reimageall": "VirtualMachineScaleSetVMs_ReimageAll",
+VM_ACTIONS = {"reimage": "VirtualMachineScaleSetVMs_Reimage", "reimageall": "VirtualMachineScaleSetVMs_ReimageAll",
                "start": "VirtualMachineScaleSetVMs_Start", "restart": "VirtualMachineScaleSetVMs_Restart",
                "poweroff": "VirtualMachineScaleSetVMs_PowerOff", "deallocate": "VirtualMachineScaleSetVMs_Deallocate",
-               "redeploy": "VirtualMachineScaleSetVMs_Redeploy"}
+               "redeploy": "VirtualMachineScaleSetVMs_Redeploy",
+               "approverollingupgrade": "VirtualMachineScaleSetVMs_ApproveRollingUpgrade",
+               "performmaintenance": "VirtualMachineScaleSetVMs_PerformMaintenance"}
 
 
 def _parent(call: Call) -> ScaleSet | web.Response:
@@ -106,7 +109,7 @@ def vm_action(call: Call) -> web.Response:
         refused = require_object(call.body, "action parameters")
         if refused is not None:
             return refused
-    refused = call.contract.refuse(_VM_ACTIONS[action], call.body, call.version, optional_body=True)
+    refused = call.contract.refuse(VM_ACTIONS[action], call.body, call.version)
     if refused is not None:
         return refused
     touched = run_action(vmss, action, [vm])
@@ -213,12 +216,48 @@ def delete_run_command(call: Call) -> web.Response:
 
 # ----------------------------------------------------------------------------- public IPs
 
-def list_public_ips(call: Call) -> web.Response:
-    """`.../publicipaddresses` for the scale set, or for one VM's NIC IP configuration."""
+def _network_parent(call: Call) -> ScaleSet | web.Response:
     vmss = _parent(call)
     if isinstance(vmss, web.Response):
         return vmss
     iid = call.params.get("iid")
     if iid is not None and iid not in vmss.vms:
         return arm_error(404, "ResourceNotFound", f"Instance '{iid}' of '{vmss.name}' was not found.")
-    return answer(200, {"value": public_ips(vmss, iid, call.params.get("nic"), call.params.get("ipc"))})
+    return vmss
+
+
+def list_public_ips(call: Call) -> web.Response:
+    """`.../publicipaddresses` for the scale set, or for one VM's NIC IP configuration."""
+    vmss = _network_parent(call)
+    if isinstance(vmss, web.Response):
+        return vmss
+    return answer(200, {"value": public_ips(vmss, call.params.get("iid"), call.params.get("nic"),
+                                            call.params.get("ipc"))})
+
+
+def get_public_ip(call: Call) -> web.Response:
+    vmss = _network_parent(call)
+    if isinstance(vmss, web.Response):
+        return vmss
+    found = public_ips(vmss, call.params["iid"], call.params["nic"], call.params["ipc"], call.params["pip"])
+    if not found:
+        return arm_error(404, "ResourceNotFound", f"Public IP address '{call.params['pip']}' was not found.")
+    return answer(200, found[0])
+
+
+def list_network_interfaces(call: Call) -> web.Response:
+    """`.../networkInterfaces` of the scale set or of one VM."""
+    vmss = _network_parent(call)
+    if isinstance(vmss, web.Response):
+        return vmss
+    return answer(200, {"value": network_interfaces(vmss, call.params.get("iid"))})
+
+
+def get_network_interface(call: Call) -> web.Response:
+    vmss = _network_parent(call)
+    if isinstance(vmss, web.Response):
+        return vmss
+    found = network_interfaces(vmss, call.params["iid"], call.params["nic"])
+    if not found:
+        return arm_error(404, "ResourceNotFound", f"Network interface '{call.params['nic']}' was not found.")
+    return answer(200, found[0])

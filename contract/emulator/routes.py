@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from contract.emulator import instances, resources, scalesets
+from contract.emulator import extensions, instances, resources, scalesets
 from contract.emulator.contract import Contract
 from contract.emulator.http import Call, Emulator
 from contract.emulator.lro import Operations
@@ -54,22 +54,32 @@ ROUTES: tuple[Route, ...] = (
            delete=resources.delete_group),
     _route(f"{_SUB}/providers/microsoft\\.compute/virtualmachinescalesets", get=scalesets.list_scale_sets),
     _route(f"{_RG}/providers/microsoft\\.compute/virtualmachinescalesets", get=scalesets.list_scale_sets),
+    _route(f"{_SUB}/providers/microsoft\\.compute/locations/(?P<loc>{_SEG})/virtualmachinescalesets",
+           get=scalesets.list_by_location),
     _route(_VMSS, get=scalesets.get_scale_set, put=scalesets.put_scale_set, patch=scalesets.patch_scale_set,
            delete=scalesets.delete_scale_set),
     _route(f"{_VMSS}/instanceview", get=scalesets.get_instance_view),
-    _route(f"{_VMSS}/(?P<action>manualupgrade|reimage|reimageall|start|restart|poweroff|deallocate|redeploy|delete)",
-           post=scalesets.scale_set_action),
+    _route(f"{_VMSS}/skus", get=scalesets.list_skus),
+    _route(f"{_VMSS}/osupgradehistory", get=scalesets.get_os_upgrade_history),
+    _route(f"{_VMSS}/extensions", get=extensions.list_extensions),
+    _route(f"{_VMSS}/extensions/(?P<ext>{_SEG})", get=extensions.get_extension, put=extensions.put_extension,
+           patch=extensions.patch_extension, delete=extensions.delete_extension),
+    _route(f"{_VMSS}/(?P<action>{scalesets.ACTIONS})", post=scalesets.scale_set_action),
     _route(f"{_VMSS}/publicipaddresses", get=instances.list_public_ips),
     _route(f"{_VMSS}/virtualmachines", get=instances.list_vms),
     _route(_VM, get=instances.get_vm, put=instances.put_vm, delete=instances.delete_vm),
     _route(f"{_VM}/instanceview", get=instances.get_vm_instance_view),
-    _route(f"{_VM}/(?P<action>reimage|reimageall|start|restart|poweroff|deallocate|redeploy)",
-           post=instances.vm_action),
+    _route(f"{_VM}/(?P<action>{'|'.join(instances.VM_ACTIONS)})", post=instances.vm_action),
     _route(f"{_VM}/runcommands", get=instances.list_run_commands),
     _route(f"{_VM}/runcommands/(?P<rc>{_SEG})", get=instances.get_run_command, put=instances.put_run_command,
            patch=instances.patch_run_command, delete=instances.delete_run_command),
+    _route(f"{_VMSS}/networkinterfaces", get=instances.list_network_interfaces),
+    _route(f"{_VM}/networkinterfaces", get=instances.list_network_interfaces),
+    _route(f"{_VM}/networkinterfaces/(?P<nic>{_SEG})", get=instances.get_network_interface),
     _route(f"{_VM}/networkinterfaces/(?P<nic>{_SEG})/ipconfigurations/(?P<ipc>{_SEG})/publicipaddresses",
            get=instances.list_public_ips),
+    _route(f"{_VM}/networkinterfaces/(?P<nic>{_SEG})/ipconfigurations/(?P<ipc>{_SEG})/publicipaddresses/"
+           f"(?P<pip>{_SEG})", get=instances.get_public_ip),
 )
 
 

@@ -8,6 +8,7 @@ to Succeeded.
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 from typing import Any
 
@@ -75,6 +76,30 @@ def list_scale_sets(call: Call) -> web.Response:
             return found
     items = call.store.list_scale_sets(call.params["sub"], group)
     return answer(200, {"value": [v.model for v in items]})
+
+
+def list_by_location(call: Call) -> web.Response:
+    where = normalize_location(call.params["loc"])
+    items = [v.model for v in call.store.list_scale_sets(call.params["sub"]) if normalize_location(v.location) == where]
+    return answer(200, {"value": items})
+
+
+def list_skus(call: Call) -> web.Response:
+    """The SKU a scale set may scale to: its own, with ARM's placement-group capacity ceiling."""
+    vmss = find_scale_set(call)
+    if isinstance(vmss, web.Response):
+        return vmss
+    single = vmss.properties.get("singlePlacementGroup") is not False
+    sku = {k: v for k, v in vmss.sku.items() if k in ("name", "tier")}
+    return answer(200, {"value": [{"resourceType": VMSS_TYPE, "sku": sku, "capacity": {
+        "minimum": 0, "maximum": 100 if single else 1000, "defaultCapacity": 1, "scaleType": "Automatic"}}]})
+
+
+def get_os_upgrade_history(call: Call) -> web.Response:
+    vmss = find_scale_set(call)
+    if isinstance(vmss, web.Response):
+        return vmss
+    return answer(200, {"value": []})  # the emulator runs no OS image upgrades
 
 
 def get_instance_view(call: Call) -> web.Response:
@@ -180,13 +205,17 @@ def _apply(vmss: ScaleSet, model: JSON) -> list[VM]:
         vmss.model_version += 1
     before = set(vmss.vms)
     vmss.scale_to(vmss.capacity)
-    touched = [vm for iid, vm in vmss.vms.items() if iid not in before]
-    if vmss.upgrade_mode.lower() in _AUTO_MODES:
-        for vm in vmss.vms.values():
-            if vm.model_version != vmss.model_version:
-                vmss.upgrade(vm)
-                touched.append(vm)
-    return touched
+    return [vm for iid, vm in vmss.vms.items() if iid not in before] + auto_upgrade(vmss)
+
+
+def auto_upgrade(vmss: ScaleSet) -> list[VM]:
+    """Automatic and Rolling modes bring every instance to the current model at once (Manual: none)."""
+    if vmss.upgrade_mode.lower() not in _AUTO_MODES:
+        return []
+    behind = [vm for vm in vmss.vms.values() if vm.model_version != vmss.model_version]
+    for vm in behind:
+        vmss.upgrade(vm)
+    return behind
 
 
 # ----------------------------------------------------------------------------- actions
@@ -203,8 +232,16 @@ _ACTION_OPERATIONS = {
     "deallocate": "VirtualMachineScaleSets_Deallocate",
     "redeploy": "VirtualMachineScaleSets_Redeploy",
     "delete": "VirtualMachineScaleSets_DeleteInstances",
+    # Accepted and tracked as operations; the emulator models no state they change.
+    "approverollingupgrade": "VirtualMachineScaleSets_ApproveRollingUpgrade",
+    "reapply": "VirtualMachineScaleSets_Reapply",
+    "performmaintenance": "VirtualMachineScaleSets_PerformMaintenance",
+    "setorchestrationservicestate": "VirtualMachineScaleSets_SetOrchestrationServiceState",
+    "osrollingupgrade": "VirtualMachineScaleSetRollingUpgrades_StartOSUpgrade",
+    "extensionrollingupgrade": "VirtualMachineScaleSetRollingUpgrades_StartExtensionUpgrade",
+    "rollingupgrades/cancel": "VirtualMachineScaleSetRollingUpgrades_Cancel",
 }
-_NEEDS_IDS = ("manualupgrade", "delete")
+ACTIONS = "|".join(re.escape(a) for a in _ACTION_OPERATIONS)
 
 
 def scale_set_action(call: Call) -> web.Response:
@@ -218,15 +255,12 @@ def scale_set_action(call: Call) -> web.Response:
         refused = require_object(body, "action parameters")
         if refused is not None:
             return refused
-    refused = call.contract.refuse(_ACTION_OPERATIONS[action], body, call.version,
-                                   optional_body=action not in _NEEDS_IDS)
+    refused = call.contract.refuse(_ACTION_OPERATIONS[action], body, call.version)
     if refused is not None:
         return refused
     ids = _instance_ids(body)
     if isinstance(ids, web.Response):
         return ids
-    if ids is None and action in _NEEDS_IDS:
-        return arm_error(400, "InvalidParameter", "The instanceIds parameter is required.", target="instanceIds")
     unknown = [i for i in (ids or []) if i not in vmss.vms]
     if unknown:
         return arm_error(400, "InvalidParameter",

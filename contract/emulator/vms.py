@@ -5,10 +5,6 @@ received), so a model change, an upgrade or a reimage shows up without bookkeepi
 """
 from __future__ import annotations
 
-import hashlib
-import uuid
-from functools import lru_cache
-from typing import Any
 
 from contract.emulator.state import JSON, VM, ScaleSet, now_iso, obj, objs
 
@@ -130,55 +126,3 @@ def scale_set_instance_view(vmss: ScaleSet) -> JSON:
         "statuses": [status(f"ProvisioningState/{state}", f"Provisioning {state}",
                             str(vmss.properties.get("timeCreated", now_iso())))],
     }
-
-
-@lru_cache(maxsize=4096)
-def _derived(seed: str) -> tuple[str, str, str]:
-    """A stable fake address, resource GUID and etag for one public IP (same seed, same answer)."""
-    digest = hashlib.sha256(seed.encode()).digest()
-    address = f"20.{digest[0]}.{digest[1]}.{max(1, digest[2])}"
-    return address, str(uuid.uuid5(uuid.NAMESPACE_URL, seed)), f'W/"{digest[3:19].hex()}"'
-
-
-def public_ips(vmss: ScaleSet, instance_id: str | None = None, nic: str | None = None,
-               ip_config: str | None = None) -> list[JSON]:
-    """One public IP per (VM, NIC, IP configuration) whose configuration asks for one."""
-    out: list[JSON] = []
-    for vm in sorted(vmss.vms.values(), key=lambda v: int(v.instance_id)):
-        if instance_id is not None and vm.instance_id != instance_id:
-            continue
-        for nic_conf in nic_configurations(vm):
-            nic_name = str(nic_conf.get("name", ""))
-            if nic is not None and nic_name.lower() != nic.lower():
-                continue
-            for ip_conf in objs(obj(nic_conf.get("properties")).get("ipConfigurations")):
-                ip_name = str(ip_conf.get("name", ""))
-                if ip_config is not None and ip_name.lower() != ip_config.lower():
-                    continue
-                pip = obj(ip_conf.get("properties")).get("publicIPAddressConfiguration")
-                if isinstance(pip, dict):
-                    out.append(_public_ip(vmss, vm, nic_name, ip_name, pip))
-    return out
-
-
-def _public_ip(vmss: ScaleSet, vm: VM, nic_name: str, ip_name: str, pip: JSON) -> JSON:
-    config_id = f"{vmss.id}/virtualMachines/{vm.instance_id}/networkInterfaces/{nic_name}/ipConfigurations/{ip_name}"
-    pip_name = str(pip.get("name", "pub1"))
-    pip_props = obj(pip.get("properties"))
-    address, guid, etag = _derived(f"{config_id}/{pip_name}/{vm.vm_id}")
-    props: dict[str, Any] = {
-        "provisioningState": "Succeeded",
-        "resourceGuid": guid,
-        "ipAddress": address,
-        "publicIPAddressVersion": pip_props.get("publicIPAddressVersion", "IPv4"),
-        "publicIPAllocationMethod": "Dynamic",
-        "idleTimeoutInMinutes": pip_props.get("idleTimeoutInMinutes", 4),
-        "ipConfiguration": {"id": config_id},
-    }
-    label = obj(pip_props.get("dnsSettings")).get("domainNameLabel")
-    if label:
-        fqdn_label = f"{label}{vm.instance_id}"
-        props["dnsSettings"] = {"domainNameLabel": fqdn_label,
-                                "fqdn": f"{fqdn_label}.{vmss.location}.cloudapp.azure.com"}
-    return {"name": pip_name, "id": f"{config_id}/publicIPAddresses/{pip_name}",
-            "etag": etag, "properties": props}
