@@ -28,7 +28,7 @@ RULES: dict[str, RuleInfo] = dict(
     [
         # request side
         _r("undocumented-operation",
-           "A request under the scale set namespace matches no documented operation (method + path).",
+           "A request under the scale set namespace that matches no documented operation (method + path) was answered 2xx.",
            "swagger ComputeRP/stable/2024-03-01/virtualMachineScaleSet.json and runCommand.json 'paths' "
            "(every operationId, as carried into specs/vmss.openapi.yaml)", "request"),
         _r("api-version-missing",
