@@ -395,7 +395,11 @@ def _token(local: bool) -> str:
         from azure.identity import DefaultAzureCredential
     except ImportError as exc:  # pragma: no cover - depends on extras
         raise RuntimeError("recording from Azure needs azure-identity: pip install 'vmss-contract[azure]'") from exc
-    return DefaultAzureCredential().get_token(ARM_SCOPE).token
+    try:
+        return DefaultAzureCredential().get_token(ARM_SCOPE).token
+    except Exception as exc:  # azure-identity raises its own types; the user needs one clear line
+        raise RuntimeError(f"could not get a token for {ARM_SCOPE} (az login, or set AZURE_CLIENT_ID/"
+                           f"AZURE_TENANT_ID/AZURE_CLIENT_SECRET): {str(exc).splitlines()[0]}") from exc
 
 
 def network_steps(target: Target) -> list[Step]:
@@ -444,7 +448,7 @@ def run_pipeline(
     cassette_dir.mkdir(parents=True, exist_ok=True)
     target = target or Target()
     local = upstream is None
-    loopback = local or _is_loopback(str(upstream))
+    loopback = local or is_loopback(str(upstream))
     phases = [Phase(name, steps, cassette_dir / f"{name}.yaml") for name, steps in plan(target, local, allow_writes, examples, seed, network=not loopback)]
     if on_plan:
         on_plan(2 * sum(len(p.steps) for p in phases))
@@ -504,7 +508,7 @@ def run_pipeline(
     return RunResult(out, phases, report, files, "emulator" if local else str(upstream), time.perf_counter() - started)
 
 
-def _is_loopback(url: str) -> bool:
+def is_loopback(url: str) -> bool:
     from urllib.parse import urlsplit
 
     return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")

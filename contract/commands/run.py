@@ -38,10 +38,13 @@ def command(upstream: str | None, upstream_ca: str | None, out: str, subscriptio
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from contract.pipeline import DEFAULT_SUBSCRIPTION, Target, run_pipeline
+    from contract.pipeline import DEFAULT_SUBSCRIPTION, Target, is_loopback, run_pipeline
 
     console = Console(stderr=False)
-    target = Target(subscription or os.environ.get("AZURE_SUBSCRIPTION_ID") or DEFAULT_SUBSCRIPTION, resource_group, location)
+    subscription = subscription or os.environ.get("AZURE_SUBSCRIPTION_ID")
+    if upstream and not subscription and not is_loopback(upstream):
+        raise click.UsageError("a real upstream needs --subscription (or AZURE_SUBSCRIPTION_ID)")
+    target = Target(subscription or DEFAULT_SUBSCRIPTION, resource_group, location)
     with Progress(TextColumn("[bold]{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[step]}"), TimeElapsedColumn(), console=console, transient=False) as bar:
         task = bar.add_task("starting", total=None, step="")
