@@ -235,7 +235,7 @@ class Proxy:
                 raise
             return arm_error(502, "BadGateway",
                              f"The upstream {self.upstream_base} could not be reached or broke the connection: "
-                             f"{type(exc).__name__}.")
+                             f"{type(exc).__name__}: {str(exc)[:200]}")
 
     async def _answer(self, request: web.Request, upstream: aiohttp.ClientResponse, client_base: str,
                       sent: bytes) -> web.StreamResponse:

@@ -49,6 +49,7 @@ class Upstream:
         app.router.add_get("/slow", self.slow)
         app.router.add_get("/throttle", self.throttle)
         app.router.add_get("/reset", self.reset)
+        app.router.add_get("/unavailable", self.unavailable)
         app.router.add_route("*", "/{tail:.*}", self.echo)
         return app
 
@@ -94,6 +95,10 @@ class Upstream:
     async def throttle(self, request: web.Request) -> web.Response:
         return web.json_response({"error": {"code": "TooManyRequests", "message": "slow down"}}, status=429,
                                  headers={"Retry-After": "7"})
+
+    async def unavailable(self, request: web.Request) -> web.Response:
+        return web.json_response({"error": {"code": "ServiceUnavailable", "message": "later"}}, status=503,
+                                 headers={"Retry-After": "3"})
 
     async def reset(self, request: web.Request) -> web.Response:
         assert request.transport is not None
@@ -291,12 +296,28 @@ def test_upstream_faults_become_cloud_errors_and_the_proxy_keeps_serving(tmp_pat
         assert r.status_code == 502 and r.json()["error"]["code"] == "BadGateway"
         r = requests.get(p.url + "/throttle")
         assert r.status_code == 429 and r.headers["Retry-After"] == "7"
+        r = requests.get(p.url + "/unavailable")
+        assert r.status_code == 503 and r.json()["error"]["code"] == "ServiceUnavailable"
         assert requests.get(p.url + arm()).status_code == 200
     recorded = load_cassette(cassette).interactions
     # real answers are recorded faithfully; faults we made up are not traffic
     assert [(i.request.uri.split("?")[0].rsplit("/", 1)[-1], i.response.status) for i in recorded] == \
-        [("throttle", 429), ("v1", 200)]
+        [("throttle", 429), ("unavailable", 503), ("v1", 200)]
     assert recorded[0].response.header("Retry-After") == "7"
+
+
+def test_upstream_tls_is_verified_and_upstream_ca_adds_trust(tmp_path: Path) -> None:
+    from contract.emulator import create_app as emulator_app
+
+    with BackgroundServer(lambda: emulator_app(), tls=True, tls_dir=tmp_path / "tls") as emulator:
+        with proxy(tmp_path / "untrusted.yaml", emulator.url) as p:
+            r = requests.get(p.url + arm(), headers={"Authorization": "Bearer abcdefgh12345678"})
+            assert r.status_code == 502 and "certificate" in r.json()["error"]["message"].lower()
+        with proxy(tmp_path / "trusted.yaml", emulator.url, upstream_ca=str(emulator.ca_path)) as p:
+            r = requests.get(p.url + arm(), headers={"Authorization": "Bearer abcdefgh12345678"})
+            assert r.status_code == 404 and r.json()["error"]["code"] == "ResourceGroupNotFound"
+    assert not (tmp_path / "untrusted.yaml").exists()
+    assert len(load_cassette(tmp_path / "trusted.yaml").interactions) == 1
 
 
 def test_credential_supplies_tokens_for_tokenless_clients(tmp_path: Path, upstream: Any) -> None:
@@ -517,3 +538,22 @@ def test_sdk_lifecycle_recorded_over_tls_replays_offline_with_same_results_and_n
     report = check([str(cassette)])
     assert report.interactions == len(load_cassette(cassette).interactions) and report.checked > 10
     assert report.violations == [], [f"{v.rule}: {v.message}" for v in report.violations]
+
+
+def test_record_command_refuses_clearly(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from contract.commands.record import command
+
+    cassette = tmp_path / "have.yaml"
+    save_cassette(load_cassette(Path(__file__).parent / "data" / "recordings" / "test_vmss_nics.yaml"), cassette)
+    result = CliRunner().invoke(command, ["--cassette", str(cassette), "--upstream", "http://127.0.0.1:9"])
+    assert result.exit_code != 0 and "record mode 'once' never overwrites" in result.output
+    assert "Traceback" not in result.output
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("regexes: ['(']\n")
+    result = CliRunner().invoke(command, ["--cassette", str(tmp_path / "new.yaml"), "--sanitize-config", str(bad)])
+    assert result.exit_code != 0 and "regexes[0]" in result.output
+    result = CliRunner().invoke(command, ["--cassette", str(tmp_path / "new.yaml"), "--upstream", "ftp://x"])
+    assert result.exit_code != 0 and "http(s) URL" in result.output
+    assert not (tmp_path / "new.yaml").exists()
