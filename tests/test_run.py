@@ -101,6 +101,8 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path) -> None:
     assert done.returncode == 2 and "--examples" in done.stderr
     missing = _cli("--upstream", "https://127.0.0.1:9", "--upstream-ca", str(tmp_path / "nope.pem"))
     assert missing.returncode == 2 and "nope.pem" in missing.stderr
+    azure = _cli("--upstream", "https://management.azure.com", "--out", str(tmp_path))  # before any network use
+    assert azure.returncode == 2 and "needs --subscription" in azure.stderr
 
 
 def test_an_external_upstream_is_read_only_unless_told(tmp_path: Path) -> None:
