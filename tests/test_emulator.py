@@ -484,3 +484,33 @@ def test_per_instance_networking_update_gives_only_that_vm_a_public_ip(client: C
     refused = client.call("PUT", f"{VMSS_PATH}/virtualMachines/0", other_vnet, version="api-version=2019-07-01")
     assert error(refused) == (409, "PropertyChangeNotAllowed")  # a VM never moves to another VNET
     assert len(client.call("GET", ips, version="api-version=2017-03-30").json()["value"]) == 1
+
+
+# Documented operations the emulator does not serve yet (each answers 404 InvalidResourceType
+# or 405); a new operation in the spec fails the test below until it is served or listed here.
+NOT_EMULATED = {
+    "VirtualMachineScaleSets_ConvertToSinglePlacementGroup",
+    "VirtualMachineScaleSets_ForceRecoveryServiceFabricPlatformUpdateDomainWalk",
+    "VirtualMachineScaleSetRollingUpgrades_GetLatest",
+    "VirtualMachineScaleSetVMExtensions_List", "VirtualMachineScaleSetVMExtensions_Get",
+    "VirtualMachineScaleSetVMExtensions_CreateOrUpdate", "VirtualMachineScaleSetVMExtensions_Update",
+    "VirtualMachineScaleSetVMExtensions_Delete",
+    "VirtualMachineScaleSetVMs_SimulateEviction", "VirtualMachineScaleSetVMs_AttachDetachDataDisks",
+    "VirtualMachineScaleSetVMs_RetrieveBootDiagnosticsData", "VirtualMachineScaleSetVMs_RunCommand",
+}
+
+
+def test_every_documented_operation_is_routed_or_listed_as_not_emulated() -> None:
+    import re
+
+    from contract.emulator.routes import ROUTES
+    from contract.specs import load_spec
+
+    routed = set()
+    for op in load_spec().operations.values():
+        path = re.sub(r"\{[^}]+\}", "x1", op.path)
+        if any(r.pattern.match(path) and op.method in r.methods for r in ROUTES):
+            routed.add(op.operation_id)
+    documented = set(load_spec().operations)
+    assert documented - routed == NOT_EMULATED
+    assert len(routed) >= 50
