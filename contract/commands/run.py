@@ -72,13 +72,14 @@ def _summary(console: Console, result: RunResult) -> None:
 
     report = result.report
     table = Table(title=f"vmss-contract run against {result.upstream} ({result.seconds:.1f} s)")
-    for column in ("phase", "requests", "as expected", "replayed offline", "cassette"):
+    for column in ("phase", "requests", "as expected", "replayed offline"):
         table.add_column(column)
+    table.add_column("cassette", overflow="fold")
     for phase in result.phases:
         sent = sum(r.statuses[0] for r in phase.recorded)
         good = sum(1 for r in phase.recorded if r.ok)
         table.add_row(phase.name, str(sent), f"{good}/{len(phase.recorded)}",
-                      "identical" if phase.replay_matches else "[red]DIFFERENT[/red]", str(phase.cassette))
+                      "identical" if phase.replay_matches else "[red]DIFFERENT[/red]", _short(phase.cassette))
     console.print(table)
     for r in result.unexpected:
         console.print(f"[yellow]unexpected[/yellow] {r.step.name}: {r.step.method} -> {r.status}"
@@ -91,6 +92,14 @@ def _summary(console: Console, result: RunResult) -> None:
         where = f" at {v.path}" if getattr(v, "path", None) else ""
         console.print(f"  [red]{v.rule}[/red] {v.operation} #{v.interaction}: {v.message}{where}")
     for kind, path in result.files.items():
-        console.print(f"{kind:>6}: {path}")
+        console.print(f"{kind:>6}: {_short(path)}")
     verdict = "[green]the contract holds[/green]" if result.holds else "[red]the contract does not hold[/red]"
     console.print(verdict)
+
+
+def _short(path: Path) -> str:
+    """A path as the user typed it: relative to where they are, when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
