@@ -104,6 +104,18 @@ def _option(config: pytest.Config, dest: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def _path_option(config: pytest.Config, dest: str) -> Path | None:
+    """A path from the command line is relative to where pytest was started; from the ini
+    file, relative to the ini file's folder (the rootdir when there is none)."""
+    value = config.getoption(dest, default=None)
+    if value:
+        return Path(config.invocation_params.dir) / value
+    value = config.getini(dest)
+    if not value:
+        return None
+    return Path(config.inipath.parent if config.inipath else config.rootpath) / str(value)
+
+
 def settings(config: pytest.Config) -> Settings:
     """The effective settings: command line first, then ini, then defaults."""
     record_mode = _option(config, "vmss_record_mode") or "none"
@@ -112,14 +124,12 @@ def settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"vmss_record_mode must be one of {', '.join(RECORD_MODES)}, not {record_mode!r}")
     if contract not in CONTRACT_MODES:
         raise pytest.UsageError(f"vmss_contract must be one of {', '.join(CONTRACT_MODES)}, not {contract!r}")
-    cassette_dir = _option(config, "vmss_cassette_dir")
-    ca = _option(config, "vmss_upstream_ca")
-    root = Path(config.rootpath)
+    ca = _path_option(config, "vmss_upstream_ca")
     return Settings(
         record_mode=record_mode,
         upstream=(_option(config, "vmss_upstream") or DEFAULT_UPSTREAM).rstrip("/"),
-        upstream_ca=str(root / ca) if ca else None,
-        cassette_dir=(root / cassette_dir) if cassette_dir else None,
+        upstream_ca=str(ca) if ca else None,
+        cassette_dir=_path_option(config, "vmss_cassette_dir"),
         contract=contract,
         read_only=bool(config.getini("vmss_read_only")),
         allow_resource_groups=tuple(config.getini("vmss_allow_resource_groups")),
