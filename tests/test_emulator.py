@@ -514,3 +514,24 @@ def test_every_documented_operation_is_routed_or_listed_as_not_emulated() -> Non
     documented = set(load_spec().operations)
     assert documented - routed == NOT_EMULATED
     assert len(routed) >= 50
+
+
+def test_strict_operations_refuse_a_write_while_one_runs_and_change_nothing() -> None:
+    with BackgroundServer(lambda: create_app(lro_polls=1, strict_operations=True)) as srv:
+        client = Client(srv.url)
+        client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+        created = client.call("PUT", VMSS_PATH, vmss_body())
+        for method, path, body in (("PATCH", VMSS_PATH, {"tags": {"a": "b"}}),
+                                   ("POST", f"{VMSS_PATH}/restart", None), ("DELETE", VMSS_PATH, None),
+                                   ("POST", f"{VMSS_PATH}/virtualMachines/0/poweroff", None)):
+            assert error(client.call(method, path, body)) == (409, "OperationNotAllowed"), (method, path)
+        got = client.call("GET", VMSS_PATH).json()
+        assert got["tags"] == {} and got["properties"]["provisioningState"] == "Creating"
+        client.poll(created)
+        assert client.call("PATCH", VMSS_PATH, {"tags": {"a": "b"}}).status_code == 200
+    with BackgroundServer(lambda: create_app(lro_polls=1)) as srv:  # default: fast-forward
+        client = Client(srv.url)
+        client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+        created = client.call("PUT", VMSS_PATH, vmss_body())
+        assert client.call("PATCH", VMSS_PATH, {"tags": {"a": "b"}}).status_code == 200
+        assert client.call("GET", created.headers["Azure-AsyncOperation"], version=None).json()["status"] == "Succeeded"

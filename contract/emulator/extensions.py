@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from contract.emulator.http import Call, answer, find_scale_set
+from contract.emulator.http import Call, answer, busy, find_scale_set
 from contract.emulator.scalesets import auto_upgrade, begin
 from contract.emulator.state import JSON, ScaleSet, obj, objs
 from contract.servers import arm_error
@@ -73,6 +73,9 @@ def _write(call: Call, operation_id: str, *, patch: bool) -> web.Response:
     vmss = find_scale_set(call, missing_code="ParentResourceNotFound")
     if isinstance(vmss, web.Response):
         return vmss
+    conflict = busy(call, vmss)
+    if conflict is not None:
+        return conflict
     existing = _find(vmss, call.params["ext"])
     if patch and existing is None:
         return arm_error(404, "PatchResourceNotFound", f"Extension '{call.params['ext']}' was not found.")
@@ -103,6 +106,9 @@ def delete_extension(call: Call) -> web.Response:
     ext = _find(vmss, call.params["ext"])
     if ext is None:
         return answer(204)
+    conflict = busy(call, vmss)
+    if conflict is not None:
+        return conflict
     _extensions(vmss, create=True).remove(ext)
     vmss.model_version += 1
     op = begin(call, vmss, auto_upgrade(vmss), scale_set_state="Updating")

@@ -21,6 +21,7 @@ class Emulator:
     store: Store
     operations: Operations
     contract: Contract
+    strict_operations: bool = False  # a write during a running operation: 409 (True) or fast-forward
 
 
 @dataclass
@@ -128,3 +129,15 @@ def require_members(body: Any, names: tuple[str, ...]) -> web.Response | None:
                              f"The request content was invalid and could not be deserialized: "
                              f"'{name}' must be a JSON object.", target=name)
     return None
+
+
+def busy(call: Call, vmss: ScaleSet) -> web.Response | None:
+    """With strict operations, ARM's 409 for a write while another operation on the scale set runs."""
+    if not call.emulator.strict_operations or vmss.pending_operation is None:
+        return None
+    running = call.emulator.operations.get(vmss.subscription, vmss.pending_operation)
+    if running is None or running.done:
+        return None
+    return arm_error(409, "OperationNotAllowed",
+                     f"Operation '{call.request.method}' is not allowed on scale set '{vmss.name}' since "
+                     f"operation '{running.id}' is still in progress; retry after it completes.")

@@ -5,7 +5,7 @@ import copy
 
 from aiohttp import web
 
-from contract.emulator.http import Call, answer, find_scale_set, require_object
+from contract.emulator.http import Call, answer, busy, find_scale_set, require_object
 from contract.emulator.runcommands import run_command_view
 from contract.emulator.scalesets import begin, run_action
 from contract.emulator.state import VM, RunCommand, ScaleSet, normalize_location, now_iso, obj
@@ -76,6 +76,9 @@ def put_vm(call: Call) -> web.Response:
     if isinstance(found, web.Response):
         return found
     vmss, vm = found
+    conflict = busy(call, vmss)
+    if conflict is not None:
+        return conflict
     clean = call.accepted_body("scale set VM", VM_UPDATE, current=vm_view(vmss, vm))
     if isinstance(clean, web.Response):
         return clean
@@ -94,6 +97,9 @@ def delete_vm(call: Call) -> web.Response:
     vm = vmss.vms.get(call.params["iid"])
     if vm is None:
         return answer(204)
+    conflict = busy(call, vmss)
+    if conflict is not None:
+        return conflict
     run_action(vmss, "delete", [vm])
     op = begin(call, vmss, [], scale_set_state=None)
     return answer(202, write=True, headers=call.lro(op, location=True))
@@ -104,6 +110,9 @@ def vm_action(call: Call) -> web.Response:
     if isinstance(found, web.Response):
         return found
     vmss, vm = found
+    conflict = busy(call, vmss)
+    if conflict is not None:
+        return conflict
     action = call.params["action"].lower()
     if call.body is not None:
         refused = require_object(call.body, "action parameters")

@@ -119,13 +119,17 @@ def make_dispatch(emulator: Emulator) -> Callable[[web.Request], object]:
     return dispatch
 
 
-def create_app(lro_polls: int = 1, *, spec: Spec | None = None, rules: Rules | None = None,
-               max_body: int = DEFAULT_MAX_BODY) -> web.Application:
+def create_app(lro_polls: int = 1, *, strict_operations: bool = False, spec: Spec | None = None,
+               rules: Rules | None = None, max_body: int = DEFAULT_MAX_BODY) -> web.Application:
     """A fresh, empty emulator: every app has its own state.
 
     `lro_polls`: how many polls of an operation answer InProgress before it succeeds.
+    `strict_operations`: a write on a scale set whose operation still runs gets ARM's
+    409 OperationNotAllowed; by default the running operation is fast-forwarded instead,
+    so clients that do not poll still see a consistent state.
     """
-    emulator = Emulator(store=Store(), operations=Operations(lro_polls), contract=Contract(spec, rules))
+    emulator = Emulator(store=Store(), operations=Operations(lro_polls), contract=Contract(spec, rules),
+                        strict_operations=strict_operations)
     app = web.Application(middlewares=[guard_middleware(max_body=max_body)], client_max_size=max_body + 1)
     app[EMULATOR] = emulator
     app.router.add_route("*", "/{tail:.*}", make_dispatch(emulator))  # type: ignore[arg-type]

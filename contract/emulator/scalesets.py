@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from contract.emulator.http import Call, answer, find_group, find_scale_set, require_members, require_object
+from contract.emulator.http import Call, answer, busy, find_group, find_scale_set, require_members, require_object
 from contract.emulator.lro import Operation
 from contract.emulator.state import JSON, VM, ScaleSet, normalize_location, now_iso, obj
 from contract.emulator.vms import scale_set_instance_view
@@ -119,6 +119,9 @@ def put_scale_set(call: Call) -> web.Response:
     if refused is not None:
         return refused
     existing = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
+    conflict = busy(call, existing) if existing is not None else None
+    if conflict is not None:
+        return conflict
     current = view(existing) if existing is not None else None
     refused = call.contract.refuse(CREATE, call.body, call.version, current=current)
     if refused is not None:
@@ -141,6 +144,9 @@ def patch_scale_set(call: Call) -> web.Response:
     vmss = find_scale_set(call, missing_code="PatchResourceNotFound")
     if isinstance(vmss, web.Response):
         return vmss
+    conflict = busy(call, vmss)
+    if conflict is not None:
+        return conflict
     refused = require_object(call.body, "virtual machine scale set update") or \
         require_members(call.body, _OBJECT_MEMBERS)
     if refused is not None:
@@ -161,6 +167,9 @@ def delete_scale_set(call: Call) -> web.Response:
     vmss = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
     if vmss is None:
         return answer(204)  # ARM: deleting what is not there is not an error
+    conflict = busy(call, vmss)
+    if conflict is not None:
+        return conflict
     call.store.delete_scale_set(vmss)
     op = begin(call, vmss, [], scale_set_state="Deleting")
     return answer(202, write=True, headers=call.lro(op, location=True))
@@ -249,6 +258,9 @@ def scale_set_action(call: Call) -> web.Response:
     vmss = find_scale_set(call, missing_code="ResourceNotFound")
     if isinstance(vmss, web.Response):
         return vmss
+    conflict = busy(call, vmss)
+    if conflict is not None:
+        return conflict
     action = call.params["action"].lower()
     body = call.body
     if body is not None:
