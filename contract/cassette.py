@@ -283,7 +283,7 @@ def _exact_interactions(raw_interactions: Any) -> list[Interaction]:
 
 
 def _fast_cassette(text: str, path: str | None) -> Cassette | None:
-    data = serializers.fast_load(text)
+    data = serializers.fast_parse(text)  # types are checked while converting
     if type(data) is not dict or data.get("version", CASSETTE_FORMAT_VERSION) != CASSETTE_FORMAT_VERSION:
         return None
     metadata = data.get("metadata") or {}

@@ -79,15 +79,25 @@ def pyyaml_load(text: str) -> Any:
         raise SerializerError(str(exc)) from None
 
 
-def fast_load(text: str) -> Any | None:
-    """yaml-rs parse, or None when its answer might differ from PyYAML's."""
+def fast_parse(text: str) -> Any | None:
+    """yaml-rs parse without the type check (for callers that verify types while converting),
+    or None when yaml-rs cannot be trusted with this text (tags, merge keys) or fails.
+
+    (Parsing two halves on two threads was tried: yaml-rs releases the GIL, but on this
+    shared 2-core machine it did not beat one thread, so the simple path stays.)
+    """
     if _yaml_rs is None or _may_hold_tag(text) or "<<" in text:
         return None  # yaml-rs ignores tags and merge keys; PyYAML honours them
     try:
-        data = _yaml_rs.loads(text, parse_datetime=False)
+        return _yaml_rs.loads(text, parse_datetime=False)
     except Exception:  # noqa: BLE001 - any failure: let PyYAML decide and explain
         return None
-    return data if _typed_like_pyyaml(data) else None
+
+
+def fast_load(text: str) -> Any | None:
+    """yaml-rs parse, or None when its answer might differ from PyYAML's."""
+    data = fast_parse(text)
+    return data if data is not None and _typed_like_pyyaml(data) else None
 
 
 def _may_hold_tag(text: str) -> bool:
