@@ -106,9 +106,9 @@ def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("emulator-tls")
 
 
-def start(tls_dir: Path, capture: Capture | None = None, lro_polls: int = 1) -> BackgroundServer:
+def start(tls_dir: Path, capture: Capture | None = None, lro_polls: int = 1, strict: bool = False) -> BackgroundServer:
     def factory() -> web.Application:
-        app = create_app(lro_polls=lro_polls)
+        app = create_app(lro_polls=lro_polls, strict_operations=strict)
         if capture is not None:
             app.middlewares.insert(0, capture.middleware)
         return app
@@ -326,7 +326,7 @@ def test_every_lifecycle_answer_passes_the_checker(tls_dir: Path) -> None:
     if check is None:
         pytest.skip("contract.checker.check has not landed yet")
     capture = Capture()
-    srv = start(tls_dir, capture)
+    srv = start(tls_dir, capture, lro_polls=2, strict=True)  # the SDK waits for every operation
     try:
         sync_lifecycle(*clients(srv))
     finally:
