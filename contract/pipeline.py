@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +134,9 @@ class Step:
     group: str = "lifecycle"
     follow: bool = False  # a long-running operation: poll it to the end
     expect_code: str | None = None  # for refusals: the CloudError code ARM must give
+    # Steps that depend on this one's answer (read-only runs): run next, and kept in the
+    # phase's step list so that replay sends exactly them.
+    expand: Callable[[Answer], list[Step]] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -262,12 +265,21 @@ def _with_prefix(body: dict[str, Any], prefix: str) -> dict[str, Any]:
     return out
 
 
-def readonly_steps(target: Target) -> list[Step]:
-    """What a read-only run against a real subscription may do: look, never touch."""
+def readonly_steps(target: Target, per_scale_set: int = 3) -> list[Step]:
+    """What a read-only run against a real subscription may do: look, never touch. The list
+    answer decides what else to read (each scale set's model, instance view and VMs)."""
+
+    def look_closer(answer: Answer) -> list[Step]:
+        found = answer.body.get("value", []) if isinstance(answer.body, dict) else []
+        names = [v["name"] for v in found if isinstance(v, dict) and isinstance(v.get("name"), str)]
+        return [Step(f"{what} {name}", "GET", target.vmss(name, suffix))
+                for name in names[:per_scale_set]
+                for what, suffix in (("get", ""), ("instance view", "/instanceView"), ("list VMs", "/virtualMachines"))]
+
     return [
         Step("list in resource group", "GET",
              f"{target.rg_path}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version={COMPUTE_API}",
-             expect=(200, 404)),
+             expect=(200, 404), expand=look_closer),
     ]
 
 
@@ -318,9 +330,14 @@ def _draw_payloads(operation_id: str, examples: int, seed: int) -> tuple[list[An
 # --------------------------------------------------------------------------- running steps
 
 
-def run_steps(client: ArmClient, steps: Iterable[Step], progress: Progress | None = None) -> list[StepResult]:
-    results = []
-    for step in steps:
+def run_steps(client: ArmClient, steps: Iterable[Step], progress: Progress | None = None,
+              into: list[StepResult] | None = None) -> list[StepResult]:
+    """Send each step (following long-running ones); `result.step` lists what was actually sent.
+    Results are appended to `into` as they come, so a failure midway still says what was done."""
+    results = into if into is not None else []
+    queue = list(steps)
+    while queue:
+        step = queue.pop(0)
         if progress:
             progress(step.name)
         before = client.sent
@@ -339,6 +356,8 @@ def run_steps(client: ArmClient, steps: Iterable[Step], progress: Progress | Non
         result = StepResult(step, answer.status, final_state, code, ok, statuses)
         result.statuses.insert(0, client.sent - before)  # request count first: replay must match it too
         results.append(result)
+        if step.expand is not None and 200 <= answer.status < 300:
+            queue[0:0] = step.expand(answer)
     return results
 
 
@@ -477,18 +496,20 @@ def run_pipeline(
                     client = ArmClient(recorder.url, str(recorder.ca_path), token)
                     tag = _tag(progress, f"record {phase.name}")
                     try:
-                        phase.recorded = run_steps(client, phase.steps, tag)
+                        run_steps(client, phase.steps, tag, into=phase.recorded)
                     finally:
+                        # What was sent, expansions included and without them: replay sends exactly this.
+                        phase.steps = [replace(r.step, expand=None) for r in phase.recorded]
                         # Whatever happened, leave nothing behind; the cleanup is recorded and replayed too.
-                        done = phase.steps[: len(phase.recorded)]
                         group_created = group_created or any(
-                            st.group == "setup" and st.method == "PUT" and r.status == 201 for st, r in zip(done, phase.recorded))
+                            r.step.group == "setup" and r.step.method == "PUT" and r.status == 201 for r in phase.recorded)
                         last = phase is phases[-1]
-                        cleanup = cleanup_steps(target, done, phase.recorded, delete_group=group_created and last and not local)
+                        cleanup = cleanup_steps(target, phase.steps, phase.recorded,
+                                                delete_group=group_created and last and not local)
                         phase.steps.extend(cleanup)
                         if cleanup and on_plan:
                             on_plan(2 * sum(len(p.steps) for p in phases))
-                        phase.recorded.extend(run_steps(client, cleanup, tag))
+                        run_steps(client, cleanup, tag, into=phase.recorded)
                 finally:
                     recorder.stop()
                     phase.record_seconds = time.perf_counter() - clock

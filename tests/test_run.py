@@ -109,12 +109,20 @@ def test_an_external_upstream_is_read_only_unless_told(tmp_path: Path) -> None:
     """An emulator standing in for Azure: without --allow-writes nothing but reads goes out."""
     from contract.emulator import create_app
 
+    from contract.pipeline import lifecycle_steps as steps_of
+
     with tempfile.TemporaryDirectory() as tls, BackgroundServer(create_app, tls=True, tls_dir=tls) as azure:
+        # Something to look at: a resource group with one scale set, made directly, not through the run.
+        client = ArmClient(azure.url, str(azure.ca_path), LOCAL_TOKEN)
+        existing = [s for s in steps_of(Target(), name="existing") if s.name in ("resource group", "create")]
+        assert all(r.ok for r in run_steps(client, existing))
         done = _cli("--upstream", azure.url, "--upstream-ca", str(azure.ca_path), "--out", str(tmp_path / "ro"))
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-        methods = {i.request.method for c in (tmp_path / "ro" / "cassettes").glob("*.yaml")
-                   for i in load_cassette(c).interactions}
-        assert methods == {"GET"}
+        interactions = [i for c in (tmp_path / "ro" / "cassettes").glob("*.yaml") for i in load_cassette(c).interactions]
+        assert {i.request.method for i in interactions} == {"GET"}
+        read = {i.request.uri.split("?")[0].rsplit("virtualMachineScaleSets", 1)[-1] for i in interactions}
+        assert {"/existing", "/existing/instanceView", "/existing/virtualMachines"} <= read  # the list led further
+        assert run_steps(client, [s for s in steps_of(Target(), name="existing") if s.name == "delete"])[0].ok
         writes = _cli("--upstream", azure.url, "--upstream-ca", str(azure.ca_path), "--allow-writes",
                       "--examples", "1", "--out", str(tmp_path / "rw"))
         assert writes.returncode == 0, writes.stdout[-4000:] + writes.stderr[-2000:]
