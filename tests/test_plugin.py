@@ -448,3 +448,15 @@ def test_uses_group(vmss_endpoint, group):
     cassette = pytester.path / "cassettes" / "test_cleanup" / "test_uses_group.yaml"
     assert [i.request.method for i in load_cassette(cassette).interactions][:2] == ["PUT", "DELETE"]
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_recording_from_azure_uses_the_real_credential_and_replay_a_fake_one(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_cred='''
+def test_which(vmss_endpoint, vmss_credential):
+    print("CRED", vmss_endpoint.mode, type(vmss_credential).__name__, vmss_endpoint.upstream)
+''')
+    # The proxy connects upstream only when a request comes: nothing here leaves the machine.
+    recording = pytester.runpytest("-s", "-p", "no:cacheprovider", "--vmss-record-mode=all", "--vmss-contract=off")
+    recording.stdout.fnmatch_lines(["*CRED record DefaultAzureCredential https://management.azure.com*"])
+    replaying = pytester.runpytest("-s", "-p", "no:cacheprovider", "--vmss-contract=off")
+    replaying.stdout.fnmatch_lines(["*CRED replay StaticCredential None*"])
