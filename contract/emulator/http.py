@@ -9,7 +9,7 @@ from aiohttp import web
 
 from contract.emulator.contract import Contract
 from contract.emulator.lro import Operation, Operations, lro_headers
-from contract.emulator.state import ResourceGroup, ScaleSet, Store
+from contract.emulator.state import VM, ResourceGroup, ScaleSet, Store
 from contract.servers import JSON_CONTENT_TYPE, arm_error, arm_headers
 from contract.specs import ApiVersion
 
@@ -110,6 +110,23 @@ def find_scale_set(call: Call, missing_code: str = "ResourceNotFound") -> ScaleS
         return group
     vmss = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
     return vmss if vmss is not None else scale_set_not_found(call, missing_code)
+
+
+def find_parent(call: Call) -> ScaleSet | web.Response:
+    """A child under a missing scale set is ParentResourceNotFound, as ARM says."""
+    return find_scale_set(call, missing_code="ParentResourceNotFound")
+
+
+def find_vm(call: Call) -> tuple[ScaleSet, VM] | web.Response:
+    vmss = find_parent(call)
+    if isinstance(vmss, web.Response):
+        return vmss
+    vm = vmss.vms.get(call.params["iid"])
+    if vm is None:
+        return arm_error(404, "ResourceNotFound",
+                         f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{vmss.name}/virtualMachines/"
+                         f"{call.params['iid']}' under resource group '{call.params['rg']}' was not found.")
+    return vmss, vm
 
 
 def require_object(body: Any, what: str) -> web.Response | None:

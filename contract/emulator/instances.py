@@ -1,21 +1,18 @@
-"""Handlers below a scale set: its VMs, their actions and run commands, and public IPs."""
+"""Handlers below a scale set: its VMs and their actions, NICs and public IPs."""
 from __future__ import annotations
 
 import copy
 
 from aiohttp import web
 
-from contract.emulator.http import Call, answer, busy, find_scale_set, require_object
-from contract.emulator.runcommands import run_command_view
+from contract.emulator.http import Call, answer, busy, find_parent, find_vm, require_object
 from contract.emulator.scalesets import begin, run_action
-from contract.emulator.state import VM, RunCommand, ScaleSet, normalize_location, now_iso, obj
 from contract.emulator.network import network_interfaces, public_ips
+from contract.emulator.state import ScaleSet, obj
 from contract.emulator.vms import vm_instance_view, vm_view
 from contract.servers import arm_error
 
 VM_UPDATE = "VirtualMachineScaleSetVMs_Update"
-RC_CREATE = "VirtualMachineScaleSetVMRunCommands_CreateOrUpdate"
-RC_UPDATE = "VirtualMachineScaleSetVMRunCommands_Update"
 # VM properties ARM computes; a client that PUTs back what it GOT sends them and ARM ignores them.
 _VM_READ_ONLY = frozenset({"latestModelApplied", "modelDefinitionApplied", "vmId", "provisioningState",
                            "timeCreated", "instanceView", "networkProfile", "resources"})
@@ -27,27 +24,10 @@ VM_ACTIONS = {"reimage": "VirtualMachineScaleSetVMs_Reimage", "reimageall": "Vir
                "performmaintenance": "VirtualMachineScaleSetVMs_PerformMaintenance"}
 
 
-def _parent(call: Call) -> ScaleSet | web.Response:
-    """A child under a missing scale set is ParentResourceNotFound, as ARM says."""
-    return find_scale_set(call, missing_code="ParentResourceNotFound")
-
-
-def _find_vm(call: Call) -> tuple[ScaleSet, VM] | web.Response:
-    vmss = _parent(call)
-    if isinstance(vmss, web.Response):
-        return vmss
-    vm = vmss.vms.get(call.params["iid"])
-    if vm is None:
-        return arm_error(404, "ResourceNotFound",
-                         f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{vmss.name}/virtualMachines/"
-                         f"{call.params['iid']}' under resource group '{call.params['rg']}' was not found.")
-    return vmss, vm
-
-
 # ----------------------------------------------------------------------------- VMs
 
 def list_vms(call: Call) -> web.Response:
-    vmss = _parent(call)
+    vmss = find_parent(call)
     if isinstance(vmss, web.Response):
         return vmss
     expand = call.expands("instanceView")
@@ -56,7 +36,7 @@ def list_vms(call: Call) -> web.Response:
 
 
 def get_vm(call: Call) -> web.Response:
-    found = _find_vm(call)
+    found = find_vm(call)
     if isinstance(found, web.Response):
         return found
     vmss, vm = found
@@ -64,7 +44,7 @@ def get_vm(call: Call) -> web.Response:
 
 
 def get_vm_instance_view(call: Call) -> web.Response:
-    found = _find_vm(call)
+    found = find_vm(call)
     if isinstance(found, web.Response):
         return found
     return answer(200, vm_instance_view(found[1]))
@@ -72,7 +52,7 @@ def get_vm_instance_view(call: Call) -> web.Response:
 
 def put_vm(call: Call) -> web.Response:
     """Per-instance update: the instance's own model (networking, disks...) replaces the scale set's."""
-    found = _find_vm(call)
+    found = find_vm(call)
     if isinstance(found, web.Response):
         return found
     vmss, vm = found
@@ -91,7 +71,7 @@ def put_vm(call: Call) -> web.Response:
 
 
 def delete_vm(call: Call) -> web.Response:
-    vmss = _parent(call)
+    vmss = find_parent(call)
     if isinstance(vmss, web.Response):
         return vmss
     vm = vmss.vms.get(call.params["iid"])
@@ -106,7 +86,7 @@ def delete_vm(call: Call) -> web.Response:
 
 
 def vm_action(call: Call) -> web.Response:
-    found = _find_vm(call)
+    found = find_vm(call)
     if isinstance(found, web.Response):
         return found
     vmss, vm = found
@@ -126,107 +106,10 @@ def vm_action(call: Call) -> web.Response:
     return answer(202, write=True, headers=call.lro(op, location=True))
 
 
-# ----------------------------------------------------------------------------- run commands
-
-def _rc_key(call: Call) -> tuple[str, str]:
-    return call.params["iid"], call.params["rc"].lower()
-
-
-def put_run_command(call: Call) -> web.Response:
-    found = _find_vm(call)
-    if isinstance(found, web.Response):
-        return found
-    vmss, vm = found
-    clean = call.accepted_body("run command", RC_CREATE)
-    if isinstance(clean, web.Response):
-        return clean
-    existing = vmss.run_commands.get(_rc_key(call))
-    rc = RunCommand(name=existing.name if existing else call.params["rc"],
-                    location=normalize_location(str(clean.get("location") or vmss.location)),
-                    properties=_rc_properties(clean), tags=dict(obj(clean.get("tags"))),
-                    provisioning_state="Updating" if existing else "Creating")
-    vmss.run_commands[_rc_key(call)] = rc
-    op = _begin_run_command(call, vmss, rc)
-    return answer(200 if existing else 201, run_command_view(vmss, vm.instance_id, rc), write=True,
-                  headers=call.lro(op, location=False))
-
-
-def patch_run_command(call: Call) -> web.Response:
-    found = _find_vm(call)
-    if isinstance(found, web.Response):
-        return found
-    vmss, vm = found
-    rc = vmss.run_commands.get(_rc_key(call))
-    if rc is None:
-        return arm_error(404, "PatchResourceNotFound", f"Run command '{call.params['rc']}' was not found.")
-    clean = call.accepted_body("run command update", RC_UPDATE)
-    if isinstance(clean, web.Response):
-        return clean
-    rc.properties = call.contract.merge(rc.properties, _rc_properties(clean))
-    if isinstance(clean.get("tags"), dict):
-        rc.tags = dict(clean["tags"])
-    rc.provisioning_state = "Updating"
-    op = _begin_run_command(call, vmss, rc)
-    return answer(200, run_command_view(vmss, vm.instance_id, rc), write=True, headers=call.lro(op, location=False))
-
-
-def _rc_properties(body: dict[str, object]) -> dict[str, object]:
-    props = body.get("properties")
-    out = copy.deepcopy(props) if isinstance(props, dict) else {}
-    for computed in ("provisioningState", "instanceView"):
-        out.pop(computed, None)
-    return out
-
-
-def _begin_run_command(call: Call, vmss: ScaleSet, rc: RunCommand) -> object:
-    rc.start_time, rc.end_time = now_iso(), None
-
-    def settle() -> None:
-        rc.provisioning_state = "Succeeded"
-        rc.end_time = now_iso()
-
-    return call.emulator.operations.start(vmss.subscription, rc.location, settle)
-
-
-def get_run_command(call: Call) -> web.Response:
-    found = _find_vm(call)
-    if isinstance(found, web.Response):
-        return found
-    vmss, vm = found
-    rc = vmss.run_commands.get(_rc_key(call))
-    if rc is None:
-        return arm_error(404, "ResourceNotFound", f"Run command '{call.params['rc']}' was not found "
-                                                  f"on instance '{vm.instance_id}' of '{vmss.name}'.")
-    return answer(200, run_command_view(vmss, vm.instance_id, rc, instance_view=call.expands("instanceView")))
-
-
-def list_run_commands(call: Call) -> web.Response:
-    found = _find_vm(call)
-    if isinstance(found, web.Response):
-        return found
-    vmss, vm = found
-    expand = call.expands("instanceView")
-    items = [run_command_view(vmss, vm.instance_id, rc, instance_view=expand)
-             for (iid, _), rc in sorted(vmss.run_commands.items()) if iid == vm.instance_id]
-    return answer(200, {"value": items})
-
-
-def delete_run_command(call: Call) -> web.Response:
-    found = _find_vm(call)
-    if isinstance(found, web.Response):
-        return found
-    vmss, _vm = found
-    rc = vmss.run_commands.pop(_rc_key(call), None)
-    if rc is None:
-        return answer(204)
-    op = call.emulator.operations.start(vmss.subscription, rc.location)
-    return answer(202, write=True, headers=call.lro(op, location=True))
-
-
 # ----------------------------------------------------------------------------- public IPs
 
 def _network_parent(call: Call) -> ScaleSet | web.Response:
-    vmss = _parent(call)
+    vmss = find_parent(call)
     if isinstance(vmss, web.Response):
         return vmss
     iid = call.params.get("iid")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from contract.emulator import extensions, instances, resources, scalesets
+from contract.emulator import extensions, instances, resources, runcommands, scalesets
 from contract.emulator.contract import Contract
 from contract.emulator.http import Call, Emulator
 from contract.emulator.lro import Operations
@@ -70,9 +70,9 @@ ROUTES: tuple[Route, ...] = (
     _route(_VM, get=instances.get_vm, put=instances.put_vm, delete=instances.delete_vm),
     _route(f"{_VM}/instanceview", get=instances.get_vm_instance_view),
     _route(f"{_VM}/(?P<action>{'|'.join(instances.VM_ACTIONS)})", post=instances.vm_action),
-    _route(f"{_VM}/runcommands", get=instances.list_run_commands),
-    _route(f"{_VM}/runcommands/(?P<rc>{_SEG})", get=instances.get_run_command, put=instances.put_run_command,
-           patch=instances.patch_run_command, delete=instances.delete_run_command),
+    _route(f"{_VM}/runcommands", get=runcommands.list_run_commands),
+    _route(f"{_VM}/runcommands/(?P<rc>{_SEG})", get=runcommands.get_run_command, put=runcommands.put_run_command,
+           patch=runcommands.patch_run_command, delete=runcommands.delete_run_command),
     _route(f"{_VMSS}/networkinterfaces", get=instances.list_network_interfaces),
     _route(f"{_VM}/networkinterfaces", get=instances.list_network_interfaces),
     _route(f"{_VM}/networkinterfaces/(?P<nic>{_SEG})", get=instances.get_network_interface),
