@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from contract.emulator.http import Call, answer, busy, find_scale_set
+from contract.emulator.http import Call, answer, ensure_idle, find_parent
 from contract.emulator.scalesets import auto_upgrade, begin
 from contract.emulator.state import JSON, ScaleSet, obj, objs
 from contract.servers import arm_error
@@ -44,16 +44,12 @@ def _view(vmss: ScaleSet, ext: JSON) -> JSON:
 
 
 def list_extensions(call: Call) -> web.Response:
-    vmss = find_scale_set(call, missing_code="ParentResourceNotFound")
-    if isinstance(vmss, web.Response):
-        return vmss
+    vmss = find_parent(call)
     return answer(200, {"value": [_view(vmss, e) for e in _extensions(vmss)]})
 
 
 def get_extension(call: Call) -> web.Response:
-    vmss = find_scale_set(call, missing_code="ParentResourceNotFound")
-    if isinstance(vmss, web.Response):
-        return vmss
+    vmss = find_parent(call)
     ext = _find(vmss, call.params["ext"])
     if ext is None:
         return arm_error(404, "ResourceNotFound", f"Extension '{call.params['ext']}' of '{vmss.name}' was not found.")
@@ -70,18 +66,12 @@ def patch_extension(call: Call) -> web.Response:
 
 
 def _write(call: Call, operation_id: str, *, patch: bool) -> web.Response:
-    vmss = find_scale_set(call, missing_code="ParentResourceNotFound")
-    if isinstance(vmss, web.Response):
-        return vmss
-    conflict = busy(call, vmss)
-    if conflict is not None:
-        return conflict
+    vmss = find_parent(call)
+    ensure_idle(call, vmss)
     existing = _find(vmss, call.params["ext"])
     if patch and existing is None:
         return arm_error(404, "PatchResourceNotFound", f"Extension '{call.params['ext']}' was not found.")
     clean = call.accepted_body("scale set extension", operation_id)
-    if isinstance(clean, web.Response):
-        return clean
     props = obj(clean.get("properties"))
     if patch and existing is not None:
         props = call.contract.merge(obj(existing.get("properties")), props)
@@ -100,15 +90,11 @@ def _write(call: Call, operation_id: str, *, patch: bool) -> web.Response:
 
 
 def delete_extension(call: Call) -> web.Response:
-    vmss = find_scale_set(call, missing_code="ParentResourceNotFound")
-    if isinstance(vmss, web.Response):
-        return vmss
+    vmss = find_parent(call)
     ext = _find(vmss, call.params["ext"])
     if ext is None:
         return answer(204)
-    conflict = busy(call, vmss)
-    if conflict is not None:
-        return conflict
+    ensure_idle(call, vmss)
     _extensions(vmss, create=True).remove(ext)
     vmss.model_version += 1
     op = begin(call, vmss, auto_upgrade(vmss), scale_set_state="Updating")

@@ -63,13 +63,14 @@ class Call:
         value = self.query("$expand") or ""
         return what.lower() in (v.strip().lower() for v in value.split(","))
 
-    def accepted_body(self, what: str, operation_id: str,
-                      current: dict[str, Any] | None = None) -> dict[str, Any] | web.Response:
-        """The write's body without secrets once shape, schema and rules accept it; else ARM's refusal."""
-        refused = require_object(self.body, what) or \
-            self.contract.refuse(operation_id, self.body, self.version, current=current)
-        if refused is not None:
-            return refused
+    def check(self, operation_id: str, body: Any, current: dict[str, Any] | None = None) -> None:
+        """Raise ARM's refusal for the first schema or rule problem of `body`."""
+        refuse_if(self.contract.refuse(operation_id, body, self.version, current=current))
+
+    def accepted_body(self, what: str, operation_id: str, current: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The write's body without secrets, once shape, schema and rules accept it."""
+        require_object(self.body, what)
+        self.check(operation_id, self.body, current)
         clean: dict[str, Any] = self.contract.without_secrets(self.body)
         return clean
 
@@ -88,73 +89,79 @@ def answer(status: int, body: Any = None, *, write: bool = False,
     return web.Response(status=status, body=json.dumps(body).encode(), headers=out)
 
 
-def group_not_found(call: Call) -> web.Response:
-    name = call.params["rg"]
-    return arm_error(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
+class Refused(Exception):
+    """An ARM error answer raised from inside a handler; the dispatcher sends it.
+
+    Every check runs before any state changes, so raising one leaves nothing half done.
+    """
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
 
 
-def scale_set_not_found(call: Call, code: str = "ResourceNotFound") -> web.Response:
-    return arm_error(404, code, f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{call.params['vmss']}' "
-                                f"under resource group '{call.params['rg']}' was not found.")
+def refuse_if(response: web.Response | None) -> None:
+    if response is not None:
+        raise Refused(response)
 
 
-def find_group(call: Call) -> ResourceGroup | web.Response:
+def find_group(call: Call) -> ResourceGroup:
     group = call.store.group(call.params["sub"], call.params["rg"])
-    return group if group is not None else group_not_found(call)
+    if group is None:
+        raise Refused(arm_error(404, "ResourceGroupNotFound",
+                                f"Resource group '{call.params['rg']}' could not be found."))
+    return group
 
 
-def find_scale_set(call: Call, missing_code: str = "ResourceNotFound") -> ScaleSet | web.Response:
+def find_scale_set(call: Call, missing_code: str = "ResourceNotFound") -> ScaleSet:
     """The scale set of the path, or ARM's 404 (the group's first, as ARM checks it first)."""
-    group = find_group(call)
-    if isinstance(group, web.Response):
-        return group
+    find_group(call)
     vmss = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
-    return vmss if vmss is not None else scale_set_not_found(call, missing_code)
+    if vmss is None:
+        raise Refused(arm_error(404, missing_code,
+                                f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{call.params['vmss']}' "
+                                f"under resource group '{call.params['rg']}' was not found."))
+    return vmss
 
 
-def find_parent(call: Call) -> ScaleSet | web.Response:
+def find_parent(call: Call) -> ScaleSet:
     """A child under a missing scale set is ParentResourceNotFound, as ARM says."""
     return find_scale_set(call, missing_code="ParentResourceNotFound")
 
 
-def find_vm(call: Call) -> tuple[ScaleSet, VM] | web.Response:
+def find_vm(call: Call) -> tuple[ScaleSet, VM]:
     vmss = find_parent(call)
-    if isinstance(vmss, web.Response):
-        return vmss
     vm = vmss.vms.get(call.params["iid"])
     if vm is None:
-        return arm_error(404, "ResourceNotFound",
-                         f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{vmss.name}/virtualMachines/"
-                         f"{call.params['iid']}' under resource group '{call.params['rg']}' was not found.")
+        raise Refused(arm_error(404, "ResourceNotFound",
+                                f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{vmss.name}/virtualMachines/"
+                                f"{call.params['iid']}' under resource group '{call.params['rg']}' was not found."))
     return vmss, vm
 
 
-def require_object(body: Any, what: str) -> web.Response | None:
-    if isinstance(body, dict):
-        return None
-    return arm_error(400, "InvalidRequestContent",
-                     f"The request content was invalid and could not be deserialized: "
-                     f"expected a JSON object describing the {what}.")
+def require_object(body: Any, what: str) -> None:
+    if not isinstance(body, dict):
+        raise Refused(arm_error(400, "InvalidRequestContent",
+                                f"The request content was invalid and could not be deserialized: "
+                                f"expected a JSON object describing the {what}."))
 
 
-def require_members(body: Any, names: tuple[str, ...]) -> web.Response | None:
+def require_members(body: Any, names: tuple[str, ...]) -> None:
     """Members the emulator reads as objects must be objects (null means absent)."""
     for name in names:
         value = body.get(name) if isinstance(body, dict) else None
         if value is not None and not isinstance(value, dict):
-            return arm_error(400, "InvalidRequestContent",
-                             f"The request content was invalid and could not be deserialized: "
-                             f"'{name}' must be a JSON object.", target=name)
-    return None
+            raise Refused(arm_error(400, "InvalidRequestContent",
+                                    f"The request content was invalid and could not be deserialized: "
+                                    f"'{name}' must be a JSON object.", target=name))
 
 
-def busy(call: Call, vmss: ScaleSet) -> web.Response | None:
+def ensure_idle(call: Call, vmss: ScaleSet) -> None:
     """With strict operations, ARM's 409 for a write while another operation on the scale set runs."""
     if not call.emulator.strict_operations or vmss.pending_operation is None:
-        return None
+        return
     running = call.emulator.operations.get(vmss.subscription, vmss.pending_operation)
-    if running is None or running.done:
-        return None
-    return arm_error(409, "OperationNotAllowed",
-                     f"Operation '{call.request.method}' is not allowed on scale set '{vmss.name}' since "
-                     f"operation '{running.id}' is still in progress; retry after it completes.")
+    if running is not None and not running.done:
+        raise Refused(arm_error(409, "OperationNotAllowed",
+                                f"Operation '{call.request.method}' is not allowed on scale set '{vmss.name}' since "
+                                f"operation '{running.id}' is still in progress; retry after it completes."))

@@ -5,9 +5,9 @@ import copy
 
 from aiohttp import web
 
-from contract.emulator.http import Call, answer, busy, find_parent, find_vm, require_object
-from contract.emulator.scalesets import begin, run_action
+from contract.emulator.http import Call, answer, ensure_idle, find_parent, find_vm, require_object
 from contract.emulator.network import network_interfaces, public_ips
+from contract.emulator.scalesets import begin, run_action
 from contract.emulator.state import ScaleSet, obj
 from contract.emulator.vms import vm_instance_view, vm_view
 from contract.servers import arm_error
@@ -28,40 +28,25 @@ VM_ACTIONS = {"reimage": "VirtualMachineScaleSetVMs_Reimage", "reimageall": "Vir
 
 def list_vms(call: Call) -> web.Response:
     vmss = find_parent(call)
-    if isinstance(vmss, web.Response):
-        return vmss
     expand = call.expands("instanceView")
     vms = sorted(vmss.vms.values(), key=lambda v: int(v.instance_id))
     return answer(200, {"value": [vm_view(vmss, vm, instance_view=expand) for vm in vms]})
 
 
 def get_vm(call: Call) -> web.Response:
-    found = find_vm(call)
-    if isinstance(found, web.Response):
-        return found
-    vmss, vm = found
+    vmss, vm = find_vm(call)
     return answer(200, vm_view(vmss, vm, instance_view=call.expands("instanceView")))
 
 
 def get_vm_instance_view(call: Call) -> web.Response:
-    found = find_vm(call)
-    if isinstance(found, web.Response):
-        return found
-    return answer(200, vm_instance_view(found[1]))
+    return answer(200, vm_instance_view(find_vm(call)[1]))
 
 
 def put_vm(call: Call) -> web.Response:
     """Per-instance update: the instance's own model (networking, disks...) replaces the scale set's."""
-    found = find_vm(call)
-    if isinstance(found, web.Response):
-        return found
-    vmss, vm = found
-    conflict = busy(call, vmss)
-    if conflict is not None:
-        return conflict
+    vmss, vm = find_vm(call)
+    ensure_idle(call, vmss)
     clean = call.accepted_body("scale set VM", VM_UPDATE, current=vm_view(vmss, vm))
-    if isinstance(clean, web.Response):
-        return clean
     props = obj(clean.get("properties"))
     vm.overrides = {k: copy.deepcopy(v) for k, v in props.items() if k not in _VM_READ_ONLY}
     if isinstance(clean.get("tags"), dict):
@@ -72,65 +57,45 @@ def put_vm(call: Call) -> web.Response:
 
 def delete_vm(call: Call) -> web.Response:
     vmss = find_parent(call)
-    if isinstance(vmss, web.Response):
-        return vmss
     vm = vmss.vms.get(call.params["iid"])
     if vm is None:
         return answer(204)
-    conflict = busy(call, vmss)
-    if conflict is not None:
-        return conflict
+    ensure_idle(call, vmss)
     run_action(vmss, "delete", [vm])
     op = begin(call, vmss, [], scale_set_state=None)
     return answer(202, write=True, headers=call.lro(op, location=True))
 
 
 def vm_action(call: Call) -> web.Response:
-    found = find_vm(call)
-    if isinstance(found, web.Response):
-        return found
-    vmss, vm = found
-    conflict = busy(call, vmss)
-    if conflict is not None:
-        return conflict
+    vmss, vm = find_vm(call)
+    ensure_idle(call, vmss)
     action = call.params["action"].lower()
     if call.body is not None:
-        refused = require_object(call.body, "action parameters")
-        if refused is not None:
-            return refused
-    refused = call.contract.refuse(VM_ACTIONS[action], call.body, call.version)
-    if refused is not None:
-        return refused
+        require_object(call.body, "action parameters")
+    call.check(VM_ACTIONS[action], call.body)
     touched = run_action(vmss, action, [vm])
     op = begin(call, vmss, touched, scale_set_state=None)
     return answer(202, write=True, headers=call.lro(op, location=True))
 
 
-# ----------------------------------------------------------------------------- public IPs
+# ----------------------------------------------------------------------------- NICs and public IPs
 
-def _network_parent(call: Call) -> ScaleSet | web.Response:
-    vmss = find_parent(call)
-    if isinstance(vmss, web.Response):
-        return vmss
-    iid = call.params.get("iid")
-    if iid is not None and iid not in vmss.vms:
-        return arm_error(404, "ResourceNotFound", f"Instance '{iid}' of '{vmss.name}' was not found.")
-    return vmss
+def _network_parent(call: Call) -> ScaleSet:
+    """The scale set of a network path (and its VM, when the path names one, must exist)."""
+    if call.params.get("iid") is not None:
+        return find_vm(call)[0]
+    return find_parent(call)
 
 
 def list_public_ips(call: Call) -> web.Response:
     """`.../publicipaddresses` for the scale set, or for one VM's NIC IP configuration."""
     vmss = _network_parent(call)
-    if isinstance(vmss, web.Response):
-        return vmss
     return answer(200, {"value": public_ips(vmss, call.params.get("iid"), call.params.get("nic"),
                                             call.params.get("ipc"))})
 
 
 def get_public_ip(call: Call) -> web.Response:
     vmss = _network_parent(call)
-    if isinstance(vmss, web.Response):
-        return vmss
     found = public_ips(vmss, call.params["iid"], call.params["nic"], call.params["ipc"], call.params["pip"])
     if not found:
         return arm_error(404, "ResourceNotFound", f"Public IP address '{call.params['pip']}' was not found.")
@@ -140,15 +105,11 @@ def get_public_ip(call: Call) -> web.Response:
 def list_network_interfaces(call: Call) -> web.Response:
     """`.../networkInterfaces` of the scale set or of one VM."""
     vmss = _network_parent(call)
-    if isinstance(vmss, web.Response):
-        return vmss
     return answer(200, {"value": network_interfaces(vmss, call.params.get("iid"))})
 
 
 def get_network_interface(call: Call) -> web.Response:
     vmss = _network_parent(call)
-    if isinstance(vmss, web.Response):
-        return vmss
     found = network_interfaces(vmss, call.params["iid"], call.params["nic"])
     if not found:
         return arm_error(404, "ResourceNotFound", f"Network interface '{call.params['nic']}' was not found.")

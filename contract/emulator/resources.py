@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from contract.emulator.http import Call, answer, group_not_found, require_object
+from contract.emulator.http import Call, answer, find_group, require_object
 from contract.emulator.lro import POLL_HINT
 from contract.emulator.state import ResourceGroup
 from contract.servers import arm_error
 
 
 def put_group(call: Call) -> web.Response:
-    refused = require_object(call.body, "resource group")
-    if refused is not None:
-        return refused
+    require_object(call.body, "resource group")
     location = call.body.get("location")
     if not isinstance(location, str) or not location.strip():
         return arm_error(400, "LocationRequired", "The location property is required for this definition.",
@@ -31,9 +29,7 @@ def put_group(call: Call) -> web.Response:
 
 
 def get_group(call: Call) -> web.Response:
-    group = call.store.group(call.params["sub"], call.params["rg"])
-    if group is None:
-        return group_not_found(call)
+    group = find_group(call)
     if call.request.method == "HEAD":
         return answer(204)
     return answer(200, group.view())
@@ -46,9 +42,8 @@ def list_groups(call: Call) -> web.Response:
 
 def delete_group(call: Call) -> web.Response:
     """Deleting a group deletes what is in it; 202 with a Location ARM's poller follows."""
-    group = call.store.delete_group(call.params["sub"], call.params["rg"])
-    if group is None:
-        return group_not_found(call)
+    group = find_group(call)
+    call.store.delete_group(group.subscription, group.name)
     op = call.emulator.operations.start(call.params["sub"], group.location)
     location = (f"{call.origin}/subscriptions/{call.params['sub']}/operationresults/{op.id}"
                 f"?api-version={call.api.requested}")

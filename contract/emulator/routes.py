@@ -16,7 +16,7 @@ from aiohttp import web
 
 from contract.emulator import extensions, instances, resources, runcommands, scalesets
 from contract.emulator.contract import Contract
-from contract.emulator.http import Call, Emulator
+from contract.emulator.http import Call, Emulator, Refused
 from contract.emulator.lro import Operations
 from contract.emulator.state import Store
 from contract.rules import Rules
@@ -114,7 +114,10 @@ def make_dispatch(emulator: Emulator) -> Callable[[web.Request], object]:
             return api
         body = request.get(JSON_BODY)
         params = {k: v for k, v in match.groupdict().items() if v is not None}
-        return handler(Call(request=request, emulator=emulator, params=params, api=api, body=body))
+        try:
+            return handler(Call(request=request, emulator=emulator, params=params, api=api, body=body))
+        except Refused as refused:
+            return refused.response
 
     return dispatch
 

@@ -54,13 +54,8 @@ def _rc_key(call: Call) -> tuple[str, str]:
 
 
 def put_run_command(call: Call) -> web.Response:
-    found = find_vm(call)
-    if isinstance(found, web.Response):
-        return found
-    vmss, vm = found
+    vmss, vm = find_vm(call)
     clean = call.accepted_body("run command", CREATE)
-    if isinstance(clean, web.Response):
-        return clean
     existing = vmss.run_commands.get(_rc_key(call))
     rc = RunCommand(name=existing.name if existing else call.params["rc"],
                     location=normalize_location(str(clean.get("location") or vmss.location)),
@@ -73,16 +68,11 @@ def put_run_command(call: Call) -> web.Response:
 
 
 def patch_run_command(call: Call) -> web.Response:
-    found = find_vm(call)
-    if isinstance(found, web.Response):
-        return found
-    vmss, vm = found
+    vmss, vm = find_vm(call)
     rc = vmss.run_commands.get(_rc_key(call))
     if rc is None:
         return arm_error(404, "PatchResourceNotFound", f"Run command '{call.params['rc']}' was not found.")
     clean = call.accepted_body("run command update", UPDATE)
-    if isinstance(clean, web.Response):
-        return clean
     rc.properties = call.contract.merge(rc.properties, _rc_properties(clean))
     if isinstance(clean.get("tags"), dict):
         rc.tags = dict(clean["tags"])
@@ -110,10 +100,7 @@ def _begin_run_command(call: Call, vmss: ScaleSet, rc: RunCommand) -> Operation:
 
 
 def get_run_command(call: Call) -> web.Response:
-    found = find_vm(call)
-    if isinstance(found, web.Response):
-        return found
-    vmss, vm = found
+    vmss, vm = find_vm(call)
     rc = vmss.run_commands.get(_rc_key(call))
     if rc is None:
         return arm_error(404, "ResourceNotFound", f"Run command '{call.params['rc']}' was not found "
@@ -122,10 +109,7 @@ def get_run_command(call: Call) -> web.Response:
 
 
 def list_run_commands(call: Call) -> web.Response:
-    found = find_vm(call)
-    if isinstance(found, web.Response):
-        return found
-    vmss, vm = found
+    vmss, vm = find_vm(call)
     expand = call.expands("instanceView")
     items = [run_command_view(vmss, vm.instance_id, rc, instance_view=expand)
              for (iid, _), rc in sorted(vmss.run_commands.items()) if iid == vm.instance_id]
@@ -133,10 +117,7 @@ def list_run_commands(call: Call) -> web.Response:
 
 
 def delete_run_command(call: Call) -> web.Response:
-    found = find_vm(call)
-    if isinstance(found, web.Response):
-        return found
-    vmss, _vm = found
+    vmss, _vm = find_vm(call)
     rc = vmss.run_commands.pop(_rc_key(call), None)
     if rc is None:
         return answer(204)

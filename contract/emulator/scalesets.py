@@ -14,7 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from contract.emulator.http import Call, answer, busy, find_group, find_scale_set, require_members, require_object
+from contract.emulator.http import (Call, Refused, answer, ensure_idle, find_group, find_scale_set, require_members,
+                                   require_object)
 from contract.emulator.lro import Operation
 from contract.emulator.state import JSON, VM, ScaleSet, normalize_location, now_iso, obj
 from contract.emulator.vms import scale_set_instance_view
@@ -63,8 +64,6 @@ def begin(call: Call, vmss: ScaleSet, vms: list[VM], *, scale_set_state: str | N
 
 def get_scale_set(call: Call) -> web.Response:
     vmss = find_scale_set(call)
-    if isinstance(vmss, web.Response):
-        return vmss
     return answer(200, vmss.model)  # serialized at once: no copy needed
 
 
@@ -72,8 +71,6 @@ def list_scale_sets(call: Call) -> web.Response:
     group = call.params.get("rg")
     if group is not None:
         found = find_group(call)
-        if isinstance(found, web.Response):
-            return found
     items = call.store.list_scale_sets(call.params["sub"], group)
     return answer(200, {"value": [v.model for v in items]})
 
@@ -87,8 +84,6 @@ def list_by_location(call: Call) -> web.Response:
 def list_skus(call: Call) -> web.Response:
     """The SKU a scale set may scale to: its own, with ARM's placement-group capacity ceiling."""
     vmss = find_scale_set(call)
-    if isinstance(vmss, web.Response):
-        return vmss
     single = vmss.properties.get("singlePlacementGroup") is not False
     sku = {k: v for k, v in vmss.sku.items() if k in ("name", "tier")}
     return answer(200, {"value": [{"resourceType": VMSS_TYPE, "sku": sku, "capacity": {
@@ -97,15 +92,11 @@ def list_skus(call: Call) -> web.Response:
 
 def get_os_upgrade_history(call: Call) -> web.Response:
     vmss = find_scale_set(call)
-    if isinstance(vmss, web.Response):
-        return vmss
     return answer(200, {"value": []})  # the emulator runs no OS image upgrades
 
 
 def get_instance_view(call: Call) -> web.Response:
     vmss = find_scale_set(call)
-    if isinstance(vmss, web.Response):
-        return vmss
     return answer(200, scale_set_instance_view(vmss))
 
 
@@ -113,19 +104,13 @@ def get_instance_view(call: Call) -> web.Response:
 
 def put_scale_set(call: Call) -> web.Response:
     group = find_group(call)
-    if isinstance(group, web.Response):
-        return group
-    refused = require_object(call.body, "virtual machine scale set") or require_members(call.body, _OBJECT_MEMBERS)
-    if refused is not None:
-        return refused
+    require_object(call.body, "virtual machine scale set")
+    require_members(call.body, _OBJECT_MEMBERS)
     existing = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
-    conflict = busy(call, existing) if existing is not None else None
-    if conflict is not None:
-        return conflict
+    if existing is not None:
+        ensure_idle(call, existing)
     current = view(existing) if existing is not None else None
-    refused = call.contract.refuse(CREATE, call.body, call.version, current=current)
-    if refused is not None:
-        return refused
+    call.check(CREATE, call.body, current)
     model = _new_model(call, call.contract.without_secrets(call.body), existing)
     if existing is None:
         vmss = ScaleSet(subscription=call.params["sub"], resource_group=group.name,
@@ -142,18 +127,10 @@ def put_scale_set(call: Call) -> web.Response:
 
 def patch_scale_set(call: Call) -> web.Response:
     vmss = find_scale_set(call, missing_code="PatchResourceNotFound")
-    if isinstance(vmss, web.Response):
-        return vmss
-    conflict = busy(call, vmss)
-    if conflict is not None:
-        return conflict
-    refused = require_object(call.body, "virtual machine scale set update") or \
-        require_members(call.body, _OBJECT_MEMBERS)
-    if refused is not None:
-        return refused
-    refused = call.contract.refuse(UPDATE, call.body, call.version, current=view(vmss))
-    if refused is not None:
-        return refused
+    ensure_idle(call, vmss)
+    require_object(call.body, "virtual machine scale set update")
+    require_members(call.body, _OBJECT_MEMBERS)
+    call.check(UPDATE, call.body, view(vmss))
     merged = call.contract.merge(view(vmss), call.contract.without_secrets(call.body))
     touched = _apply(vmss, _new_model(call, merged, vmss))
     op = begin(call, vmss, touched, scale_set_state="Updating")
@@ -162,14 +139,10 @@ def patch_scale_set(call: Call) -> web.Response:
 
 def delete_scale_set(call: Call) -> web.Response:
     group = find_group(call)
-    if isinstance(group, web.Response):
-        return group
     vmss = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
     if vmss is None:
         return answer(204)  # ARM: deleting what is not there is not an error
-    conflict = busy(call, vmss)
-    if conflict is not None:
-        return conflict
+    ensure_idle(call, vmss)
     call.store.delete_scale_set(vmss)
     op = begin(call, vmss, [], scale_set_state="Deleting")
     return answer(202, write=True, headers=call.lro(op, location=True))
@@ -256,28 +229,18 @@ ACTIONS = "|".join(re.escape(a) for a in _ACTION_OPERATIONS)
 def scale_set_action(call: Call) -> web.Response:
     """POST .../{action}: 202 + Azure-AsyncOperation + Location, empty body."""
     vmss = find_scale_set(call, missing_code="ResourceNotFound")
-    if isinstance(vmss, web.Response):
-        return vmss
-    conflict = busy(call, vmss)
-    if conflict is not None:
-        return conflict
+    ensure_idle(call, vmss)
     action = call.params["action"].lower()
     body = call.body
     if body is not None:
-        refused = require_object(body, "action parameters")
-        if refused is not None:
-            return refused
-    refused = call.contract.refuse(_ACTION_OPERATIONS[action], body, call.version)
-    if refused is not None:
-        return refused
+        require_object(body, "action parameters")
+    call.check(_ACTION_OPERATIONS[action], body)
     ids = _instance_ids(body)
-    if isinstance(ids, web.Response):
-        return ids
     unknown = [i for i in (ids or []) if i not in vmss.vms]
     if unknown:
-        return arm_error(400, "InvalidParameter",
-                         f"Instance ids {', '.join(unknown)} are not part of scale set '{vmss.name}'.",
-                         target="instanceIds")
+        raise Refused(arm_error(400, "InvalidParameter",
+                                f"Instance ids {', '.join(unknown)} are not part of scale set '{vmss.name}'.",
+                                target="instanceIds"))
     targets = [vmss.vms[i] for i in ids] if ids is not None else list(vmss.vms.values())
     touched = run_action(vmss, action, targets)
     op = begin(call, vmss, touched, scale_set_state=None)
@@ -303,10 +266,12 @@ def run_action(vmss: ScaleSet, action: str, targets: list[VM]) -> list[VM]:
     return targets
 
 
-def _instance_ids(body: Any) -> list[str] | None | web.Response:
+def _instance_ids(body: Any) -> list[str] | None:
+    """The action's instanceIds (None: all instances)."""
     if not isinstance(body, dict) or body.get("instanceIds") is None:
         return None
     ids = body["instanceIds"]
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        return arm_error(400, "InvalidParameter", "instanceIds must be a list of strings.", target="instanceIds")
+        raise Refused(arm_error(400, "InvalidParameter", "instanceIds must be a list of strings.",
+                                target="instanceIds"))
     return list(ids)
