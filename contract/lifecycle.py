@@ -53,6 +53,7 @@ __all__ = [
     "OperationSummary",
     "Recorder",
     "draw_examples",
+    "for_disk",
     "fuzz",
     "lifecycle_machine",
     "record_lifecycle",
@@ -100,12 +101,11 @@ class Recorder(ArmClient):
         final = self.wait(answer) if answer.status < 300 else None
         return answer, final
 
-    def violations(self, since: int = 0) -> list[Any]:
-        """Contract violations in what this client saw (checked as one cassette, in order)."""
+    def violations(self, start: int = 0) -> list[Any]:
+        """Contract violations in what this client saw from exchange `start` on (one cassette, in order)."""
         from contract.checker import check
 
-        report = check(self.interactions)
-        return [v for v in report.violations if v.interaction >= since]
+        return list(check(self.interactions[start:]).violations)
 
 
 def _lro_state(final: Answer | None) -> str | None:
@@ -185,6 +185,7 @@ class FuzzSummary:
     interactions: list[Interaction]
     violations: list[Any] = field(default_factory=list)  # contract.check over `interactions`
     seed: int = 0
+    base_url: str = ""
 
     @property
     def ok(self) -> bool:
@@ -193,7 +194,7 @@ class FuzzSummary:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write everything sent and received as a cassette (the checker and replay read it)."""
         target = Path(path)
-        save_cassette(Cassette(list(self.interactions), target, {"generator": "vmss-contract fuzz", "seed": self.seed}), target)
+        save_cassette(Cassette(for_disk(self.interactions, self.base_url), target, {"generator": "vmss-contract fuzz", "seed": self.seed}), target)
         return target
 
 
@@ -395,4 +396,382 @@ def fuzz(
             if base_name:
                 _delete(ctx, base_name)
     violations = client.violations()
-    return FuzzSummary(summaries, client.interactions, violations, seed)
+    return FuzzSummary(summaries, client.interactions, violations, seed, client.base_url)
+
+
+# --------------------------------------------------------------------------- lifecycle
+def _expected_refusal(rules: Any, operation_id: str, body: Any, api_version: str,
+                      current: dict[str, Any] | None) -> tuple[int, str] | None:
+    """What ARM must answer to this body given the live model, per rules.yaml (None = accept)."""
+    found = rules.check_request(operation_id, body, api_version, current=current)
+    return (found[0].status, found[0].code) if found else None
+
+
+def _leaves(node: Any, keys: tuple[str, ...] = ()) -> Iterable[tuple[tuple[str, ...], Any]]:
+    """Scalar leaves reached through objects only (arrays are compared by ARM's own rules)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _leaves(v, keys + (k,))
+    elif not isinstance(node, list):
+        yield keys, node
+
+
+def _at(node: Any, keys: tuple[str, ...]) -> Any:
+    for k in keys:
+        if not isinstance(node, dict) or k not in node:
+            return _MISSING
+        node = node[k]
+    return node
+
+
+_MISSING = object()
+
+
+def lifecycle_machine(client: Recorder, *, target: Target | None = None, api_version: str = COMPUTE_API,
+                      spec: Any = None, rules: Any = None) -> type[RuleBasedStateMachine]:
+    """A state machine class that drives one scale set at a time through its whole life.
+
+    Rules: create, get, PATCH and PUT model updates, scale, singlePlacementGroup flips,
+    manual upgrade, reimage, run commands, refused updates, delete. What each step must
+    answer comes from the spec (statuses) and rules.yaml (refusals); after every step the
+    checker runs over everything this scale set's life sent and received.
+    """
+    from contract.rules import load_rules, merge_patch
+    from contract.specs import load_spec
+
+    spec = spec or load_spec()
+    rules = rules or load_rules()
+    where = target or Target()
+    names = iter(range(1, 1_000_000))
+
+    class ScaleSetLifecycle(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.name = f"lc-{next(names)}"
+            self.model: dict[str, Any] | None = None
+            self.vms: list[str] = []
+            self.run_commands: set[str] = set()
+            self.start = len(client.interactions)
+
+        # ---------------------------------------------------------------- helpers
+        def url(self, suffix: str = "", api: str | None = None) -> str:
+            return where.vmss(self.name, suffix, api=api or api_version)
+
+        def expect(self, what: str, answer: Answer, statuses: Iterable[int], final: Answer | None = None) -> None:
+            allowed = tuple(statuses)
+            if answer.status not in allowed:
+                raise ContractBroken(f"{what}: expected {allowed}, got {answer.status} {_error_code(answer) or ''}".strip())
+            state = _lro_state(final)
+            if state is not None and state.lower() != "succeeded":
+                raise ContractBroken(f"{what}: long-running operation ended {state}")
+
+        def refresh(self, what: str) -> dict[str, Any]:
+            got = client.send("GET", self.url())
+            self.expect(f"{what}: GET", got, (200,))
+            assert isinstance(got.body, dict)
+            state = str((got.body.get("properties") or {}).get("provisioningState", "Succeeded"))
+            if state.lower() != "succeeded":
+                raise ContractBroken(f"{what}: provisioningState {state} after the operation finished")
+            self.model = got.body
+            listed = client.send("GET", self.url("/virtualMachines"))
+            self.expect(f"{what}: list VMs", listed, (200,))
+            values = (listed.body or {}).get("value", []) if isinstance(listed.body, dict) else []
+            self.vms = [str(v.get("instanceId", v.get("name", ""))) for v in values if isinstance(v, dict)]
+            capacity = (got.body.get("sku") or {}).get("capacity")
+            if capacity is not None and len(self.vms) != int(capacity):
+                raise ContractBroken(f"{what}: {len(self.vms)} VMs listed, sku.capacity is {capacity}")
+            return got.body
+
+        def write(self, what: str, operation_id: str, method: str, url: str, body: Any) -> bool:
+            """Send a write; expect the refusal rules.yaml predicts, or success. True if applied."""
+            refusal = _expected_refusal(rules, operation_id, body, api_version, self.model)
+            before = self.model
+            answer, final = client.call(method, url, body)
+            if refusal is not None:
+                status, code = refusal
+                if answer.status != status or _error_code(answer) != code:
+                    raise ContractBroken(f"{what}: expected refusal {status} {code}, got {answer.status} {_error_code(answer)}")
+                after = client.send("GET", self.url())
+                if _stable(after.body) != _stable(before):
+                    raise ContractBroken(f"{what}: the refused request changed the scale set")
+                return False
+            self.expect(what, answer, spec.operations[operation_id].statuses, final)
+            return True
+
+        def reflects(self, what: str, sent: dict[str, Any]) -> None:
+            """Every non-secret scalar the client sent is what the model now says."""
+            assert self.model is not None
+            secrets = {tuple(p.lstrip("$.").split(".")) for p in spec.secret_paths(sent)}
+            for keys, value in _leaves(sent):
+                if keys in secrets or any(keys[: len(s)] == s for s in secrets):
+                    continue
+                seen = _at(self.model, keys)
+                if seen is _MISSING or seen == value:
+                    continue  # ARM may normalise or omit; a different value is the finding
+                if isinstance(value, str) and isinstance(seen, str) and value.replace(" ", "").lower() == seen.replace(" ", "").lower():
+                    continue
+                raise ContractBroken(f"{what}: sent {'.'.join(keys)}={value!r}, the model says {seen!r}")
+
+        # ---------------------------------------------------------------- rules
+        @initialize()
+        def resource_group(self) -> None:
+            answer = client.send("PUT", f"{where.rg_path}?api-version={RESOURCES_API}", {"location": where.location})
+            self.expect("resource group", answer, (200, 201))
+            self.start = len(client.interactions) - 1
+
+        @precondition(lambda self: self.model is None)
+        @rule(data=st.data())
+        def create(self, data: st.DataObject) -> None:
+            missing = client.send("GET", self.url())
+            self.expect("GET before create", missing, (404,))
+            body = data.draw(valid_payloads(CREATE, api_version, spec=spec, rules=rules), label="create body")
+            answer, final = client.call("PUT", self.url(), body)
+            self.expect("create", answer, (201,), final)
+            self.refresh("create")
+            self.reflects("create", body)
+
+        @precondition(lambda self: self.model is not None)
+        @rule()
+        def get(self) -> None:
+            before = self.model
+            self.refresh("get")
+            if _stable(before) != _stable(self.model):
+                raise ContractBroken("get: the model changed without a write")
+
+        @precondition(lambda self: self.model is not None)
+        @rule(data=st.data())
+        def patch(self, data: st.DataObject) -> None:
+            body = data.draw(valid_payloads(UPDATE, api_version, current=self.model, spec=spec, rules=rules), label="PATCH body")
+            if self.write("PATCH", UPDATE, "PATCH", self.url(), body):
+                self.refresh("PATCH")
+                self.reflects("PATCH", body)
+
+        @precondition(lambda self: self.model is not None)
+        @rule(data=st.data())
+        def put_update(self, data: st.DataObject) -> None:
+            body = data.draw(valid_payloads(CREATE, api_version, current=self.model, spec=spec, rules=rules), label="PUT body")
+            if self.write("PUT update", CREATE, "PUT", self.url(), body):
+                self.refresh("PUT update")
+                self.reflects("PUT update", body)
+
+        @precondition(lambda self: self.model is not None)
+        @rule(capacity=st.integers(0, 3))
+        def scale(self, capacity: int) -> None:
+            if self.write("scale", UPDATE, "PATCH", self.url(), {"sku": {"capacity": capacity}}):
+                self.refresh("scale")
+
+        @precondition(lambda self: self.model is not None)
+        @rule(value=st.booleans())
+        def single_placement_group(self, value: bool) -> None:
+            body = {"properties": {"singlePlacementGroup": value}}
+            if self.write(f"singlePlacementGroup -> {value}", UPDATE, "PATCH", self.url(), body):
+                self.refresh("singlePlacementGroup")
+                self.reflects("singlePlacementGroup", body)
+
+        @precondition(lambda self: self.model is not None and bool(self.vms))
+        @rule(data=st.data())
+        def manual_upgrade(self, data: st.DataObject) -> None:
+            body = data.draw(valid_payloads(MANUAL_UPGRADE, api_version, instance_ids=self.vms, spec=spec, rules=rules))
+            if self.write("manual upgrade", MANUAL_UPGRADE, "POST", self.url("/manualupgrade"), body):
+                self.refresh("manual upgrade")
+                self.latest_model("manual upgrade", body.get("instanceIds") or [])
+
+        @precondition(lambda self: self.model is not None and bool(self.vms))
+        @rule(data=st.data())
+        def reimage(self, data: st.DataObject) -> None:
+            body = data.draw(valid_payloads(REIMAGE, api_version, instance_ids=self.vms, spec=spec, rules=rules))
+            if self.write("reimage", REIMAGE, "POST", self.url("/reimage"), body):
+                self.refresh("reimage")
+                self.latest_model("reimage", body.get("instanceIds") or self.vms)
+
+        def latest_model(self, what: str, instance_ids: Iterable[str]) -> None:
+            for instance in instance_ids:
+                vm = client.send("GET", self.url(f"/virtualMachines/{instance}"))
+                self.expect(f"{what}: VM {instance}", vm, (200,))
+                applied = ((vm.body or {}).get("properties") or {}).get("latestModelApplied") if isinstance(vm.body, dict) else None
+                if applied is False:
+                    raise ContractBroken(f"{what}: VM {instance} still has latestModelApplied false")
+
+        @precondition(lambda self: self.model is not None and bool(self.vms))
+        @rule(data=st.data(), name=st.sampled_from(["hello", "inventory", "patch-check"]))
+        def run_command(self, data: st.DataObject, name: str) -> None:
+            instance = data.draw(st.sampled_from(self.vms), label="instance")
+            body = data.draw(valid_payloads(RUN_COMMAND, api_version, spec=spec, rules=rules), label="run command")
+            key = f"{instance}/{name}"
+            url = self.url(f"/virtualMachines/{instance}/runCommands/{name}")
+            answer, final = client.call("PUT", url, body)
+            self.expect("run command", answer, (200,) if key in self.run_commands else (201,), final)
+            self.run_commands.add(key)
+            got = client.send("GET", url)
+            self.expect("run command GET", got, (200,))
+
+        @precondition(lambda self: self.model is not None)
+        @rule(data=st.data())
+        def refused_update(self, data: st.DataObject) -> None:
+            bad = data.draw(invalid_payloads(UPDATE, api_version, current=self.model, spec=spec, rules=rules), label="invalid PATCH")
+            url = self.url() if not bad.api_version else _with_api_version(self.url(), bad.api_version)
+            before = self.model
+            answer = client.send("PATCH", url, bad.payload)
+            if answer.status != bad.status or _error_code(answer) != bad.code:
+                raise ContractBroken(f"refused update ({bad.rule} at {bad.path}): expected {bad.status} {bad.code}, "
+                                     f"got {answer.status} {_error_code(answer)}")
+            self.refresh("after refusal")
+            if _stable(before) != _stable(self.model):
+                raise ContractBroken(f"refused update ({bad.rule}) changed the scale set")
+
+        @precondition(lambda self: self.model is not None)
+        @rule()
+        def delete(self) -> None:
+            answer, final = client.call("DELETE", self.url())
+            self.expect("delete", answer, spec.operations["VirtualMachineScaleSets_Delete"].statuses, final)
+            gone = client.send("GET", self.url())
+            self.expect("GET after delete", gone, (404,))
+            self.model, self.vms, self.run_commands = None, [], set()
+            self.name = f"lc-{next(names)}"
+
+        @invariant()
+        def contract_holds(self) -> None:
+            found = client.violations(self.start)
+            if found:
+                v = found[0]
+                raise ContractBroken(f"{len(found)} contract violation(s); first: {v.rule} on {v.method} {v.uri} "
+                                     f"({v.status}): {v.message}")
+
+        def teardown(self) -> None:
+            if self.model is not None:
+                client.call("DELETE", self.url())
+
+    ScaleSetLifecycle.__name__ = "ScaleSetLifecycle"
+    return ScaleSetLifecycle
+
+
+@dataclass
+class LifecycleResult:
+    """What a recorded or replayed lifecycle run sent, saw and broke."""
+
+    interactions: list[Interaction]
+    violations: list[Any]
+    mismatches: list[str] = field(default_factory=list)  # replay: answers that differ from the recording
+    steps: int = 0
+    cassette: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations and not self.mismatches
+
+
+def record_lifecycle(
+    base_url: str,
+    *,
+    ca_path: str | None = None,
+    token: str | None = None,
+    cassette: str | os.PathLike[str] | None = None,
+    seed: int = 0,
+    examples: int = 1,
+    steps: int = 12,
+    target: Target | None = None,
+    api_version: str = COMPUTE_API,
+    shrink: bool = False,
+) -> LifecycleResult:
+    """Run the lifecycle machine (hypothesis generates the steps) and optionally save what
+    it saw as a cassette with secrets scrubbed. Raises the machine's failure (shrunk only
+    with `shrink`: every shrink step replays requests against the live endpoint)."""
+    from hypothesis import seed as hseed
+
+    client = Recorder(base_url, ca_path, token)
+    machine = hseed(seed)(lifecycle_machine(client, target=target, api_version=api_version))
+    run_state_machine_as_test(machine, settings=settings(
+        max_examples=examples, stateful_step_count=steps, database=None, deadline=None,
+        phases=["generate", "shrink"] if shrink else ["generate"],
+        suppress_health_check=list(HealthCheck)))
+    saved = None
+    if cassette is not None:
+        saved = Path(cassette)
+        scrubbed = for_disk(client.interactions, client.base_url)
+        save_cassette(Cassette(scrubbed, saved, {"generator": "vmss-contract lifecycle", "seed": seed}), saved)
+    return LifecycleResult(client.interactions, client.violations(), steps=steps, cassette=saved)
+
+
+def for_disk(interactions: Iterable[Interaction], base_url: str) -> list[Interaction]:
+    """What a cassette may hold: URLs moved to the canonical ARM host (as the recording
+    proxy writes them, so replay points them back at itself) and no secrets."""
+    from contract.rewrite import CANONICAL_BASE, canonical_uri, rewrite_urls
+
+    out = []
+    for i in interactions:
+        body = _scrub(i.request.json()) if i.request.body else None
+        request = Request(i.request.method, canonical_uri(i.request.uri),
+                          json.dumps(body) if body is not None else i.request.body, i.request.headers)
+        response = Response(i.response.status, i.response.reason,
+                            rewrite_urls(i.response.headers, base_url, CANONICAL_BASE),
+                            rewrite_urls(i.response.body, base_url, CANONICAL_BASE) if i.response.body else i.response.body)
+        out.append(Interaction(request, response))
+    return out
+
+
+def _scrub(body: Any) -> Any:
+    """Secrets never reach disk: the spec's writeOnly fields of a request body are replaced."""
+    from contract.specs import load_spec
+    from contract.strategies import _get, _has, _set, parse_path
+
+    if not isinstance(body, dict):
+        return body
+    paths = load_spec().secret_paths(body)
+    clean = copy.deepcopy(body)
+    for path in paths:
+        keys = parse_path(path)
+        if _has(clean, keys):
+            _set(clean, keys, _redacted(_get(clean, keys)))
+    return clean
+
+
+def _redacted(value: Any) -> Any:
+    """The same shape with every string replaced, so the scrubbed body still fits its schema."""
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return "REDACTED" if isinstance(value, str) else value
+
+
+def _is_poll(spec: Any, request: Request) -> bool:
+    parts = urlsplit(request.uri)
+    if "monitor=true" in parts.query.lower():
+        return True
+    found = spec.match(request.method, parts.path)
+    return found is not None and found.operation.operation_id == "OperationStatus_Get"
+
+
+def replay_lifecycle(
+    base_url: str,
+    cassette: str | os.PathLike[str] | Cassette,
+    *,
+    ca_path: str | None = None,
+    token: str | None = None,
+) -> LifecycleResult:
+    """Re-send a recorded lifecycle's requests, in order, and compare every answer.
+
+    Nothing is generated: the requests are the cassette's own (its explicit examples),
+    polls are left to the client's LRO following, so the run is the same whatever the
+    hypothesis version or seed. The checker then judges what this run saw.
+    """
+    from contract.specs import load_spec
+
+    spec = load_spec()
+    recorded = cassette if isinstance(cassette, Cassette) else load_cassette(cassette)
+    client = Recorder(base_url, ca_path, token)
+    mismatches: list[str] = []
+    sent = 0
+    for index, interaction in enumerate(recorded.interactions):
+        request = interaction.request
+        if _is_poll(spec, request):
+            continue
+        parts = urlsplit(request.uri)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        body = request.json()
+        answer, _ = client.call(request.method, path, body)
+        sent += 1
+        if answer.status != interaction.response.status:
+            mismatches.append(f"#{index} {request.method} {parts.path}: recorded {interaction.response.status}, "
+                              f"replayed {answer.status} {_error_code(answer) or ''}".strip())
+    return LifecycleResult(client.interactions, client.violations(), mismatches, steps=sent)

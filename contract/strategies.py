@@ -356,16 +356,37 @@ class Scenario:
         return "s" in family[1:].lower()
 
 
+def spec_vm_sizes(spec: Any) -> tuple[str, ...]:
+    """The sizes of VM_SIZES the contract also lists (its `vmSize` enum, when it has one).
+
+    Answers carry the size back (a VM's hardwareProfile.vmSize); a size the contract's
+    list lacks would make a correct answer look like a violation.
+    """
+    found: set[str] | None = None
+    stack = [getattr(spec, "document", None)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            size = node.get("vmSize")
+            if isinstance(size, dict) and isinstance(size.get("enum"), list):
+                found = (found or set()) | set(size["enum"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    sizes = tuple(s for s in sorted(VM_SIZES) if found is None or s in found)
+    return sizes or tuple(sorted(VM_SIZES))
+
+
 _STORAGE_ACCOUNTS = resource_names(3, 22).map(lambda n: "st" + n.replace("-", ""))
 
 
 @st.composite
-def scenarios(draw: st.DrawFn) -> Scenario:
+def scenarios(draw: st.DrawFn, sizes: tuple[str, ...] | None = None) -> Scenario:
     image = draw(images())
     location = draw(locations())
     return Scenario(
         location=location,
-        size=draw(vm_sizes()),
+        size=draw(_pick(sizes)) if sizes else draw(vm_sizes()),
         image=image,
         admin_username=draw(admin_usernames(image.os_type)),
         network=draw(network_contexts()),
@@ -965,11 +986,12 @@ def valid_payloads(
         raise KeyError(f"unknown operation {operation_id!r}; known: {', '.join(sorted(spec.operations))}")
     version = api_version or _latest_version(spec, operation_id)
     schema = spec.request_schema(operation_id)
-    walker = _Walker(schema, optional_rate=optional_rate, create=_is_create(spec, operation_id) and current is None)
+    walker = _Walker(schema, optional_rate=optional_rate, create=_is_create(spec, operation_id))
     ids = tuple(str(i) for i in instance_ids) if instance_ids is not None else None
+    sizes = spec_vm_sizes(spec)
 
     def scenario(draw: st.DrawFn) -> Scenario:
-        scen = scenario_from_model(current) if current is not None else draw(scenarios())
+        scen = scenario_from_model(current) if current is not None else draw(scenarios(sizes))
         if ids:
             scen = _replace(scen, instance_ids=ids)
         return scen
