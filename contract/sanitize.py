@@ -317,6 +317,7 @@ class Sanitizer:
         self._key = hmac.new(self._salt, b"vmss-contract fake id", hashlib.sha256).digest()
         self._known: set[str] = set()  # real identity GUIDs (lower case) seen so far
         self._fakes: dict[str, str] = {}
+        self._checked: dict[str, bool] = {}  # is_fake answers (an HMAC each)
         names = set(SECRET_FIELDS) | set(self.config.secret_fields)
         if self.config.use_spec:
             names |= {n.lower() for n in _spec_secret_names(spec)}
@@ -337,8 +338,15 @@ class Sanitizer:
 
     def is_fake(self, guid: str) -> bool:
         """True when `guid` is a fake this salt produced (so it is never faked twice)."""
-        compact = guid.lower().replace("-", "")
-        return len(compact) == 32 and compact[24:] == self._tag(compact[:24])
+        low = guid.lower()
+        known = self._checked.get(low)
+        if known is None:
+            compact = low.replace("-", "")
+            known = len(compact) == 32 and compact[24:] == self._tag(compact[:24])
+            if len(self._checked) >= 100_000:
+                self._checked.clear()
+            self._checked[low] = known
+        return known
 
     def fake_id(self, real: str) -> str:
         """The stable fake GUID for a real one (the all-zero GUID and fakes map to themselves)."""
