@@ -1,0 +1,233 @@
+"""Strategies: realistic values, valid payloads the contract accepts, invalid ones that
+break exactly the constraint they name (judged by the real spec and rules.yaml)."""
+from __future__ import annotations
+
+import base64
+import re
+import struct
+from collections import Counter
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contract import strategies as S
+from contract.lifecycle import draw_examples
+from contract.rules import load_rules
+from contract.specs import load_spec
+
+CREATE = "VirtualMachineScaleSets_CreateOrUpdate"
+UPDATE = "VirtualMachineScaleSets_Update"
+RUN_COMMAND = "VirtualMachineScaleSetVMRunCommands_CreateOrUpdate"
+FAST = settings(max_examples=25, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+
+SPEC = load_spec()
+RULES = load_rules()
+
+
+# --------------------------------------------------------------------------- values
+@FAST
+@given(S.computer_name_prefixes("Linux"), S.computer_name_prefixes("Windows"))
+def test_computer_name_prefixes_fit_azure(linux: str, windows: str) -> None:
+    for name, top in ((linux, 15), (windows, 9)):
+        assert 1 <= len(name) <= top
+        assert re.fullmatch(r"[a-z][a-z0-9-]*", name) and not name.endswith("-")
+
+
+@FAST
+@given(S.admin_usernames(), S.admin_passwords())
+def test_admin_credentials_azure_accepts(user: str, password: str) -> None:
+    assert user not in S.ADMIN_USERNAMES_RESERVED
+    assert re.fullmatch(r"[a-z][a-z0-9_]{2,19}", user)
+    assert 12 <= len(password) <= 72
+    classes = [any(c.islower() for c in password), any(c.isupper() for c in password),
+               any(c.isdigit() for c in password), any(not c.isalnum() for c in password)]
+    assert sum(classes) >= 3
+
+
+def _ssh_fields(blob: bytes) -> list[bytes]:
+    out = []
+    while blob:
+        (n,) = struct.unpack(">I", blob[:4])
+        out.append(blob[4:4 + n])
+        blob = blob[4 + n:]
+    return out
+
+
+@FAST
+@given(S.ssh_public_keys())
+def test_ssh_public_keys_are_well_formed(key: str) -> None:
+    kind, data, *_ = key.split(" ")
+    fields = _ssh_fields(base64.b64decode(data, validate=True))
+    assert fields[0].decode() == kind
+    if kind == "ssh-rsa":
+        assert fields[1] == b"\x01\x00\x01"
+        modulus = int.from_bytes(fields[2], "big")
+        assert modulus.bit_length() in (2048, 3072, 4096)
+    else:
+        assert kind == "ssh-ed25519" and len(fields[1]) == 32
+
+
+@FAST
+@given(S.network_contexts(), st.integers(0, 5))
+def test_arm_ids_share_one_virtual_network(ctx: S.NetworkContext, index: int) -> None:
+    arm = r"/subscriptions/[0-9a-f-]{36}/resourceGroups/[\w.()-]+/providers/"
+    assert re.fullmatch(arm + r"Microsoft\.Network/virtualNetworks/[\w-]+/subnets/[\w-]+", ctx.subnet_id(index))
+    assert ctx.subnet_id(index).startswith(ctx.subnet_id(0).rsplit("/subnets/", 1)[0])
+    assert re.fullmatch(arm + r"Microsoft\.Network/loadBalancers/[\w-]+/backendAddressPools/[\w-]+", ctx.lb_backend_pool_id())
+    assert re.fullmatch(arm + r"Microsoft\.Network/applicationGateways/[\w-]+/backendAddressPools/[\w-]+", ctx.app_gateway_pool_id())
+    assert re.fullmatch(arm + r"Microsoft\.KeyVault/vaults/[a-z][a-z0-9-]{2,23}", ctx.vault_id())
+
+
+@FAST
+@given(S.images(), S.locations(), S.vm_sizes())
+def test_catalogue_values_are_real(image: S.Image, location: str, size: str) -> None:
+    assert image.os_type in ("Linux", "Windows") and image.publisher and image.offer and image.sku
+    assert location in S.LOCATIONS and location == location.lower() and " " not in location
+    assert size.startswith("Standard_")
+
+
+# --------------------------------------------------------------------------- valid payloads
+def _nics(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return body["properties"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"]
+
+
+@settings(max_examples=60, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+@given(S.valid_payloads(CREATE))
+def test_valid_create_payloads_pass_schema_and_rules_and_look_real(body: dict[str, Any]) -> None:
+    assert SPEC.validate_request(CREATE, body) == []
+    assert RULES.check_request(CREATE, body, None) == []
+    vmp = body["properties"]["virtualMachineProfile"]
+    os_profile, image = vmp["osProfile"], vmp["storageProfile"]["imageReference"]
+    windows = image["publisher"] == "MicrosoftWindowsServer"
+    assert ("windowsConfiguration" in os_profile) <= windows and ("linuxConfiguration" in os_profile) <= (not windows)
+    assert len(os_profile["computerNamePrefix"]) <= (9 if windows else 15)
+    for key in (os_profile.get("linuxConfiguration") or {}).get("ssh", {}).get("publicKeys", []):
+        assert key["path"] == f"/home/{os_profile['adminUsername']}/.ssh/authorized_keys"
+    nics = _nics(body)
+    assert sum(bool(n["properties"].get("primary")) for n in nics) == 1
+    vnets = {ip["properties"]["subnet"]["id"].split("/subnets/")[0]
+             for n in nics for ip in n["properties"]["ipConfigurations"]}
+    assert len(vnets) == 1
+    assert body["location"] in S.LOCATIONS
+
+
+@pytest.mark.parametrize("operation_id", [UPDATE, RUN_COMMAND, "VirtualMachineScaleSets_UpdateInstances",
+                                          "VirtualMachineScaleSets_Reimage"])
+def test_valid_payloads_of_other_operations(operation_id: str) -> None:
+    for body in draw_examples(S.valid_payloads(operation_id, instance_ids=["0", "1", "2"]), 30, seed=1):
+        assert SPEC.validate_request(operation_id, body) == [], body
+        assert RULES.check_request(operation_id, body, None) == [], body
+        if operation_id == RUN_COMMAND:
+            assert sum(k in body["properties"]["source"] for k in ("script", "scriptUri", "commandId")) == 1
+        if "instanceIds" in body:
+            assert set(body["instanceIds"]) <= {"0", "1", "2"}
+
+
+def _model() -> dict[str, Any]:
+    """A scale set model as a GET shows it (singlePlacementGroup already false, zonal)."""
+    body = draw_examples(S.valid_payloads(CREATE), 1, seed=3)[0]
+    body["zones"] = ["1"]
+    body["properties"]["singlePlacementGroup"] = False
+    body["properties"]["provisioningState"] = "Succeeded"
+    return body
+
+
+def test_updates_drawn_against_a_model_never_break_a_transition_rule() -> None:
+    current = _model()
+    for op in (UPDATE, CREATE):
+        bodies = draw_examples(S.valid_payloads(op, current=current), 25, seed=2)
+        assert bodies
+        for body in bodies:
+            assert SPEC.validate_request(op, body) == []
+            assert RULES.check_request(op, body, None, current=current) == [], body
+
+
+# --------------------------------------------------------------------------- invalid payloads
+def _assert_breaks_exactly(op: str, bad: S.InvalidPayload) -> None:
+    errors = SPEC.validate_request(op, bad.payload, bad.api_version)
+    if bad.is_schema:
+        assert errors, bad
+        assert {e.keyword for e in errors} == {bad.keyword}, (bad, errors)
+        assert (bad.status, bad.code) in ((400, "InvalidParameter"), (400, "InvalidRequestContent"))
+    else:
+        assert errors == [], (bad, errors)
+        found = RULES.check_request(op, bad.payload, bad.api_version, current=bad.current)
+        assert {v.rule_id for v in found} == {bad.rule}, (bad, found)
+        rule = RULES.rules[bad.rule]
+        assert (bad.status, bad.code) == (rule.status, rule.code)
+
+
+@settings(max_examples=60, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+@given(S.invalid_payloads(CREATE))
+def test_invalid_create_payloads_break_exactly_what_they_name(bad: S.InvalidPayload) -> None:
+    _assert_breaks_exactly(CREATE, bad)
+
+
+def test_invalid_payloads_cover_the_documented_constraints() -> None:
+    seen = Counter()
+    paths: set[tuple[str, str]] = set()
+    for bad in draw_examples(S.invalid_payloads(CREATE), 150, seed=5):
+        _assert_breaks_exactly(CREATE, bad)
+        seen[bad.rule] += 1
+        paths.add((bad.rule, bad.path))
+    for bad in draw_examples(S.invalid_payloads(RUN_COMMAND, kinds=("rule",)), 30, seed=5):
+        _assert_breaks_exactly(RUN_COMMAND, bad)
+        seen[bad.rule] += 1
+    for rule in ("schema:required", "schema:type", "schema:enum", "schema:additionalProperties", "schema:maxLength",
+                 "nic-exactly-one-primary", "nic-at-most-8", "nic-one-virtual-network",
+                 "capacity-single-placement-group", "public-ip-per-vm-api-version",
+                 "run-command-identity-xor", "run-command-one-script-source"):
+        assert seen[rule], f"{rule} never generated: {seen}"
+    # the seed's own example: a computerNamePrefix of 16 characters
+    assert ("schema:maxLength", "$.properties.virtualMachineProfile.osProfile.computerNamePrefix") in paths
+
+
+def test_transition_breaks_need_the_current_model() -> None:
+    current = _model()
+    seen = Counter()
+    for bad in draw_examples(S.invalid_payloads(UPDATE, current=current, kinds=("rule",)), 60, seed=8):
+        _assert_breaks_exactly(UPDATE, bad)
+        assert bad.status == 409 and bad.code == "PropertyChangeNotAllowed" or bad.status == 400
+        seen[bad.rule] += 1
+    assert seen["single-placement-group-one-way"]
+    assert any(rule.startswith("immutable-") for rule in seen), seen
+    minimal = [b for b in draw_examples(S.invalid_payloads(UPDATE, current=current, kinds=("rule",)), 40, seed=9)
+               if b.rule == "single-placement-group-one-way"]
+    assert minimal and minimal[0].payload == {"properties": {"singlePlacementGroup": True}}
+
+
+def test_nic_limit_is_read_from_the_rules_not_hard_coded() -> None:
+    """The NIC-count move grows the list until rules.yaml objects, so it finds the file's limit."""
+    limit = next(r for r in RULES.rules.values() if r.id == "nic-at-most-8")
+    for bad in draw_examples(S.invalid_payloads(CREATE, kinds=("rule",)), 120, seed=4):
+        if bad.rule == limit.id:
+            nics = _nics(bad.payload)
+            assert len(nics) == 9
+            assert RULES.check_request(CREATE, {**bad.payload}, None)
+            break
+    else:
+        pytest.fail("no NIC-count break generated")
+
+
+def test_hypothesis_shrinks_to_the_smallest_payload() -> None:
+    """A property failing for any two-NIC body shrinks to a body with exactly two NICs."""
+    from hypothesis import find
+
+    smallest = find(S.valid_payloads(CREATE), lambda b: len(_nics(b)) >= 2,
+                    settings=settings(max_examples=300, database=None, suppress_health_check=list(HealthCheck)))
+    assert len(_nics(smallest)) == 2
+    assert set(smallest) <= {"location", "sku", "properties"}
+
+
+def test_unknown_operation_is_a_clear_error() -> None:
+    with pytest.raises(KeyError, match="unknown operation 'Nope'"):
+        S.valid_payloads("Nope")
+
+
+def test_json_paths_round_trip() -> None:
+    keys = ("properties", "nics", 0, "name")
+    assert S.json_path(keys) == "$.properties.nics[0].name"
+    assert S.parse_path("$.properties.nics[0].name") == keys
+    assert S.parse_path("properties.nics[0].name") == keys
