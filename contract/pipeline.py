@@ -245,6 +245,7 @@ def lifecycle_steps(target: Target, name: str = "vmss-contract-1") -> list[Step]
         Step("run command create", "PUT", vm0("/runCommands/hello"), run_command, (201,), follow=True),
         Step("run command update", "PUT", vm0("/runCommands/hello"), run_command, (200,), follow=True),
         Step("run command get", "GET", vm0("/runCommands/hello", query="&$expand=instanceView")),
+        *more_operations(t, name),
         Step("singlePlacementGroup true->false", "PATCH", t.vmss(name), {"properties": {"singlePlacementGroup": False}}, follow=True),
         Step("refused: singlePlacementGroup false->true", "PATCH", t.vmss(name),
              {"properties": {"singlePlacementGroup": True}}, (400, 409), "refused"),
@@ -256,6 +257,48 @@ def lifecycle_steps(target: Target, name: str = "vmss-contract-1") -> list[Step]
             "source": {"script": "echo a", "scriptUri": "https://example.com/a.sh"}}}, (400,), "refused"),
         Step("delete", "DELETE", t.vmss(name), expect=(200, 202, 204), follow=True),
         Step("get after delete", "GET", t.vmss(name), expect=(404,)),
+    ]
+
+
+def more_operations(t: Target, name: str) -> list[Step]:
+    """The rest of what the spec documents and ARM offers on a running scale set: listings,
+    power actions, per-VM actions, extensions, run-command housekeeping, NICs, scale-in."""
+    vm0 = lambda suffix="", **kw: t.vmss(name, "/virtualMachines/0" + suffix, **kw)  # noqa: E731
+    sub = f"/subscriptions/{t.subscription}/providers/Microsoft.Compute"
+    health = {"properties": {"publisher": "Microsoft.ManagedServices", "type": "ApplicationHealthLinux",
+                             "typeHandlerVersion": "1.0", "autoUpgradeMinorVersion": True,
+                             "settings": {"protocol": "tcp", "port": 22}}}
+    action = lambda label, verb, body=None: Step(label, "POST", t.vmss(name, "/" + verb), body, (200, 202), follow=True)  # noqa: E731
+    vm_action = lambda label, verb: Step(label, "POST", vm0("/" + verb), None, (200, 202), follow=True)  # noqa: E731
+    return [
+        Step("list in subscription", "GET", f"{sub}/virtualMachineScaleSets?api-version={COMPUTE_API}"),
+        Step("list by location", "GET", f"{sub}/locations/{t.location}/virtualMachineScaleSets?api-version={COMPUTE_API}"),
+        Step("SKUs", "GET", t.vmss(name, "/skus")),
+        Step("OS upgrade history", "GET", t.vmss(name, "/osUpgradeHistory")),
+        Step("NICs", "GET", t.vmss(name, "/networkInterfaces", api=PUBLIC_IP_API)),
+        Step("VM NICs", "GET", vm0("/networkInterfaces", api=PUBLIC_IP_API)),
+        action("power off", "poweroff"),
+        action("start", "start"),
+        action("restart", "restart"),
+        action("deallocate", "deallocate"),
+        action("start after deallocate", "start"),
+        action("redeploy", "redeploy"),
+        action("reimage all", "reimageall"),
+        vm_action("VM restart", "restart"),
+        vm_action("VM power off", "poweroff"),
+        vm_action("VM start", "start"),
+        vm_action("VM reimage", "reimage"),
+        Step("extension create", "PUT", t.vmss(name, "/extensions/health"), health, (201,), follow=True),
+        Step("extension get", "GET", t.vmss(name, "/extensions/health")),
+        Step("extension list", "GET", t.vmss(name, "/extensions")),
+        Step("extension delete", "DELETE", t.vmss(name, "/extensions/health"), expect=(200, 202, 204), follow=True),
+        Step("run command list", "GET", vm0("/runCommands")),
+        Step("run command patch", "PATCH", vm0("/runCommands/hello"), {"properties": {"timeoutInSeconds": 120}},
+             (200,), follow=True),
+        Step("run command delete", "DELETE", vm0("/runCommands/hello"), expect=(200, 202, 204), follow=True),
+        action("scale in (delete instance 1)", "delete", {"instanceIds": ["1"]}),
+        Step("VMs after scale in", "GET", t.vmss(name, "/virtualMachines")),
+        Step("get after scale in", "GET", t.vmss(name)),
     ]
 
 
