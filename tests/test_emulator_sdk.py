@@ -296,29 +296,68 @@ def test_automatic_mode_applies_model_changes_at_once(server: BackgroundServer) 
 
 
 async def test_aio_sdk_lifecycle(server: BackgroundServer) -> None:
+    """The same lifecycle through the `aio` clients (their own pollers and transport)."""
     from azure.mgmt.compute.aio import ComputeManagementClient as AioCompute
     from azure.mgmt.resource.resources.aio import ResourceManagementClient as AioResource
 
     kwargs = {"base_url": server.url, "connection_verify": str(server.ca_path), "retry_total": 0}
     async with AioCompute(AsyncStaticCredential(), SUB, **kwargs) as compute, \
             AioResource(AsyncStaticCredential(), SUB, **kwargs) as resource:
+        vmss_ops, vm_ops = compute.virtual_machine_scale_sets, compute.virtual_machine_scale_set_vms
+        rc_ops = compute.virtual_machine_scale_set_vm_run_commands
+
+        async def done(poller_coro: Any) -> Any:
+            return await (await poller_coro).result()
+
+        async def latest() -> dict[str, bool]:
+            return {vm.instance_id: vm.properties.latest_model_applied async for vm in vm_ops.list(RG, "aio")}
+
         await resource.resource_groups.create_or_update(RG, {"location": "westus"})
-        poller = await compute.virtual_machine_scale_sets.begin_create_or_update(RG, "aio", scale_set_body())
-        created = await poller.result()
+        created = await done(vmss_ops.begin_create_or_update(RG, "aio", scale_set_body()))
         assert created.properties.provisioning_state == "Succeeded"
-        ids = [vm.instance_id async for vm in compute.virtual_machine_scale_set_vms.list(RG, "aio")]
-        assert ids == ["0", "1"]
-        poller = await compute.virtual_machine_scale_sets.begin_update(RG, "aio", {"sku": {"capacity": 3}})
-        assert (await poller.result()).sku.capacity == 3
-        poller = await compute.virtual_machine_scale_set_vm_run_commands.begin_create_or_update(
-            RG, "aio", "2", "rc", run_command_body())
-        assert (await poller.result()).properties.provisioning_state == "Succeeded"
-        view = await compute.virtual_machine_scale_set_vms.get_instance_view(RG, "aio", "2")
-        assert "PowerState/running" in {s.code for s in view.statuses}
-        poller = await compute.virtual_machine_scale_sets.begin_delete(RG, "aio")
-        await poller.result()
+        assert (await vmss_ops.get(RG, "aio")).sku.capacity == 2
+        view = await vmss_ops.get_instance_view(RG, "aio")
+        assert view.virtual_machine.statuses_summary[0].count == 2
+        assert (await vm_ops.get(RG, "aio", "1")).properties.os_profile.computer_name == "emu000001"
+        assert "PowerState/running" in {s.code for s in (await vm_ops.get_instance_view(RG, "aio", "1")).statuses}
+
+        image = {"properties": {"virtualMachineProfile": {"storageProfile": {"imageReference": {"version": "2"}}}}}
+        await done(vmss_ops.begin_update(RG, "aio", image))
+        assert await latest() == {"0": False, "1": False}
+        body = scale_set_body(capacity=3)
+        body["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]["version"] = "2"
+        assert (await done(vmss_ops.begin_create_or_update(RG, "aio", body))).sku.capacity == 3
+        await done(vmss_ops.begin_update_instances(RG, "aio", {"instanceIds": ["0"]}))
+        await done(vmss_ops.begin_reimage(RG, "aio", {"instanceIds": ["1"]}))
+        assert await latest() == {"0": True, "1": True, "2": True}
+
+        await done(rc_ops.begin_create_or_update(RG, "aio", "2", "rc", run_command_body()))
+        updated = await done(rc_ops.begin_create_or_update(RG, "aio", "2", "rc", run_command_body(script="ls")))
+        assert updated.properties.source.script == "ls"
+        got = await rc_ops.get(RG, "aio", "2", "rc", expand="instanceView")
+        assert got.properties.instance_view.execution_state == "Succeeded"
+        assert_no_secrets(str(got.as_dict()))
+
+        ips = await compute.send_request(HttpRequest("GET", f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/"
+                                                           "Microsoft.Compute/virtualMachineScaleSets/aio/"
+                                                           "publicipaddresses?api-version=2017-03-30"))
+        assert len(ips.json()["value"]) == 3
+
+        before = (await vmss_ops.get(RG, "aio")).as_dict()
+        with pytest.raises(HttpResponseError) as info:
+            await done(vmss_ops.begin_update(RG, "aio", {"sku": {"capacity": "three"}}))
+        assert (info.value.status_code, info.value.error.code) == (400, "InvalidParameter")
+        offer = {"properties": {"virtualMachineProfile": {"storageProfile": {"imageReference": {"offer": "Debian"}}}}}
+        with pytest.raises(HttpResponseError) as info:
+            await done(vmss_ops.begin_update(RG, "aio", offer))
+        assert (info.value.status_code, info.value.error.code) == (409, "PropertyChangeNotAllowed")
+        assert (await vmss_ops.get(RG, "aio")).as_dict() == before
+
+        await done(vmss_ops.begin_delete(RG, "aio"))
         with pytest.raises(ResourceNotFoundError):
-            await compute.virtual_machine_scale_sets.get(RG, "aio")
+            await vmss_ops.get(RG, "aio")
+        await done(resource.resource_groups.begin_delete(RG))
+        assert not await resource.resource_groups.check_existence(RG)
 
 
 def test_every_lifecycle_answer_passes_the_checker(tls_dir: Path) -> None:
