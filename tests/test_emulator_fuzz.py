@@ -158,3 +158,14 @@ def test_valid_instance_updates_are_accepted(base: str, existing: dict[str, Any]
     assert answer.status_code == 200, answer.text
     settle(base, answer)
     assert call(base, "GET", path).json()["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_the_lifecycle_machine_finds_no_violation_in_strict_mode(tmp_path: Any) -> None:
+    """contract.lifecycle's state machine (hypothesis picks the steps) against a strict emulator over TLS."""
+    from contract.lifecycle import record_lifecycle
+
+    with BackgroundServer(lambda: create_app(lro_polls=1, strict_operations=True), tls=True,
+                          tls_dir=tmp_path) as srv:
+        result = record_lifecycle(srv.url, ca_path=str(srv.ca_path), seed=7, examples=1, steps=12)
+    assert len(result.interactions) > 20
+    assert result.violations == []
