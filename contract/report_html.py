@@ -139,7 +139,8 @@ def scale_set_timelines(cassettes: Iterable[Any]) -> list[Timeline]:
                     applied = sum(1 for v in vms.values() if v)
                     point.latest_model_applied = f"{applied}/{len(vms)} VMs"
             timeline.points.append(point)
-    return list(timelines.values())
+    # The richest history first: a run's lifecycle before its one-shot fuzz scale sets.
+    return sorted(timelines.values(), key=lambda t: -len(t.points))
 
 
 def _note_vm(vms: dict[str, bool], vm: Any) -> bool:
@@ -228,6 +229,7 @@ summary{cursor:pointer}.rule{font-weight:700;color:#a40e26}
 button{font:inherit;padding:3px 10px;margin:0 0 8px;border:1px solid #d0d7de;border-radius:6px;background:#f6f8fa;cursor:pointer}
 svg text{font:11px system-ui,sans-serif}
 .changed{font-weight:700}
+tr.poll td{color:#6e7781;font-size:12px}
 mark{background:#ffd8d3;color:#a40e26;font-weight:700}
 .scale-set td:nth-child(1),.scale-set td:nth-child(2){white-space:nowrap}
 """
@@ -406,6 +408,7 @@ def _violations_html(violations: list[Any], cassettes: list[Any]) -> str:
     return f'<section id="violations"><h2>Violations ({len(violations)})</h2>{"".join(items)}</section>'
 
 
+POLL_CLASS = ' class="poll"'
 _STATE_COLOURS = {
     "creating": "#0969da", "updating": "#bf8700", "succeeded": "#1a7f37", "failed": "#cf222e",
     "canceled": "#8c959f", "deleting": "#8250df", "(not found)": "#57606a",
@@ -415,8 +418,8 @@ _STATE_COLOURS = {
 def _timeline_svg(points: list[TimelinePoint]) -> str:
     """Capacity as a step line over the interactions, one dot per provisioningState seen."""
     shown = [p for p in points if p.capacity is not None or p.provisioning_state is not None]
-    if not any(p.capacity is not None for p in shown):
-        return ""
+    if sum(1 for p in shown if p.capacity is not None) < 2:
+        return ""  # one value is no trend: the table says it
     width, height, pad = max(320, 46 * len(shown)), 150, 30
     caps = [p.capacity for p in shown if p.capacity is not None] or [0]
     top = max(max(caps), 1)
@@ -465,7 +468,8 @@ def _timelines_html(timelines: list[Timeline]) -> str:
                     previous[key] = value
                 cells.append(f'<td class="{"changed" if changed else ""}">{_e(value if value is not None else "")}</td>')
             rows.append(
-                f"<tr><td>{_e(p.cassette)} #{p.interaction}</td><td>{_e(p.when or '')}</td>"
+                f"<tr{POLL_CLASS if p.what.startswith('(poll') else ''}><td>{_e(p.cassette)} #{p.interaction}</td>"
+                f"<td>{_e(p.when or '')}</td>"
                 f"<td><code>{_e(p.method)} {_e(p.what or '/')}</code></td><td>{p.status}</td>{''.join(cells)}</tr>"
             )
         blocks.append(
