@@ -230,7 +230,7 @@ class Proxy:
                              f"The upstream {self.upstream_base} did not answer within {self.timeout:g} s.")
         except (aiohttp.ClientError, OSError) as exc:
             self.stats.upstream_errors += 1
-            log.warning("upstream error: %s %s: %s", request.method, request.raw_path, exc)
+            log.warning("upstream error: %s %s: %s", request.method, request.raw_path, str(exc)[:300])
             if request.get(STREAMING):
                 raise
             return arm_error(502, "BadGateway",

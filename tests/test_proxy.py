@@ -61,11 +61,14 @@ class Upstream:
         answer = {"method": request.method, "path_qs": request.path_qs, "body": body.decode("utf-8", "replace"),
                   "nextLink": f"{base}{request.path}?api-version=1&$skiptoken=2",
                   "headers": {k: v for k, v in request.headers.items()}}
-        return web.json_response(answer, status=202 if request.method == "POST" else 200, headers={
+        response = web.json_response(answer, status=202 if request.method == "POST" else 200, headers={
             "Azure-AsyncOperation": f"{base}/subscriptions/{SUB}/providers/Microsoft.Compute/locations/westus/"
                                     "operations/op1?api-version=2024-07-01",
             "Location": f"{base}/subscriptions/{SUB}/operations/op1?monitor=true&sig=UPSTREAMSIG",
             "Connection": "keep-alive", "X-Echo": "1"})
+        if "gzip" in request.headers.get("Accept-Encoding", "") and request.path.endswith("/gz"):
+            response.enable_compression()
+        return response
 
     async def upload(self, request: web.Request) -> web.Response:
         digest, size = hashlib.sha256(), 0
@@ -558,3 +561,17 @@ def test_record_command_refuses_clearly(tmp_path: Path) -> None:
     result = CliRunner().invoke(command, ["--cassette", str(tmp_path / "new.yaml"), "--upstream", "ftp://x"])
     assert result.exit_code != 0 and "http(s) URL" in result.output
     assert not (tmp_path / "new.yaml").exists()
+
+
+def test_head_and_compressed_answers_pass_through(tmp_path: Path, upstream: Any) -> None:
+    _, server = upstream
+    cassette = tmp_path / "head.yaml"
+    with proxy(cassette, server.url) as p:
+        assert requests.head(p.url + arm()).status_code == 200
+        r = requests.get(p.url + arm(arm().split("?")[0] + "/gz"), headers={"Accept-Encoding": "gzip"})
+        assert r.status_code == 200 and r.json()["method"] == "GET"
+    head, get = load_cassette(cassette).interactions
+    assert (head.request.method, head.response.status, head.response.body) == ("HEAD", 200, None)
+    assert get.response.header("Content-Encoding") is None  # stored decoded, so it can be sanitized
+    assert json.loads(get.response.body)["method"] == "GET"
+    assert get.response.header("content-length") == str(len(get.response.content))
