@@ -24,7 +24,6 @@ from urllib.parse import parse_qs, urlsplit
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
-    Bundle,  # noqa: F401 - re-exported for users composing machines
     RuleBasedStateMachine,
     initialize,
     invariant,
@@ -279,7 +278,7 @@ def _send_valid(ctx: _Context, op: str, plan: _OpPlan, payload: Any, summary: Op
         _create(ctx, base_name, ctx.base_body)
     url = plan.url(ctx, base_name)
     summary.valid_sent += 1
-    answer, final = ctx.client.call(ctx_method(op), url, payload)
+    answer, final = ctx.client.call(_method(op), url, payload)
     state = _lro_state(final)
     if 200 <= answer.status < 300 and (state is None or state.lower() == "succeeded"):
         summary.valid_accepted += 1
@@ -297,7 +296,7 @@ def _send_invalid(ctx: _Context, op: str, plan: _OpPlan, bad: InvalidPayload, ba
     check_url = plan.check_url(ctx, name)
     before = ctx.client.send("GET", check_url)
     summary.invalid_sent += 1
-    answer = ctx.client.send(ctx_method(op), url, bad.payload)
+    answer = ctx.client.send(_method(op), url, bad.payload)
     code = _error_code(answer)
     if answer.status == bad.status and code == bad.code:
         summary.invalid_rejected += 1
@@ -314,7 +313,8 @@ def _send_invalid(ctx: _Context, op: str, plan: _OpPlan, bad: InvalidPayload, ba
         summary.failures.append(f"{bad.rule}: resource changed after a refused request ({before.status} -> {after.status})")
 
 
-def ctx_method(operation_id: str) -> str:
+def _method(operation_id: str) -> str:
+    """The HTTP method the spec gives an operation."""
     from contract.specs import load_spec
 
     return load_spec().operations[operation_id].method
@@ -436,7 +436,7 @@ def lifecycle_machine(client: Recorder, *, target: Target | None = None, api_ver
     answer comes from the spec (statuses) and rules.yaml (refusals); after every step the
     checker runs over everything this scale set's life sent and received.
     """
-    from contract.rules import load_rules, merge_patch
+    from contract.rules import load_rules
     from contract.specs import load_spec
 
     spec = spec or load_spec()

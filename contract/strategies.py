@@ -1047,6 +1047,11 @@ class InvalidPayload:
     def is_schema(self) -> bool:
         return self.rule.startswith("schema:")
 
+    @property
+    def reason(self) -> str:
+        """One line for reports: which constraint, where, and why."""
+        return f"{self.rule} at {self.path}: {self.description}"
+
 
 def schema_error_answer(keyword: str, path: str) -> tuple[int, str]:
     """The ARM answer to a schema problem (ARM-FACTS): unknown or mistyped top-level
