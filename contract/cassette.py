@@ -314,15 +314,17 @@ def loads_cassette(text: str, path: str | None = None, fmt: str | None = None) -
     if not text.strip():
         return Cassette([], path, {})
     with _gc_paused():
-        if fmt == "yaml":
-            fast = _fast_cassette(text, path)
-            if fast is not None:
-                return fast
         try:
+            if fmt == "yaml":
+                fast = _fast_cassette(text, path)
+                if fast is not None:
+                    return fast
             data = (serializers.pyyaml_load(text) if fmt == "yaml"
                     else serializers.deserialize(text, fmt))
         except serializers.SerializerError as exc:
             raise CassetteError(path, f"not valid {fmt.upper()}: {exc}", line=exc.line) from None
+        except RecursionError:
+            raise CassetteError(path, f"not valid {fmt.upper()}: nested too deeply") from None
         return cassette_from_data(data, path)
 
 

@@ -83,15 +83,24 @@ def fast_parse(text: str) -> Any | None:
     """yaml-rs parse without the type check (for callers that verify types while converting),
     or None when yaml-rs cannot be trusted with this text (tags, merge keys) or fails.
 
+    Raises SerializerError for nesting deeper than yaml-rs allows: libyaml (PyYAML's C
+    loader, the fallback) crashes the interpreter on ~100,000 nested brackets, so such a
+    text must never reach it. Tagged texts are therefore parsed here too, as that check.
     (Parsing two halves on two threads was tried: yaml-rs releases the GIL, but on this
     shared 2-core machine it did not beat one thread, so the simple path stays.)
     """
-    if _yaml_rs is None or _may_hold_tag(text) or "<<" in text:
-        return None  # yaml-rs ignores tags and merge keys; PyYAML honours them
-    try:
-        return _yaml_rs.loads(text, parse_datetime=False)
-    except Exception:  # noqa: BLE001 - any failure: let PyYAML decide and explain
+    if _yaml_rs is None:
         return None
+    untrusted = _may_hold_tag(text) or "<<" in text  # yaml-rs ignores tags and merge keys
+    try:
+        data = _yaml_rs.loads(text, parse_datetime=False)
+    except Exception as exc:  # noqa: BLE001 - any other failure: PyYAML decides and explains
+        message = str(exc)
+        if "recursion limit" in message:
+            line = re.search(r"at line (\d+)", message)
+            raise SerializerError("nested too deeply", int(line.group(1)) if line else None) from None
+        return None
+    return None if untrusted else data
 
 
 def fast_load(text: str) -> Any | None:

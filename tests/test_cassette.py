@@ -349,3 +349,16 @@ def test_dumps_is_deterministic_and_starts_with_version() -> None:
     assert text == dumps_cassette(sample())
     assert text.splitlines()[0] == "version: 1"
     assert text.rstrip().splitlines()[-1].startswith("      message:")
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("deep.yaml", "version: 1\ninteractions:\n- request: " + "[" * 100_000 + "]" * 100_000 + "\n"),
+    ("tagged.yaml", "version: 1\ninteractions:\n- request: !!binary aGk=\n  x: " + "[" * 100_000 + "]" * 100_000),
+    ("deep.json", '{"version": 1, "interactions": [' + "[" * 100_000 + "]" * 100_000 + "]}"),
+])
+def test_hostile_nesting_is_an_error_not_a_crash(tmp_path: Path, name: str, text: str) -> None:
+    """libyaml segfaults on ~100,000 nested brackets; such a file must never reach it."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(CassetteError, match="nested too deeply"):
+        load_cassette(path)
