@@ -304,6 +304,7 @@ class _Body:
     doc: Any = None
     is_json: bool = False
     changed: bool = False
+    unparsed: bool = False  # looked like JSON but did not parse (broken or hostile nesting)
     leaves: list[str] = field(default_factory=list)  # secret string values found by the JSON walk
 
 
@@ -329,6 +330,9 @@ class Sanitizer:
         alternatives = "|".join(re.escape(n) for n in sorted(self.secret_fields))
         self._escaped_secret_re = re.compile(
             rf'(?i)(\\+"(?:{alternatives})\\+"\s*:\s*\\+")((?:[^"\\]|\\(?!"))*?)(\\+")') if alternatives else None
+        # `"adminPassword": "..."` in JSON that does not parse (string values only)
+        self._raw_secret_re = re.compile(
+            rf'(?i)("(?:{alternatives})"\s*:\s*")(?:[^"\\]|\\.)*"') if alternatives else None
         self._paths = [_parse_json_path(p) for p in self.config.json_paths]
         self._walk_names = tuple(f'"{n}"' for n in sorted(self.secret_fields | ID_FIELDS))
 
@@ -501,9 +505,16 @@ class Sanitizer:
             try:
                 body.doc = json.loads(text)
                 body.is_json = True
-            except ValueError:
-                pass
+            except (ValueError, RecursionError):
+                body.unparsed = True  # secret members are then found by a regex instead
         return body
+
+    def _scrub_structure(self, body: _Body) -> None:
+        if body.is_json:
+            try:
+                self._scrub_doc(body)
+            except RecursionError:
+                body.is_json, body.unparsed, body.changed = False, True, False
 
     def _worth_parsing(self, text: str) -> bool:
         """Only JSON with a non-empty secret or identity member (or user paths) needs a walk;
@@ -553,6 +564,8 @@ class Sanitizer:
         text = body.text
         if body.changed:
             text = self._replace_leaves(text, body)
+        if body.unparsed and self._raw_secret_re is not None:
+            text = self._raw_secret_re.sub(lambda m: m.group(1) + SANITIZED + '"', text)
         text = self.scrub_text(text)
         if text == body.text:
             return body.raw
@@ -620,15 +633,13 @@ class Sanitizer:
                 self._learn_doc(b.doc)
 
     def _request(self, r: Request, body: _Body) -> Request:
-        if body.is_json:
-            self._scrub_doc(body)
+        self._scrub_structure(body)
         new_body = self._close_body(body)
         headers = _fix_length(self._headers(r.headers), r.body, new_body)
         return replace(r, uri=self.scrub_text(r.uri), body=new_body, headers=headers)
 
     def _response(self, r: Response, body: _Body) -> Response:
-        if body.is_json:
-            self._scrub_doc(body)
+        self._scrub_structure(body)
         new_body = self._close_body(body)
         headers = _fix_length(self._headers(r.headers), r.body, new_body)
         return replace(r, reason=r.reason, body=new_body, headers=headers)

@@ -203,3 +203,12 @@ def test_binary_bodies_still_lose_signatures() -> None:
     body = b"\xff\xfe binary sig=ABCDEFGH&x ?sig=ZYXWVU"
     clean = sanitizer().request(Request("POST", f"{BASE}/x", body, {}))
     assert isinstance(clean.body, bytes) and b"ZYXWVU" not in clean.body and clean.body.startswith(b"\xff\xfe")
+
+
+def test_json_that_does_not_parse_still_loses_its_secrets() -> None:
+    broken = '{"properties": {"adminPassword": "Br0ken-Secret\\"x", "customData": "c2VjcmV0LWRhdGE=",'
+    deep = '{"adminPassword": "Deep-Secret-1", "x": ' + "[" * 5000 + "]" * 5000 + "}"
+    for text, secrets in ((broken, ["Br0ken-Secret", "c2VjcmV0LWRhdGE="]), (deep, ["Deep-Secret-1"])):
+        clean = sanitizer().request(put(text))
+        assert all(s not in clean.body for s in secrets)
+        assert '"adminPassword": "Sanitized"' in clean.body
