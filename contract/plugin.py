@@ -143,6 +143,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "cassette names the cassette file (default: derived from the node id).",
     )
     settings(config)  # bad ini values are a usage error at start, not a failure per test
+    config.pluginmanager.register(_WarnSummary(), "vmss-contract-warnings")
 
 
 # --------------------------------------------------------------------------- cassette names
@@ -227,7 +228,6 @@ class _Traffic:
 
 
 _TRAFFIC = pytest.StashKey[_Traffic]()
-_WARNINGS = pytest.StashKey[list[str]]()
 
 
 def _miss_recorder(misses: list[str]) -> Any:
@@ -538,8 +538,6 @@ def _judge(item: pytest.Item, report: pytest.TestReport, traffic: _Traffic) -> N
     if not count:
         return
     _fail_or_note(report, "vmss contract", text, fail=cfg.contract == "strict")
-    if cfg.contract != "strict":
-        item.config.stash.setdefault(_WARNINGS, []).append(f"{item.nodeid}: {count} contract violation(s)")
 
 
 def contract_section(path: Path) -> tuple[str, int]:
@@ -560,9 +558,26 @@ def contract_section(path: Path) -> tuple[str, int]:
     return "\n".join(lines), len(violations)
 
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    warnings = config.stash.get(_WARNINGS, None)
-    if warnings:
-        terminalreporter.section("vmss contract warnings")
-        for line in warnings:
-            terminalreporter.write_line(line)
+_COUNT = re.compile(r"vmss contract: (\d+) violation")
+
+
+class _WarnSummary:
+    """Collects warn-mode verdicts from the test reports themselves, so that under pytest-xdist
+    the controller (which only sees its workers' reports) still lists them at the end."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call" or not report.passed:
+            return
+        for title, text in report.sections:
+            found = _COUNT.match(text) if title == "vmss contract" else None
+            if found:
+                self.lines.append(f"{report.nodeid}: {found.group(1)} contract violation(s)")
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.lines:
+            terminalreporter.section("vmss contract warnings")
+            for line in self.lines:
+                terminalreporter.write_line(line)

@@ -460,3 +460,11 @@ def test_which(vmss_endpoint, vmss_credential):
     recording.stdout.fnmatch_lines(["*CRED record DefaultAzureCredential https://management.azure.com*"])
     replaying = pytester.runpytest("-s", "-p", "no:cacheprovider", "--vmss-contract=off")
     replaying.stdout.fnmatch_lines(["*CRED replay StaticCredential None*"])
+
+
+def test_warn_mode_summary_survives_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_replay=REPLAY_TEST)
+    _place(pytester, UPDATE_POLICY, "test_replay", "test_get", tamper=True)
+    result = pytester.runpytest_subprocess(*QUIET, "-n", "2", "--vmss-contract=warn")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*vmss contract warnings*", "*test_replay.py::test_get: 1 contract violation(s)*"])
