@@ -461,7 +461,8 @@ def test_planted_secrets_never_reach_the_cassette(shared_recording: tuple[str, P
                      f"virtualMachineScaleSets/v?api-version=2024-07-01&sig={sig}", json=body,
                      headers={"Authorization": f"Bearer {token}", "x-ms-client-request-id": client_req,
                               "x-ms-client-tenant-id": tenant, "Cookie": f"session={token}",
-                              "x-ms-copy-source": f"https://a.blob.core.windows.net/c/d?sp=r&sig={sig}"})
+                              "x-ms-copy-source": f"https://a.blob.core.windows.net/c/d?sp=r&sig={sig}",
+                              "x-custom-scope": f"/subscriptions/{sub.upper()}/resourceGroups/rg"})
     assert r.status_code == 200  # the upstream echoed everything back, headers included
     data = cassette.read_bytes()
     for secret in (password, token, sig, custom, protected, sub, tenant, principal, client_req):
