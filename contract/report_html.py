@@ -205,6 +205,7 @@ _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1b1f24;background:#f6f8fa}
 header{background:#0b3d62;color:#fff;padding:18px 28px}
 header h1{margin:0 0 4px;font-size:22px}
+nav{margin-top:8px}nav a{color:#cfe8ff;margin-right:16px;text-decoration:none;font-weight:600}
 main{padding:18px 28px;max-width:1400px}
 section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:14px 18px;margin:0 0 18px}
 h2{font-size:17px;margin:0 0 10px}
@@ -488,7 +489,9 @@ def render_html(report: Any, sources: Iterable[Any] = (), *, title: str = "vmss-
     violations = list(_get(report, "violations", []) or [])
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     body = (
-        f"<header><h1>{_e(title)}</h1><div>Azure VMSS REST API contract &middot; generated {stamp}</div></header><main>"
+        f"<header><h1>{_e(title)}</h1><div>Azure VMSS REST API contract &middot; generated {stamp}</div>"
+        '<nav><a href="#summary">Summary</a><a href="#violations">Violations</a>'
+        '<a href="#coverage-section">Coverage</a><a href="#timelines">Timelines</a></nav></header><main>'
         + _summary(report, violations)
         + _violations_html(violations, cassettes)
         + _coverage_html(report)

@@ -35,7 +35,7 @@ class _Page(HTMLParser):
         if a.get("id"):
             self.ids.add(str(a["id"]))
         for key in ("src", "href"):
-            if a.get(key):
+            if a.get(key) and not str(a[key]).startswith("#"):  # in-page anchors are fine
                 self.external.append(f"{tag} {key}={a[key]}")
         if tag == "td":
             self._cell = a.get("class") or ""
