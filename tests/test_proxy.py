@@ -505,6 +505,12 @@ def lifecycle(base_url: str, ca: str) -> list[Any]:
     view = ops.get_instance_view(rg, "vmss1")
     seen.append(("view", [s.code for s in view.statuses]))
     ops.begin_update_instances(rg, "vmss1", {"instanceIds": ["0"]}).result()
+    ops.begin_reimage(rg, "vmss1", {"instanceIds": ["1"]}).result()
+    rc = compute.virtual_machine_scale_set_vm_run_commands.begin_create_or_update(
+        rg, "vmss1", "0", "hello", {"location": "westus", "properties": {
+            "source": {"script": "echo hello"}, "runAsUser": "azureuser", "runAsPassword": "Run-As-Secret#9",
+            "protectedParameters": [{"name": "token", "value": "Protected-Value#7"}]}}).result()
+    seen.append(("run command", rc.name, rc.properties.provisioning_state))
     try:
         ops.begin_update(rg, "vmss1", {"properties": {"virtualMachineProfile": {"osProfile": {
             "computerNamePrefix": "changed"}}}}).result()
@@ -534,12 +540,14 @@ def test_sdk_lifecycle_recorded_over_tls_replays_offline_with_same_results_and_n
             recorded = lifecycle(recorder.url, str(recorder.ca_path))
     assert recorded[0][:2] == ("created", "vmss1") and recorded[-1] == ("gone", 404)
     text = cassette.read_text()
-    assert "Real-Secret#123" not in text and SUB not in text and "vmss-contract-replay-token" not in text
+    for secret in ("Real-Secret#123", "Run-As-Secret#9", "Protected-Value#7", SUB, "vmss-contract-replay-token"):
+        assert secret not in text, secret
     assert "https://127.0.0.1" not in text  # canonical host only
     with BackgroundServer(lambda: replay.create_app([str(cassette)]), tls=True, tls_dir=tls) as server:
         replayed = lifecycle(server.url, str(server.ca_path))
     assert replayed == recorded
     assert ("patched", {"stage": "patched"}) in recorded and ("vms", ["0", "1"]) in recorded
+    assert ("run command", "hello", "Succeeded") in recorded
     report = check([str(cassette)])
     assert report.interactions == len(load_cassette(cassette).interactions) and report.checked > 10
     assert report.violations == [], [f"{v.rule}: {v.message}" for v in report.violations]
