@@ -115,14 +115,71 @@ ADMIN_USERNAMES_RESERVED: frozenset[str] = frozenset({
     "test2", "test3", "user4", "user5",
 })
 
+# Strategies a `_Bits` can serve itself, by id: ("int", lo, hi) | ("pick", pool) | ("bool",) | ("uuid",).
+_CHEAP: dict[int, tuple[Any, ...]] = {}
+
+
 @lru_cache(maxsize=None)
 def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
-    return st.integers(lo, hi)
+    strategy = st.integers(lo, hi)
+    _CHEAP[id(strategy)] = ("int", lo, hi)
+    return strategy
 
 
 @lru_cache(maxsize=None)
 def _pick(pool: tuple[Any, ...]) -> st.SearchStrategy[Any]:
-    return st.sampled_from(pool)
+    strategy = st.sampled_from(pool)
+    _CHEAP[id(strategy)] = ("pick", pool)
+    return strategy
+
+
+_BOOL = st.booleans()
+_CHEAP[id(_BOOL)] = ("bool",)
+_CHUNK = st.binary(min_size=128, max_size=128)  # a draw costs about the same whatever its size
+
+
+class _Bits:
+    """A `draw` that serves a payload's many small choices from a few wide draws.
+
+    Hypothesis pays tens of microseconds per draw and a create body makes ~60 small
+    choices (which optional members, which enum value, which name); taking them as bits
+    of one 128-byte draw makes generation several times faster. Bytes shrink towards zero,
+    and zero bits mean "first choice, no optional member", so shrinking still ends at
+    the smallest payload. Anything else is passed to the real `draw`.
+    """
+
+    def __init__(self, draw: st.DrawFn) -> None:
+        self.draw = draw
+        self.pool = 0
+        self.left = 0
+
+    def take(self, bits: int) -> int:
+        while self.left < bits:
+            chunk = self.draw(_CHUNK)
+            self.pool |= int.from_bytes(chunk, "big") << self.left
+            self.left += 8 * len(chunk)
+        value = self.pool & ((1 << bits) - 1)
+        self.pool >>= bits
+        self.left -= bits
+        return value
+
+    def below(self, n: int) -> int:
+        """0 <= value < n (8 spare bits keep the modulo bias under 0.4%)."""
+        return 0 if n <= 1 else self.take((n - 1).bit_length() + 8) % n
+
+    def __call__(self, strategy: st.SearchStrategy[Any], label: Any = None) -> Any:
+        kind = _CHEAP.get(id(strategy))
+        if kind is None:
+            return self.draw(strategy)
+        if kind[0] == "int":
+            return kind[1] + self.below(kind[2] - kind[1] + 1)
+        if kind[0] == "pick":
+            return kind[1][self.below(len(kind[1]))]
+        if kind[0] == "uuid":
+            return str(uuid.UUID(int=self.take(128), version=4))
+        if kind[0] == "hex":
+            return format(self.take(4 * kind[1]), f"0{kind[1]}x")
+        return bool(self.take(1))
 
 
 _LOWER = string.ascii_lowercase
@@ -133,19 +190,19 @@ _ALNUM = string.ascii_lowercase + string.digits
 def locations(zonal: bool = False) -> st.SearchStrategy[str]:
     """Canonical region names ('westeurope'); `zonal` keeps regions with zones."""
     pool = tuple(x for x in LOCATIONS if x in ZONAL_LOCATIONS) if zonal else LOCATIONS
-    return st.sampled_from(pool)
+    return _pick(pool)
 
 
 @lru_cache(maxsize=None)
 def vm_sizes(min_nics: int = 1) -> st.SearchStrategy[str]:
     """Sizes on sale that allow at least `min_nics` NICs."""
-    return st.sampled_from(sorted(s for s, n in VM_SIZES.items() if n >= min_nics))
+    return _pick(tuple(sorted(s for s, n in VM_SIZES.items() if n >= min_nics)))
 
 
 @lru_cache(maxsize=None)
 def images(os_type: str | None = None) -> st.SearchStrategy[Image]:
     """Marketplace publisher/offer/sku triples that exist."""
-    return st.sampled_from([i for i in IMAGES if os_type in (None, i.os_type)])
+    return _pick(tuple(i for i in IMAGES if os_type in (None, i.os_type)))
 
 
 # Names are built from words people use ("web-prod7"), not from random characters:
@@ -173,13 +230,15 @@ def _fit(name: str, min_size: int, max_size: int, pad: str = "0") -> str:
 @lru_cache(maxsize=None)
 def resource_names(min_size: int = 3, max_size: int = 24) -> st.SearchStrategy[str]:
     """Lower-case ARM names ('web-prod', 'data42'): start with a letter, no trailing hyphen."""
-    return st.sampled_from(tuple(dict.fromkeys(_fit(n, min_size, max_size) for n in _NAME_POOL)))
+    return _pick(tuple(dict.fromkeys(_fit(n, min_size, max_size) for n in _NAME_POOL)))
 
 
 @lru_cache(maxsize=None)
 def subscription_ids() -> st.SearchStrategy[str]:
     """Version-4 GUIDs (one draw; st.uuids() costs several)."""
-    return st.binary(min_size=16, max_size=16).map(lambda b: str(uuid.UUID(bytes=b, version=4)))
+    strategy = st.binary(min_size=16, max_size=16).map(lambda b: str(uuid.UUID(bytes=b, version=4)))
+    _CHEAP[id(strategy)] = ("uuid",)
+    return strategy
 
 
 @dataclass(frozen=True)
@@ -226,14 +285,16 @@ class NetworkContext:
 
 @lru_cache(maxsize=None)
 def network_contexts() -> st.SearchStrategy[NetworkContext]:
-    def make(sub: str, app: str, env: str, n_subnets: int) -> NetworkContext:
-        return NetworkContext(
-            subscription=sub, resource_group=f"rg-{app}-{env}", vnet=f"vnet-{app}-{env}",
-            subnets=("default", f"{app}-subnet", "backend")[:n_subnets], load_balancer=f"lb-{app}",
-            app_gateway=f"agw-{app}", vault=_fit(f"kv-{app}-{env}", 3, 24),
-        )
+    return st.composite(lambda draw: _network_context(_Bits(draw)))()
 
-    return st.builds(make, subscription_ids(), resource_names(3, 15), _pick(("prod", "dev", "test", "stage")), st.integers(1, 3))
+
+def _network_context(draw: st.DrawFn) -> NetworkContext:
+    app, env = draw(resource_names(3, 15)), draw(_pick(("prod", "dev", "test", "stage")))
+    return NetworkContext(
+        subscription=draw(subscription_ids()), resource_group=f"rg-{app}-{env}", vnet=f"vnet-{app}-{env}",
+        subnets=("default", f"{app}-subnet", "backend")[:draw(_ints(1, 3))], load_balancer=f"lb-{app}",
+        app_gateway=f"agw-{app}", vault=_fit(f"kv-{app}-{env}", 3, 24),
+    )
 
 
 def subnet_ids() -> st.SearchStrategy[str]:
@@ -268,16 +329,18 @@ def admin_usernames(os_type: str = "Linux") -> st.SearchStrategy[str]:
     """Names Azure accepts: lower-case start, [a-z0-9_-], 3-20 chars, not on the reserved list."""
     people = ("azureuser", "ops", "deploy", "cloudadmin", "svcacct", "maria", "kenji", "amara", "lucas", "priya")
     pool = [p + suffix for p in people for suffix in ("", "1", "_ops", "42", "_adm")]
-    return st.sampled_from(tuple(n for n in pool if n not in ADMIN_USERNAMES_RESERVED))
+    return _pick(tuple(n for n in pool if n not in ADMIN_USERNAMES_RESERVED))
 
 
 @lru_cache(maxsize=None)
 def admin_passwords() -> st.SearchStrategy[str]:
     """12-72 characters with a lower, an upper, a digit and a symbol (Azure wants 3 of 4)."""
-    return st.builds(
-        lambda a, n, sy: _fit(a.capitalize() + str(n) + sy + "Az", 12, 72, "x"),
-        resource_names(3, 24), st.integers(10, 99999), st.sampled_from("!@#%^*-_=+"),
-    )
+    return st.composite(lambda draw: _password(_Bits(draw)))()
+
+
+def _password(draw: st.DrawFn) -> str:
+    word, number, symbol = draw(resource_names(3, 24)), draw(_ints(10, 99999)), draw(_pick(tuple("!@#%^*-_=+")))
+    return _fit(word.capitalize() + str(number) + symbol + "Az", 12, 72, "x")
 
 
 def _ssh_string(data: bytes) -> bytes:
@@ -307,7 +370,7 @@ def ssh_public_keys() -> st.SearchStrategy[str]:
 @lru_cache(maxsize=None)
 def ipv4_addresses() -> st.SearchStrategy[str]:
     """DNS servers people configure: Azure's resolver, public resolvers, in-VNET addresses."""
-    return st.sampled_from(("168.63.129.16", "8.8.8.8", "1.1.1.1", "10.0.0.4", "10.0.0.5", "10.1.0.4", "192.168.1.10"))
+    return _pick(("168.63.129.16", "8.8.8.8", "1.1.1.1", "10.0.0.4", "10.0.0.5", "10.1.0.4", "192.168.1.10"))
 
 
 def _b64(text: str) -> str:
@@ -317,10 +380,11 @@ def _b64(text: str) -> str:
 @lru_cache(maxsize=None)
 def blob_uris(account: str) -> st.SearchStrategy[str]:
     """https://{account}.blob.core.windows.net/{container}/{blob}.txt"""
-    return st.builds(
-        lambda c, b: f"https://{account}.blob.core.windows.net/{c}/{b}.txt",
-        resource_names(3, 20), resource_names(3, 20),
-    )
+    return st.composite(lambda draw: _blob_uri(_Bits(draw), account))()
+
+
+def _blob_uri(draw: st.DrawFn, account: str) -> str:
+    return f"https://{account}.blob.core.windows.net/{draw(resource_names(3, 20))}/{draw(resource_names(3, 20))}.txt"
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -378,11 +442,15 @@ def spec_vm_sizes(spec: Any) -> tuple[str, ...]:
     return sizes or tuple(sorted(VM_SIZES))
 
 
-_STORAGE_ACCOUNTS = resource_names(3, 22).map(lambda n: "st" + n.replace("-", ""))
+_STORAGE_ACCOUNTS = _pick(tuple(dict.fromkeys("st" + n.replace("-", "") for n in _NAME_POOL if len(n) <= 22)))
 
 
-@st.composite
-def scenarios(draw: st.DrawFn, sizes: tuple[str, ...] | None = None) -> Scenario:
+def scenarios(sizes: tuple[str, ...] | None = None) -> st.SearchStrategy[Scenario]:
+    """Region, size, image, admin and network a payload is built around."""
+    return st.composite(lambda draw: _scenario(_Bits(draw), sizes))()
+
+
+def _scenario(draw: st.DrawFn, sizes: tuple[str, ...] | None = None) -> Scenario:
     image = draw(images())
     location = draw(locations())
     return Scenario(
@@ -390,8 +458,8 @@ def scenarios(draw: st.DrawFn, sizes: tuple[str, ...] | None = None) -> Scenario
         size=draw(_pick(sizes)) if sizes else draw(vm_sizes()),
         image=image,
         admin_username=draw(admin_usernames(image.os_type)),
-        network=draw(network_contexts()),
-        zonal=location in ZONAL_LOCATIONS and draw(st.booleans()),
+        network=_network_context(draw),
+        zonal=location in ZONAL_LOCATIONS and draw(_BOOL),
         storage_account=draw(_STORAGE_ACCOUNTS),
     )
 
@@ -528,20 +596,20 @@ def _only_on(os_type: str) -> Overlay:
 def _zones(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
     if not scen.zonal:
         return OMIT
-    return sorted(draw(_ZONE_LISTS))
+    return list(draw(_ZONE_LISTS))
 
 
-_TAG_KEYS = st.sampled_from(["env", "owner", "costcenter", "app", "team", "purpose"])
-_TAG_VALUES = resource_names(1, 16)
-_TAG_DICTS = st.dictionaries(_TAG_KEYS, _TAG_VALUES, max_size=3)
-_ZONE_LISTS = st.lists(st.sampled_from(["1", "2", "3"]), min_size=1, max_size=3, unique=True)
+_TAG_KEYS = ("env", "owner", "costcenter", "app", "team", "purpose")
+_ZONE_LISTS = _pick((("1",), ("2",), ("3",), ("1", "2"), ("1", "3"), ("2", "3"), ("1", "2", "3")))
 _HEX32 = st.binary(min_size=16, max_size=16).map(bytes.hex)
-_PARAM_NAMES = resource_names(1, 24).map(lambda n: n.replace("-", "_"))
-_PARAM_VALUES = st.one_of(resource_names(1, 24), st.integers(0, 10**6).map(str))
+_CHEAP[id(_HEX32)] = ("hex", 32)
+_PARAM_NAMES = _pick(tuple(dict.fromkeys(n.replace("-", "_") for n in _NAME_POOL)))
+_PARAM_VALUES = _pick(tuple(_NAME_POOL[:400]) + tuple(str(n) for n in (0, 1, 7, 42, 100, 443, 8080, 65535)))
 
 
 def _tags(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
-    return draw(_TAG_DICTS)
+    keys = [k for i, k in enumerate(_TAG_KEYS) if draw(_ints(0, 3)) == 0]  # about one tag in four
+    return {k: draw(resource_names(1, 16)) for k in keys}
 
 
 def _storage_type(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
@@ -600,14 +668,16 @@ def _script_source(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> A
         return {"script": draw(_pick(("echo hello", "hostname", "uptime", "df -h", "ls /tmp")))}
     if kind == "commandId":
         return {"commandId": "RunPowerShellScript" if scen.os_type == "Windows" else "RunShellScript"}
-    out: dict[str, Any] = {"scriptUri": draw(blob_uris(scen.storage_account)).replace(".txt", ".sh")}
-    if draw(st.booleans()):
+    out: dict[str, Any] = {"scriptUri": _blob_uri(draw, scen.storage_account).replace(".txt", ".sh")}
+    if draw(_BOOL):
         out["scriptUriManagedIdentity"] = _identity(draw, scen, schema)
     return out
 
 
 def _instance_ids(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
-    return sorted(draw(st.lists(_pick(scen.instance_ids), min_size=1, unique=True)), key=int)
+    ids = scen.instance_ids
+    mask = 1 + draw(_ints(0, (1 << len(ids)) - 2)) if len(ids) < 20 else 1
+    return [i for n, i in enumerate(ids) if mask >> n & 1]
 
 
 def _param_name(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
@@ -625,13 +695,13 @@ OVERLAYS: dict[Path, Overlay] = {
     ("$", "tags"): _tags,
     ("$", "sku", "name"): lambda draw, scen, schema: scen.size,
     ("$", "sku", "tier"): _const("Standard"),
-    ("$", "sku", "capacity"): _from(st.integers(0, 4)),
+    ("$", "sku", "capacity"): _from(_ints(0, 4)),
     ("publicIPAddressConfiguration", "sku", "name"): _enum_pick(["Standard", "Basic"]),
     ("publicIPAddressConfiguration", "sku", "tier"): _enum_pick(["Regional"]),
     ("upgradePolicy", "mode"): _enum_pick(["Manual", "Automatic"]),
     ("osProfile", "computerNamePrefix"): lambda draw, scen, schema: draw(computer_name_prefixes(scen.os_type)),
     ("osProfile", "adminUsername"): lambda draw, scen, schema: scen.admin_username,
-    ("osProfile", "adminPassword"): _from(admin_passwords()),
+    ("osProfile", "adminPassword"): lambda draw, scen, schema: _password(draw),
     ("osProfile", "customData"): _custom_data,
     ("osProfile", "linuxConfiguration"): _only_on("Linux"),
     ("osProfile", "windowsConfiguration"): _only_on("Windows"),
@@ -654,10 +724,10 @@ OVERLAYS: dict[Path, Overlay] = {
     ("osDisk", "name"): _const(OMIT),
     ("osDisk", "image"): _const(OMIT),
     ("osDisk", "vhdContainers"): _const(OMIT),
-    ("osDisk", "diskSizeGB"): _from(st.integers(128, 1024)),
+    ("osDisk", "diskSizeGB"): _from(_ints(128, 1024)),
     ("managedDisk", "storageAccountType"): _storage_type,
     ("dataDisks", "[]", "createOption"): _enum_pick(["Empty"]),
-    ("dataDisks", "[]", "diskSizeGB"): _from(st.integers(4, 1023)),
+    ("dataDisks", "[]", "diskSizeGB"): _from(_ints(4, 1023)),
     ("dataDisks", "[]", "caching"): _enum_pick(["None", "ReadOnly", "ReadWrite"]),
     ("dataDisks", "[]", "name"): _const(OMIT),
     ("dataDisks", "[]", "vhd"): _const(OMIT),
@@ -667,14 +737,14 @@ OVERLAYS: dict[Path, Overlay] = {
     ("loadBalancerBackendAddressPools",): _pool_list(NetworkContext.lb_backend_pool_id),
     ("loadBalancerInboundNatPools",): _pool_list(NetworkContext.lb_nat_pool_id),
     ("applicationGatewayBackendAddressPools",): _pool_list(NetworkContext.app_gateway_pool_id),
-    ("dnsSettings", "dnsServers"): _from(st.lists(ipv4_addresses(), max_size=2)),
-    ("idleTimeoutInMinutes",): _from(st.integers(4, 30)),
+    ("dnsSettings", "dnsServers"): lambda draw, scen, schema: [draw(ipv4_addresses()) for _ in range(draw(_ints(0, 2)))],
+    ("idleTimeoutInMinutes",): _from(_ints(4, 30)),
     ("enableAcceleratedNetworking",): _const(False),
     ("privateIPAddressVersion",): _enum_pick(["IPv4"]),
     ("extensionProfile", "extensions"): _extensions,
     ("properties", "source"): _script_source,
-    ("outputBlobUri",): lambda draw, scen, schema: draw(blob_uris(scen.storage_account)),
-    ("errorBlobUri",): lambda draw, scen, schema: draw(blob_uris(scen.storage_account)),
+    ("outputBlobUri",): lambda draw, scen, schema: _blob_uri(draw, scen.storage_account),
+    ("errorBlobUri",): lambda draw, scen, schema: _blob_uri(draw, scen.storage_account),
     ("outputBlobManagedIdentity",): _identity,
     ("errorBlobManagedIdentity",): _identity,
     ("parameters", "[]", "name"): _param_name,
@@ -682,8 +752,8 @@ OVERLAYS: dict[Path, Overlay] = {
     ("protectedParameters", "[]", "name"): _param_name,
     ("protectedParameters", "[]", "value"): _param_value,
     ("properties", "runAsUser"): lambda draw, scen, schema: scen.admin_username,
-    ("properties", "runAsPassword"): _from(admin_passwords()),
-    ("properties", "timeoutInSeconds"): _from(st.integers(60, 3600)),
+    ("properties", "runAsPassword"): lambda draw, scen, schema: _password(draw),
+    ("properties", "timeoutInSeconds"): _from(_ints(60, 3600)),
     ("$", "instanceIds"): _instance_ids,
     ("properties", "forceUpdateTag"): _from(resource_names(3, 12)),
 }
@@ -748,8 +818,20 @@ class _Walker:
         self.root = root
         self.optional_rate = optional_rate  # percent chance an allowed optional is sent
         self.create = create  # fill CREATE_ALWAYS whatever the schema marks required
+        # id(schema) -> (schema kept alive, resolved) and (id(schema), path) -> member plan
+        self._resolved: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._plans: dict[tuple[int, Path], tuple[list[tuple[str, Any, Path]], list[tuple[str, Any, Path]]]] = {}
+        self._merged: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
 
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """`schema` with $ref followed and allOf merged (cached: the spec's schemas never change)."""
+        key = id(schema)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = (schema, self._resolve(schema))
+        return found[1]
+
+    def _resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in schema:
             ref = schema["$ref"]
             node: Any = self.root
@@ -773,17 +855,15 @@ class _Walker:
             return draw(_pick(tuple(v for v in schema["enum"] if v is not None)))
         for key in ("oneOf", "anyOf"):
             if key in schema:
-                branches = [b for b in schema[key] if self.resolve(b).get("type") != "null"]
-                base = {k: v for k, v in schema.items() if k != key}
-                branch = branches[draw(_ints(0, len(branches) - 1))]
-                return self.fill(draw, {**base, **self.resolve(branch)}, path, scen)
+                branches = self._branches(schema, key)
+                return self.fill(draw, branches[draw(_ints(0, len(branches) - 1))], path, scen)
         kind = _schema_type(schema)
         if kind == "object":
             return self.fill_object(draw, schema, path, scen)
         if kind == "array":
             return self.fill_array(draw, schema, path, scen)
         if kind == "boolean":
-            return draw(st.booleans())
+            return draw(_BOOL)
         if kind in ("integer", "number"):
             lo = schema.get("minimum", schema.get("exclusiveMinimum", -1) + 1 if "exclusiveMinimum" in schema else 0)
             hi = schema.get("maximum", schema.get("exclusiveMaximum", lo + 101) - 1 if "exclusiveMaximum" in schema else lo + 100)
@@ -798,20 +878,40 @@ class _Walker:
             return draw(resource_names(max(lo, 2), min(hi, max(lo, 2) + 22)))
         return draw(_short_text(1, 12))
 
+    def _branches(self, schema: dict[str, Any], key: str) -> list[dict[str, Any]]:
+        """The non-null branches of a oneOf/anyOf, each merged with its siblings (built once)."""
+        found = self._merged.get(id(schema))
+        if found is None:
+            base = {k: v for k, v in schema.items() if k != key}
+            merged = [{**base, **self.resolve(b)} for b in schema[key] if self.resolve(b).get("type") != "null"]
+            found = self._merged[id(schema)] = (schema, merged)
+        return found[1]
+
+    def _plan(self, schema: dict[str, Any], path: Path) -> tuple[list[tuple[str, Any, Path]], list[tuple[str, Any, Path]]]:
+        """Which members an object always gets and which it may get (computed once per place)."""
+        key = (id(schema), path)
+        plan = self._plans.get(key)
+        if plan is None:
+            props: dict[str, Any] = schema.get("properties") or {}
+            required = set(schema.get("required") or ())
+            always: list[tuple[str, Any, Path]] = []
+            optional: list[tuple[str, Any, Path]] = []
+            for name, sub in props.items():
+                if isinstance(sub, dict) and sub.get("readOnly"):
+                    continue
+                here = path + (name,)
+                if (name in required or (self.create and here[-2:] in CREATE_ALWAYS)
+                        or here[-2:] in WITH_PARENT or here[-3:] in WITH_PARENT):
+                    always.append((name, sub, here))
+                elif name in OPTIONAL_NAMES:
+                    optional.append((name, sub, here))
+            plan = self._plans[key] = (always, optional)
+        return plan
+
     def fill_object(self, draw: st.DrawFn, schema: dict[str, Any], path: Path, scen: Scenario) -> dict[str, Any]:
         props: dict[str, Any] = schema.get("properties") or {}
-        required = set(schema.get("required") or ())
-        chosen: list[tuple[str, Any, Path]] = []
-        optional: list[tuple[str, Any, Path]] = []
-        for name, sub in props.items():
-            if isinstance(sub, dict) and sub.get("readOnly"):
-                continue
-            here = path + (name,)
-            if (name in required or (self.create and here[-2:] in CREATE_ALWAYS)
-                    or here[-2:] in WITH_PARENT or here[-3:] in WITH_PARENT):
-                chosen.append((name, sub, here))
-            elif name in OPTIONAL_NAMES:
-                optional.append((name, sub, here))
+        always, optional = self._plan(schema, path)
+        chosen = list(always)
         if optional and self.optional_rate > 0:
             # One draw decides every optional member of this object (a draw per member
             # would dominate the cost); shrinking drives the mask to 0, i.e. leave them out.
@@ -821,7 +921,8 @@ class _Walker:
                 mask = draw(_ints(0, (1 << len(optional)) - 1))
             chosen += [o for i, o in enumerate(optional) if mask >> i & 1]
         out: dict[str, Any] = {}
-        for name, sub, here in sorted(chosen, key=lambda c: list(props).index(c[0])):
+        order = {name: i for i, name in enumerate(props)}
+        for name, sub, here in sorted(chosen, key=lambda c: order[c[0]]):
             value = self.fill(draw, sub, here, scen)
             if value is not OMIT:
                 out[name] = value
@@ -993,13 +1094,14 @@ def valid_payloads(
     sizes = spec_vm_sizes(spec)
 
     def scenario(draw: st.DrawFn) -> Scenario:
-        scen = scenario_from_model(current) if current is not None else draw(scenarios(sizes))
+        scen = scenario_from_model(current) if current is not None else _scenario(draw, sizes)
         if ids:
             scen = _replace(scen, instance_ids=ids)
         return scen
 
     @st.composite
-    def build(draw: st.DrawFn) -> dict[str, Any] | None:
+    def build(real_draw: st.DrawFn) -> dict[str, Any] | None:
+        draw = _Bits(real_draw)
         scen = scenario(draw)
         body = walker.fill(draw, schema, ("$",), scen)
         if current is not None:
