@@ -535,3 +535,14 @@ def test_strict_operations_refuse_a_write_while_one_runs_and_change_nothing() ->
         created = client.call("PUT", VMSS_PATH, vmss_body())
         assert client.call("PATCH", VMSS_PATH, {"tags": {"a": "b"}}).status_code == 200
         assert client.call("GET", created.headers["Azure-AsyncOperation"], version=None).json()["status"] == "Succeeded"
+
+
+def test_mistyped_members_get_invalid_parameter_with_their_target(client: Client) -> None:
+    """Schema errors below the root are InvalidParameter (ARM-FACTS), whether the spec or the
+    emulator's own shape guard (for what the schema lets through) finds them."""
+    client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+    for member in ("sku", "properties"):
+        answer = client.call("PUT", VMSS_PATH, {**vmss_body(), member: ["not", "an", "object"]})
+        assert error(answer) == (400, "InvalidParameter"), answer.text
+        assert answer.json()["error"]["target"] == member
+    assert error(client.call("GET", VMSS_PATH)) == (404, "ResourceNotFound")

@@ -147,13 +147,15 @@ def require_object(body: Any, what: str) -> None:
 
 
 def require_members(body: Any, names: tuple[str, ...]) -> None:
-    """Members the emulator reads as objects must be objects (null means absent)."""
+    """Members the emulator reads as objects must be objects (null means absent).
+
+    Runs after the spec's own check, so it only catches what the schema lets through, and
+    answers as a schema error below the root would: 400 InvalidParameter with the target.
+    """
     for name in names:
         value = body.get(name) if isinstance(body, dict) else None
         if value is not None and not isinstance(value, dict):
-            raise Refused(arm_error(400, "InvalidRequestContent",
-                                    f"The request content was invalid and could not be deserialized: "
-                                    f"'{name}' must be a JSON object.", target=name))
+            raise Refused(arm_error(400, "InvalidParameter", f"'{name}' must be a JSON object.", target=name))
 
 
 def ensure_idle(call: Call, vmss: ScaleSet) -> None:

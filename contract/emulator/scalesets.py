@@ -105,12 +105,11 @@ def get_instance_view(call: Call) -> web.Response:
 def put_scale_set(call: Call) -> web.Response:
     group = find_group(call)
     require_object(call.body, "virtual machine scale set")
-    require_members(call.body, _OBJECT_MEMBERS)
     existing = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
     if existing is not None:
         ensure_idle(call, existing)
-    current = view(existing) if existing is not None else None
-    call.check(CREATE, call.body, current)
+    call.check(CREATE, call.body, view(existing) if existing is not None else None)
+    require_members(call.body, _OBJECT_MEMBERS)
     model = _new_model(call, call.contract.without_secrets(call.body), existing)
     if existing is None:
         vmss = ScaleSet(subscription=call.params["sub"], resource_group=group.name,
@@ -129,8 +128,8 @@ def patch_scale_set(call: Call) -> web.Response:
     vmss = find_scale_set(call, missing_code="PatchResourceNotFound")
     ensure_idle(call, vmss)
     require_object(call.body, "virtual machine scale set update")
-    require_members(call.body, _OBJECT_MEMBERS)
     call.check(UPDATE, call.body, view(vmss))
+    require_members(call.body, _OBJECT_MEMBERS)
     merged = call.contract.merge(view(vmss), call.contract.without_secrets(call.body))
     touched = _apply(vmss, _new_model(call, merged, vmss))
     op = begin(call, vmss, touched, scale_set_state="Updating")
