@@ -62,28 +62,58 @@ def _parse(path: str) -> tuple[str | None, ...]:
     return tuple(m.group(1) if m.group(1) is not None else None for m in _TOKEN.finditer(path))
 
 
-def select(doc: Any, path: str) -> Iterator[tuple[str, Any]]:
-    """Every (concrete path, value) that `path` reaches in `doc`; missing members yield nothing."""
+@lru_cache(maxsize=256)
+def _plain(path: str) -> tuple[str, ...] | None:
+    """The member chain of a path without `[*]` (it reaches at most one value), else None."""
+    tokens = _parse(path)
+    return None if None in tokens else tokens  # type: ignore[return-value]
 
-    def walk(node: Any, tokens: tuple[str | None, ...], at: str) -> Iterator[tuple[str, Any]]:
-        if not tokens:
-            yield at, node
-            return
-        head, rest = tokens[0], tokens[1:]
+
+def _walk(node: Any, tokens: tuple[str | None, ...], i: int, at: str, out: list[tuple[str, Any]]) -> None:
+    """Collect what tokens[i:] reach from `node` (a plain loop: the rules run on every write the checker sees)."""
+    n = len(tokens)
+    while i < n:
+        head = tokens[i]
+        i += 1
         if head is None:
             if isinstance(node, list):
-                for i, item in enumerate(node):
-                    yield from walk(item, rest, f"{at}[{i}]")
-        elif isinstance(node, dict) and head in node and node[head] is not None:
-            yield from walk(node[head], rest, f"{at}.{head}" if at else head)
+                for k, item in enumerate(node):
+                    _walk(item, tokens, i, f"{at}[{k}]", out)
+            return
+        if not isinstance(node, dict):
+            return
+        node = node.get(head)
+        if node is None:
+            return
+        at = f"{at}.{head}" if at else head
+    out.append((at, node))
 
-    yield from walk(doc, _parse(path), "")
+
+def select(doc: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Every (concrete path, value) that `path` reaches in `doc`; missing members yield nothing."""
+    return iter(_select(doc, path))
+
+
+def _select(doc: Any, path: str) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    _walk(doc, _parse(path), 0, "", out)
+    return out
 
 
 def _get(doc: Any, path: str) -> Any:
-    for _, value in select(doc, path):
-        return value
-    return None
+    """The first value `path` reaches in `doc`, or None."""
+    tokens = _plain(path)
+    if tokens is None:
+        found = _select(doc, path)
+        return found[0][1] if found else None
+    node = doc
+    for head in tokens:  # `null` members count as missing, like `select`
+        if not isinstance(node, dict):
+            return None
+        node = node.get(head)
+        if node is None:
+            return None
+    return node
 
 
 def _norm(value: Any, mode: str = "casefold") -> Any:
@@ -124,7 +154,7 @@ def _vnets(doc: Any, paths: list[str]) -> dict[str, str]:
     """virtual network -> first concrete path that uses it."""
     out: dict[str, str] = {}
     for p in paths:
-        for at, value in select(doc, p):
+        for at, value in _select(doc, p):
             v = _vnet(value)
             if v is not None:
                 out.setdefault(v, at)
@@ -189,7 +219,7 @@ def _same_virtual_network(r: Rule, c: _Ctx) -> Found:
 
 def _nic_lists(r: Rule, doc: Any) -> Iterator[tuple[str, list[Any]]]:
     for p in r.params["lists"]:
-        for at, value in select(doc, p):
+        for at, value in _select(doc, p):
             if isinstance(value, list):
                 yield at, value
 
@@ -244,7 +274,7 @@ def _rolling_health(r: Rule, c: _Ctx) -> Found:
         return
     if _get(c.model, "properties.virtualMachineProfile.networkProfile.healthProbe.id"):
         return
-    for _, t in select(c.model, "properties.virtualMachineProfile.extensionProfile.extensions[*].properties.type"):
+    for _, t in _select(c.model, "properties.virtualMachineProfile.extensionProfile.extensions[*].properties.type"):
         if isinstance(t, str) and t.casefold() in _HEALTH_EXTENSIONS:
             return
     yield "upgradePolicy.mode Rolling without a health probe or application health extension", "properties.upgradePolicy.mode"
@@ -270,7 +300,7 @@ def _needs_api_version(r: Rule, c: _Ctx) -> Found:
     if not _older(c.api_version, minimum):
         return
     for p in r.params["paths"]:
-        for at, _ in select(c.body, p):
+        for at, _ in _select(c.body, p):
             yield f"{at.rsplit('.', 1)[-1]} needs api-version {minimum} or later (got {c.api_version})", at
             return
 
@@ -282,7 +312,7 @@ def _present(v: Any) -> bool:
 def _not_both(r: Rule, c: _Ctx) -> Found:
     a, b = r.params["fields"]
     for p in r.params["objects"]:
-        for at, obj in select(c.model, p):
+        for at, obj in _select(c.model, p):
             if isinstance(obj, dict) and _present(obj.get(a)) and _present(obj.get(b)):
                 yield f"{at} names both {a} and {b}; use only one", at
 
@@ -352,7 +382,7 @@ class Rules:
         if not rules or not isinstance(body, dict):
             return []
         is_patch = operation_id in self.patch_operations
-        model = merge_patch(current, body) if (is_patch and isinstance(current, dict)) else body
+        model = _merged(current, body) if (is_patch and isinstance(current, dict)) else body
         ctx = _Ctx(operation_id, body, model, current if isinstance(current, dict) else None, api_version, is_patch)
         wanted = [r for r in rules if r.phase == "request" or (r.phase == "transition" and ctx.before is not None)]
         return self._run(wanted, ctx)
@@ -381,6 +411,18 @@ def merge_patch(model: Any, patch: Any) -> Any:
             out[key] = merge_patch(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
+    return out
+
+
+def _merged(model: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """`merge_patch` for reading only: equal to it, but shares every subtree the patch leaves alone
+    (the predicates never write, and deep-copying a whole scale set model per request was most of their cost)."""
+    out = dict(model)
+    for key, value in patch.items():
+        if value is None:
+            continue
+        old = out.get(key)
+        out[key] = _merged(old, value) if isinstance(value, dict) and isinstance(old, dict) else value
     return out
 
 
