@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
 import re
 import string
@@ -367,6 +368,14 @@ def ssh_public_keys() -> st.SearchStrategy[str]:
     return st.builds(lambda k, c: k + c, st.one_of(rsa, ed), comment)
 
 
+def _ssh_key_from(draw: st.DrawFn) -> str:
+    """An ssh public key whose key material is expanded from a 128-bit draw (one draw, not 512 bytes)."""
+    kind, size = draw(_pick((("ssh-rsa", 256), ("ssh-rsa", 384), ("ssh-rsa", 512), ("ssh-ed25519", 32))))
+    seed = draw(subscription_ids()).encode()
+    comment = draw(_pick(("", " azureuser@laptop", " deploy@ci", " ops@bastion")))
+    return _ssh_key(kind, hashlib.shake_256(seed).digest(size)) + comment
+
+
 @lru_cache(maxsize=None)
 def ipv4_addresses() -> st.SearchStrategy[str]:
     """DNS servers people configure: Azure's resolver, public resolvers, in-VNET addresses."""
@@ -608,7 +617,7 @@ _PARAM_VALUES = _pick(tuple(_NAME_POOL[:400]) + tuple(str(n) for n in (0, 1, 7, 
 
 
 def _tags(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
-    keys = [k for i, k in enumerate(_TAG_KEYS) if draw(_ints(0, 3)) == 0]  # about one tag in four
+    keys = [k for k in _TAG_KEYS if draw(_ints(0, 3)) == 3]  # about one tag in four; zero bits = no tag
     return {k: draw(resource_names(1, 16)) for k in keys}
 
 
@@ -707,7 +716,7 @@ OVERLAYS: dict[Path, Overlay] = {
     ("osProfile", "windowsConfiguration"): _only_on("Windows"),
     ("linuxConfiguration", "disablePasswordAuthentication"): _const(False),
     ("publicKeys", "[]", "path"): lambda draw, scen, schema: f"/home/{scen.admin_username}/.ssh/authorized_keys",
-    ("publicKeys", "[]", "keyData"): _from(ssh_public_keys()),
+    ("publicKeys", "[]", "keyData"): lambda draw, scen, schema: _ssh_key_from(draw),
     ("listeners", "[]", "protocol"): _enum_pick(["Http"]),
     ("listeners", "[]", "certificateUrl"): _const(OMIT),
     ("additionalUnattendContent", "[]", "content"): _const("<FirstLogonCommands><SynchronousCommand><CommandLine>hostname</CommandLine><Order>1</Order></SynchronousCommand></FirstLogonCommands>"),
