@@ -693,45 +693,21 @@ def record_lifecycle(
 
 
 def for_disk(interactions: Iterable[Interaction], base_url: str) -> list[Interaction]:
-    """What a cassette may hold: URLs moved to the canonical ARM host (as the recording
-    proxy writes them, so replay points them back at itself) and no secrets."""
+    """What a cassette may hold: URLs moved to the canonical ARM host and the recording
+    proxy's own sanitizing (secrets scrubbed, ids pseudonymised), so a cassette this
+    client saved and one the proxy wrote replay the same way."""
     from contract.rewrite import CANONICAL_BASE, canonical_uri, rewrite_urls
+    from contract.sanitize import Sanitizer
 
+    sanitizer = Sanitizer()
     out = []
     for i in interactions:
-        body = _scrub(i.request.json()) if i.request.body else None
-        request = Request(i.request.method, canonical_uri(i.request.uri),
-                          json.dumps(body) if body is not None else i.request.body, i.request.headers)
+        request = Request(i.request.method, canonical_uri(i.request.uri), i.request.body, i.request.headers)
         response = Response(i.response.status, i.response.reason,
                             rewrite_urls(i.response.headers, base_url, CANONICAL_BASE),
                             rewrite_urls(i.response.body, base_url, CANONICAL_BASE) if i.response.body else i.response.body)
-        out.append(Interaction(request, response))
+        out.append(sanitizer.interaction(Interaction(request, response)))
     return out
-
-
-def _scrub(body: Any) -> Any:
-    """Secrets never reach disk: the spec's writeOnly fields of a request body are replaced."""
-    from contract.specs import load_spec
-    from contract.strategies import _get, _has, _set, parse_path
-
-    if not isinstance(body, dict):
-        return body
-    paths = load_spec().secret_paths(body)
-    clean = copy.deepcopy(body)
-    for path in paths:
-        keys = parse_path(path)
-        if _has(clean, keys):
-            _set(clean, keys, _redacted(_get(clean, keys)))
-    return clean
-
-
-def _redacted(value: Any) -> Any:
-    """The same shape with every string replaced, so the scrubbed body still fits its schema."""
-    if isinstance(value, dict):
-        return {k: _redacted(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redacted(v) for v in value]
-    return "REDACTED" if isinstance(value, str) else value
 
 
 def _is_poll(spec: Any, request: Request) -> bool:

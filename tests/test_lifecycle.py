@@ -123,3 +123,20 @@ def test_replay_needs_no_generator(tmp_path: Path, emulator: BackgroundServer) -
                for i in load_cassette(cassette).interactions]
     assert sent == on_disk
     assert replayed.steps < len(recorded.interactions)  # polls were not re-sent as steps
+
+
+def test_recorded_through_the_proxy_replays_offline(tls_dir: Path, tmp_path: Path) -> None:
+    """Record once through the real recording proxy (emulator upstream), replay forever."""
+    from contract import proxy, replay
+
+    cassette = tmp_path / "proxied.yaml"
+    with BackgroundServer(lambda: emulator_app(lro_polls=1), tls=True, tls_dir=tls_dir) as upstream:
+        with BackgroundServer(lambda: proxy.create_app(str(cassette), upstream.url, upstream_ca=str(upstream.ca_path),
+                                                       record_mode="all"), tls=True, tls_dir=tls_dir) as recorder:
+            recorded = record_lifecycle(recorder.url, ca_path=str(recorder.ca_path), seed=15, examples=2, steps=12)
+    assert recorded.ok, recorded.violations
+    assert len(load_cassette(cassette).interactions) == len(recorded.interactions)
+    with BackgroundServer(lambda: replay.create_app([str(cassette)]), tls=True, tls_dir=tls_dir) as offline:
+        replayed = replay_lifecycle(offline.url, cassette, ca_path=str(offline.ca_path))
+    assert replayed.ok, (replayed.mismatches, replayed.violations)
+    assert len(replayed.interactions) == len(recorded.interactions)
