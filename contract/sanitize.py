@@ -206,13 +206,17 @@ def _read_salt(path: Path, create: bool) -> bytes | None:
 
 
 def project_salt() -> bytes:
-    """$VMSS_CONTRACT_SALT, else ./.vmss-contract/salt, else a per-user salt (created once)."""
+    """$VMSS_CONTRACT_SALT, else `.vmss-contract/salt` in this folder or the nearest parent
+    that has one (commit it, or set the variable in CI, to share fake ids across a team),
+    else a per-user salt created once (the same fakes across sessions on this machine)."""
     env = os.environ.get(SALT_ENV)
     if env:
         return env.encode()
-    local = _read_salt(Path.cwd() / PROJECT_SALT_FILE, create=False)
-    if local:
-        return local
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        local = _read_salt(folder / PROJECT_SALT_FILE, create=False)
+        if local:
+            return local
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return _read_salt(cache / "vmss-contract" / "salt", create=True) or b""
 

@@ -212,3 +212,22 @@ def test_json_that_does_not_parse_still_loses_its_secrets() -> None:
         clean = sanitizer().request(put(text))
         assert all(s not in clean.body for s in secrets)
         assert '"adminPassword": "Sanitized"' in clean.body
+
+
+def test_project_salt_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from contract.sanitize import project_salt
+
+    monkeypatch.delenv("VMSS_CONTRACT_SALT", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "proj" / "sub").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "proj" / "sub")
+    per_user = project_salt()  # nothing in the project: a per-user salt, created once, private
+    salt_file = tmp_path / "cache" / "vmss-contract" / "salt"
+    assert salt_file.exists() and stat.S_IMODE(salt_file.stat().st_mode) == 0o600
+    assert project_salt() == per_user
+    (tmp_path / "proj" / ".vmss-contract").mkdir()
+    (tmp_path / "proj" / ".vmss-contract" / "salt").write_text("team-salt\n")
+    assert project_salt() == b"team-salt"  # found from a subfolder of the project
+    monkeypatch.setenv("VMSS_CONTRACT_SALT", "ci-salt")
+    assert project_salt() == b"ci-salt"
+    assert Sanitizer().fake_id(SUB) == Sanitizer({"salt": "ci-salt"}).fake_id(SUB)
