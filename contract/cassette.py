@@ -449,6 +449,14 @@ def load_appended(path: str | os.PathLike[str]) -> Cassette:
         return cassette
 
 
+def _loads_ok(text: str, path: str) -> bool:
+    try:
+        loads_cassette(text, path)
+    except CassetteError:
+        return False
+    return True
+
+
 class CassetteAppender:
     """Append interactions to a YAML cassette, one `write()` each, O(1) per interaction.
 
@@ -483,13 +491,16 @@ class CassetteAppender:
         if not text.strip():
             return
         cut = _cut_after_last_marker(text)
-        if cut is not None:
-            if cut != text:  # torn tail from a crash: keep every finished interaction
-                with open(self.path, "r+b") as fh:
-                    fh.truncate(len(cut.encode("utf-8")))
-            self.count = len(loads_cassette(cut, str(self.path)).interactions)
+        if cut is not None and cut != text and not _loads_ok(text, str(self.path)):
+            # a torn last item from a crash: keep every finished interaction
+            with open(self.path, "r+b") as fh:
+                fh.truncate(len(cut.encode("utf-8")))
+            text = cut
+        if cut is not None and cut == text:  # our layout, ending with a complete item
+            self.count = len(loads_cassette(text, str(self.path)).interactions)
             self._open()
             return
+        # another layout (vcrpy's, a hand edit after our items): rewrite it once into ours
         existing = loads_cassette(text, str(self.path))
         self.metadata = {**existing.metadata, **self.metadata}
         head = serializers.emit_head(self.metadata)

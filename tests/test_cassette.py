@@ -362,3 +362,20 @@ def test_hostile_nesting_is_an_error_not_a_crash(tmp_path: Path, name: str, text
     path.write_text(text)
     with pytest.raises(CassetteError, match="nested too deeply"):
         load_cassette(path)
+
+
+def test_appender_does_not_mistake_a_hand_edit_for_a_torn_item(tmp_path: Path) -> None:
+    """A valid tail after the last item (here a key added by hand) is not truncated as if a crash
+    had torn it: the file is rewritten once into the appendable layout, every interaction kept
+    (unknown top-level keys are not kept, as vcrpy does not keep them either)."""
+    src = sample().interactions
+    path = tmp_path / "edited.yaml"
+    with CassetteAppender(path) as a:
+        a.append(src[0])
+    with open(path, "a") as fh:
+        fh.write("extra_note: kept\n")
+    with CassetteAppender(path) as a:
+        assert a.count == 1
+        a.append(src[1])
+    assert load_cassette(path).interactions == src[:2]
+    assert vcrpy_read(path)[0][1].method == "PUT"
