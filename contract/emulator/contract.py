@@ -69,15 +69,12 @@ class Contract:
         if operation_id in self.spec.operations:
             errors = self.spec.validate_request(operation_id, body, api_version)
             if errors:
-                return schema_refusal(errors[0], body)
+                return schema_refusal(errors[0])
         violations = self.rules.check_request(operation_id, body, api_version, current=current)
         if violations:
             v = violations[0]
             return arm_error(v.status, v.code, v.message, target=v.target)
         return None
-
-    def known(self, operation_id: str) -> bool:
-        return operation_id in self.spec.operations
 
     # ---------------------------------------------------------------- bodies
 
@@ -97,7 +94,7 @@ class Contract:
         return merged
 
 
-def schema_refusal(error: SchemaError, body: Any) -> web.Response:
+def schema_refusal(error: SchemaError) -> web.Response:
     """Unknown top-level members are InvalidRequestContent; any other problem is InvalidParameter."""
     target = error.path[2:] if error.path.startswith("$.") else error.path.lstrip("$") or None
     if error.keyword == "additionalProperties" and error.path in ("$", ""):

@@ -9,7 +9,7 @@ Microsoft.Resources paths by shape only.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -92,7 +92,7 @@ def _unknown_route(path: str) -> web.Response:
     return arm_error(404, "NotFound", f"No ARM resource answers at '{path}'.")
 
 
-def make_dispatch(emulator: Emulator) -> Callable[[web.Request], object]:
+def make_dispatch(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def dispatch(request: web.Request) -> web.Response:
         path = request.path.rstrip("/") or "/"
         for route in ROUTES:
@@ -135,5 +135,5 @@ def create_app(lro_polls: int = 1, *, strict_operations: bool = False, spec: Spe
                         strict_operations=strict_operations)
     app = web.Application(middlewares=[guard_middleware(max_body=max_body)], client_max_size=max_body + 1)
     app[EMULATOR] = emulator
-    app.router.add_route("*", "/{tail:.*}", make_dispatch(emulator))  # type: ignore[arg-type]
+    app.router.add_route("*", "/{tail:.*}", make_dispatch(emulator))
     return app

@@ -37,7 +37,7 @@ def view(vmss: ScaleSet) -> JSON:
 def begin(call: Call, vmss: ScaleSet, vms: list[VM], *, scale_set_state: str | None) -> Operation:
     """Start the operation of an accepted write; finishing it settles the scale set and `vms`."""
     previous = vmss.pending_operation
-    if previous is not None:  # a write during a running one fast-forwards it (never a 409)
+    if previous is not None:  # a write during a running one fast-forwards it (strict mode refused it earlier)
         old = call.emulator.operations.get(vmss.subscription, previous)
         if old is not None:
             old.finish()
@@ -70,7 +70,7 @@ def get_scale_set(call: Call) -> web.Response:
 def list_scale_sets(call: Call) -> web.Response:
     group = call.params.get("rg")
     if group is not None:
-        found = find_group(call)
+        find_group(call)  # a missing group is a 404, not an empty list
     items = call.store.list_scale_sets(call.params["sub"], group)
     return answer(200, {"value": [v.model for v in items]})
 
@@ -91,7 +91,7 @@ def list_skus(call: Call) -> web.Response:
 
 
 def get_os_upgrade_history(call: Call) -> web.Response:
-    vmss = find_scale_set(call)
+    find_scale_set(call)
     return answer(200, {"value": []})  # the emulator runs no OS image upgrades
 
 
@@ -137,7 +137,7 @@ def patch_scale_set(call: Call) -> web.Response:
 
 
 def delete_scale_set(call: Call) -> web.Response:
-    group = find_group(call)
+    find_group(call)
     vmss = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
     if vmss is None:
         return answer(204)  # ARM: deleting what is not there is not an error
@@ -168,9 +168,9 @@ def _new_model(call: Call, body: JSON, existing: ScaleSet | None) -> JSON:
     props.setdefault("uniqueId", str(uuid.uuid4()))
     props.setdefault("timeCreated", now_iso())
     props.setdefault("orchestrationMode", "Uniform")
-    if props.get("orchestrationMode") == "Uniform":
+    if props.get("orchestrationMode") == "Uniform":  # Flexible sets have neither
         props.setdefault("singlePlacementGroup", True)
-    props.setdefault("overprovision", True)
+        props.setdefault("overprovision", True)
     props.setdefault("upgradePolicy", {"mode": "Manual"})
     return model
 
