@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from contract.emulator.state import delete_json_path
 from contract.rules import Rules, load_rules, merge_patch
 from contract.servers import arm_error
 from contract.specs import ApiVersion, SchemaError, Spec, UnknownApiVersion, load_spec
@@ -80,8 +81,6 @@ class Contract:
 
     def without_secrets(self, body: Any) -> Any:
         """A copy of `body` with every writeOnly/secret field the spec names removed."""
-        from contract.emulator.state import delete_json_path
-
         clean = copy.deepcopy(body)
         # Deepest first, so removing an array element's field never shifts a later path.
         for path in sorted(self.spec.secret_paths(clean), key=len, reverse=True):
