@@ -496,7 +496,7 @@ NOT_EMULATED = {
     "VirtualMachineScaleSetVMExtensions_CreateOrUpdate", "VirtualMachineScaleSetVMExtensions_Update",
     "VirtualMachineScaleSetVMExtensions_Delete",
     "VirtualMachineScaleSetVMs_SimulateEviction", "VirtualMachineScaleSetVMs_AttachDetachDataDisks",
-    "VirtualMachineScaleSetVMs_RetrieveBootDiagnosticsData", "VirtualMachineScaleSetVMs_RunCommand",
+    "VirtualMachineScaleSetVMs_RetrieveBootDiagnosticsData",
 }
 
 

@@ -424,3 +424,22 @@ def test_extensions_nics_skus_and_other_actions_through_the_sdk(tls_dir: Path) -
     report = check(capture.interactions)
     assert report.violations == [], "\n".join(f"{v.rule}: {v.method} {v.uri} -> {v.status}: {v.message}"
                                               for v in report.violations)
+
+
+def test_classic_run_command_returns_its_result_through_the_monitor(tls_dir: Path) -> None:
+    check = pytest.importorskip("contract.checker").check
+    capture = Capture()
+    srv = start(tls_dir, capture)
+    try:
+        compute, resource = clients(srv)
+        resource.resource_groups.create_or_update(RG, {"location": "westus"})
+        compute.virtual_machine_scale_sets.begin_create_or_update(RG, "classic", scale_set_body(capacity=1)).result()
+        result = compute.virtual_machine_scale_set_vms.begin_run_command(
+            RG, "classic", "0", {"commandId": "RunShellScript", "script": ["uptime"]}).result()
+        assert [s.code for s in result.value] == ["ComponentStatus/StdOut/succeeded", "ComponentStatus/StdErr/succeeded"]
+        assert "RunShellScript" in result.value[0].message
+    finally:
+        srv.stop()
+    report = check(capture.interactions)
+    assert report.violations == [], "\n".join(f"{v.rule}: {v.method} {v.uri} -> {v.status}: {v.message}"
+                                              for v in report.violations)

@@ -13,6 +13,7 @@ from contract.emulator.vms import vm_instance_view, vm_view
 from contract.servers import arm_error
 
 VM_UPDATE = "VirtualMachineScaleSetVMs_Update"
+RUN_COMMAND = "VirtualMachineScaleSetVMs_RunCommand"
 # VM properties ARM computes; a client that PUTs back what it GOT sends them and ARM ignores them.
 _VM_READ_ONLY = frozenset({"latestModelApplied", "modelDefinitionApplied", "vmId", "provisioningState",
                            "timeCreated", "instanceView", "networkProfile", "resources"})
@@ -75,6 +76,21 @@ def vm_action(call: Call) -> web.Response:
     call.check(VM_ACTIONS[action], call.body)
     touched = run_action(vmss, action, [vm])
     op = begin(call, vmss, touched, scale_set_state=None)
+    return answer(202, write=True, headers=call.lro(op, location=True))
+
+
+def run_command(call: Call) -> web.Response:
+    """The classic POST .../runCommand: 202, and the monitor URL answers the RunCommandResult."""
+    vmss, vm = find_vm(call)
+    require_object(call.body, "run command input")
+    call.check(RUN_COMMAND, call.body)
+    op = begin(call, vmss, [], scale_set_state=None)
+    script = call.body.get("commandId") or "script"
+    op.result = {"value": [
+        {"code": "ComponentStatus/StdOut/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded",
+         "message": f"Enable succeeded: ran {script} on instance {vm.instance_id}"},
+        {"code": "ComponentStatus/StdErr/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded",
+         "message": ""}]}
     return answer(202, write=True, headers=call.lro(op, location=True))
 
 

@@ -29,6 +29,7 @@ class Operation:
     start_time: str = field(default_factory=now_iso)
     end_time: str | None = None
     on_done: list[Callable[[], None]] = field(default_factory=list)
+    result: Any = None  # what the monitor (Location) URL answers once done, for actions that return one
 
     @property
     def done(self) -> bool:

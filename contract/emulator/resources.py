@@ -69,7 +69,7 @@ def get_operation_status(call: Call) -> web.Response:
     op.poll()
     if (call.query("monitor") or "").lower() == "true":
         if op.done:
-            return answer(200)
+            return answer(200, op.result)
         return answer(202, headers={"Location": str(call.request.url), **POLL_HINT})
     headers = {} if op.done else dict(POLL_HINT)
     return answer(200, op.view(), headers=headers)

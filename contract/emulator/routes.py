@@ -70,6 +70,7 @@ ROUTES: tuple[Route, ...] = (
     _route(_VM, get=instances.get_vm, put=instances.put_vm, delete=instances.delete_vm),
     _route(f"{_VM}/instanceview", get=instances.get_vm_instance_view),
     _route(f"{_VM}/(?P<action>{'|'.join(instances.VM_ACTIONS)})", post=instances.vm_action),
+    _route(f"{_VM}/runcommand", post=instances.run_command),
     _route(f"{_VM}/runcommands", get=runcommands.list_run_commands),
     _route(f"{_VM}/runcommands/(?P<rc>{_SEG})", get=runcommands.get_run_command, put=runcommands.put_run_command,
            patch=runcommands.patch_run_command, delete=runcommands.delete_run_command),
