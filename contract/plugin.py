@@ -423,18 +423,16 @@ def vmss_credential(vmss_endpoint: VmssEndpoint) -> Any:
 def vmss_subscription_id(request: pytest.FixtureRequest, vmss_endpoint: VmssEndpoint) -> str:
     """The subscription the clients address.
 
-    Recording: `vmss_subscription_id` ini, else $AZURE_SUBSCRIPTION_ID, else zeros.
-    Replaying: the same, except that without either the (pseudonymised) id stored in
-    the cassette is used, so CI needs no secret to match what was recorded.
+    Replaying: the (pseudonymised) id stored in the cassette, so requests match exactly and CI
+    needs no secret, whatever salt or environment this machine has. Recording, or a replay
+    without a cassette: the `vmss_subscription_id` ini value, else $AZURE_SUBSCRIPTION_ID, else zeros.
     """
-    configured = request.config.getini("vmss_subscription_id") or os.environ.get("AZURE_SUBSCRIPTION_ID")
-    if configured:
-        return str(configured)
     if vmss_endpoint.mode == "replay" and vmss_endpoint.cassette_path.exists():
         found = _subscription_in(vmss_endpoint.cassette_path)
         if found:
             return found
-    return ZERO_SUBSCRIPTION
+    configured = request.config.getini("vmss_subscription_id") or os.environ.get("AZURE_SUBSCRIPTION_ID")
+    return str(configured) if configured else ZERO_SUBSCRIPTION
 
 
 _SUBSCRIPTION = re.compile(r"/subscriptions/([0-9a-fA-F-]{36})", re.IGNORECASE)

@@ -468,3 +468,24 @@ def test_warn_mode_summary_survives_xdist(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(*QUIET, "-n", "2", "--vmss-contract=warn")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*vmss contract warnings*", "*test_replay.py::test_get: 1 contract violation(s)*"])
+
+
+def test_replay_addresses_the_subscription_the_cassette_holds(pytester: pytest.Pytester,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makepyfile(test_sub='''
+def test_sub(vmss_endpoint, vmss_subscription_id):
+    print("SUB", vmss_endpoint.mode, vmss_subscription_id)
+''')
+    target = pytester.path / "cassettes" / "test_sub" / "test_sub.yaml"
+    cassette = load_cassette(UPDATE_POLICY)
+    for interaction in cassette.interactions:
+        interaction.request.uri = interaction.request.uri.replace(
+            "00000000-0000-0000-0000-000000000000", "5f0c6a3e-1d2b-4c8e-9a7f-3b2e1d0c9f8a")
+    save_cassette(cassette, target)
+    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", "11111111-2222-3333-4444-555555555555")  # a developer's real one
+    replaying = pytester.runpytest("-s", "-p", "no:cacheprovider", "--vmss-contract=off")
+    replaying.stdout.fnmatch_lines(["*SUB replay 5f0c6a3e-1d2b-4c8e-9a7f-3b2e1d0c9f8a*"])
+    target.unlink()
+    recording = pytester.runpytest("-s", "-p", "no:cacheprovider", "--vmss-contract=off",
+                                   "--vmss-record-mode=once", "--vmss-upstream=emulator")
+    recording.stdout.fnmatch_lines(["*SUB record 11111111-2222-3333-4444-555555555555*"])
