@@ -492,9 +492,6 @@ NOT_EMULATED = {
     "VirtualMachineScaleSets_ConvertToSinglePlacementGroup",
     "VirtualMachineScaleSets_ForceRecoveryServiceFabricPlatformUpdateDomainWalk",
     "VirtualMachineScaleSetRollingUpgrades_GetLatest",
-    "VirtualMachineScaleSetVMExtensions_List", "VirtualMachineScaleSetVMExtensions_Get",
-    "VirtualMachineScaleSetVMExtensions_CreateOrUpdate", "VirtualMachineScaleSetVMExtensions_Update",
-    "VirtualMachineScaleSetVMExtensions_Delete",
     "VirtualMachineScaleSetVMs_SimulateEviction", "VirtualMachineScaleSetVMs_AttachDetachDataDisks",
     "VirtualMachineScaleSetVMs_RetrieveBootDiagnosticsData",
 }

@@ -404,6 +404,16 @@ def test_extensions_nics_skus_and_other_actions_through_the_sdk(tls_dir: Path) -
         with pytest.raises(ResourceNotFoundError):
             ext_ops.get(RG, "more", "health")
 
+        vm_ext_ops = compute.virtual_machine_scale_set_vm_extensions
+        assert [e.name for e in vm_ext_ops.list(RG, "more", "0").value] == ["custom"]
+        vm_ext = vm_ext_ops.begin_create_or_update(RG, "more", "0", "health", health).result()
+        assert vm_ext.properties.provisioning_state == "Succeeded"
+        assert sorted(e.name for e in vm_ext_ops.list(RG, "more", "0").value) == ["custom", "health"]
+        assert [e.name for e in vm_ext_ops.list(RG, "more", "1").value] == ["custom"]
+        vm_ext_ops.begin_delete(RG, "more", "0", "custom").result()
+        assert [e.name for e in vm_ext_ops.list(RG, "more", "0").value] == ["health"]
+        assert vmss_ops.get(RG, "more").properties.provisioning_state == "Succeeded"
+
         vmss_ops.begin_reapply(RG, "more").result()
         vmss_ops.begin_perform_maintenance(RG, "more").result()
         vm_ops.begin_restart(RG, "more", "1").result()
