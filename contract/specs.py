@@ -89,6 +89,7 @@ class SchemaError:
     keyword: str
 
 
+@lru_cache(maxsize=1024)
 def _version_key(version: str) -> tuple[str, int, str]:
     """Sort key: date, then a preview sorts before the GA release of the same date."""
     m = _VERSION_RE.match(version.strip())

@@ -7,7 +7,7 @@ cassette recorded against the emulator on 127.0.0.1 is checked like Azure's.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote
 
 # The namespace the contract speaks for: scale sets (and their children) and the
@@ -113,6 +113,7 @@ class Target:
     `key` is the deepest named resource (scale set, VM or run command), case-folded;
     `self_path` is True when the path is that resource itself (not a view, list or action
     under it); `tail` is the rest of the path, case-folded, e.g. "/manualupgrade".
+    `kind`, `key` and `self_path` are worked out once: the state machines ask them on every interaction.
     """
 
     rg: str
@@ -120,22 +121,15 @@ class Target:
     vm: str | None
     run_command: str | None
     tail: str
+    kind: str = field(init=False, compare=False, repr=False)
+    key: str = field(init=False, compare=False, repr=False)
+    self_path: bool = field(init=False, compare=False, repr=False)
 
-    @property
-    def kind(self) -> str:
-        if self.run_command is not None:
-            return "runcommand"
-        if self.vm is not None:
-            return "vm"
-        return "scaleset"
-
-    @property
-    def key(self) -> str:
-        return self.run_command or self.vm or self.scale_set
-
-    @property
-    def self_path(self) -> bool:
-        return self.tail in ("", "/")
+    def __post_init__(self) -> None:
+        kind = "runcommand" if self.run_command is not None else "vm" if self.vm is not None else "scaleset"
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "key", self.run_command or self.vm or self.scale_set)
+        object.__setattr__(self, "self_path", self.tail in ("", "/"))
 
 
 def target(path: str) -> Target | None:

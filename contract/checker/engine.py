@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from contract.cassette import Cassette, Interaction
-from contract.checker.classify import in_namespace, split_uri
-from contract.checker.interaction import InteractionChecks, Seen, _parse
+from contract.checker.classify import Uri, in_namespace, split_uri
+from contract.checker.interaction import Bodies, InteractionChecks, Seen
 from contract.checker.model import CassetteResult, Report, Violation
 from contract.checker.state import World
 
 Source = str | os.PathLike[str] | Cassette | Interaction
-_TERMINAL_WORDS = (b"Succeeded", b"Failed", b"Cancel")  # a deployment poll worth parsing says one of these
 
 
 class CheckError(Exception):
@@ -97,31 +96,46 @@ class Checker:
         name = str(cassette.path) if cassette.path else "<cassette>"
         result = CassetteResult(name, interactions=len(cassette.interactions))
         world = World(self.rules, getattr(self.spec, "secret_names", frozenset()))
+        match_operation, run, feed = self.spec.match, self.checks.run, world.feed
+        entries, violations, versions_seen = result.entries, result.violations, self._versions_seen
+        uris: dict[str, Uri] = {}  # a cassette polls the same URLs over and over: split each once
+        places: dict[tuple[str, str], Any] = {}  # (method, path) -> OperationMatch, or where it is outside
+        bodies = Bodies()  # ... and gets the same answers: parse and judge each distinct body once
         for index, interaction in enumerate(cassette.interactions):
-            method = interaction.request.method.upper()
-            uri = split_uri(interaction.request.uri)
-            arm = _arm_path(uri.path)
-            match = self.spec.match(method, uri.path) if arm else None
+            request = interaction.request
+            method = request.method.upper()
+            uri = uris.get(request.uri)
+            if uri is None:
+                uri = uris[request.uri] = split_uri(request.uri)
+            path = uri.path
+            match = places.get((method, path))
             if match is None:
-                if arm and in_namespace(uri.path):
-                    self._undocumented(result, index, interaction, method, uri.path)
+                match = places[(method, path)] = _place(match_operation, method, path)
+            if match.__class__ is str:
+                if match is _UNDOCUMENTED:
+                    self._undocumented(result, index, interaction, method, path)
                 else:
                     result.outside_contract += 1
-                    _watch_deployments(world, index, interaction, method, uri.path)
+                    if match is _DEPLOYMENT:
+                        world.outside(index, interaction, method, path)
                 continue
             op_id = match.operation.operation_id
             status = interaction.response.status
             result.checked += 1
-            result.entries.append((index, method, interaction.request.uri, op_id, status))
+            entries.append((index, method, request.uri, op_id, status))
             if coverage is not None:
                 seen = coverage[op_id]["seen"]
                 seen[str(status)] = seen.get(str(status), 0) + 1
             version = uri.api_version
-            if version is not None and version not in self._versions_seen:
+            if version is not None and version not in versions_seen:
                 self._note_version(version, op_id)
-            s = Seen(name, index, interaction, uri, method, status, match.operation, match.params)
-            result.violations.extend(self.checks.run(s, lambda: world.current_model(uri.path)))
-            result.violations.extend(world.feed(s))
+            s = Seen(name, index, interaction, uri, method, status, match.operation, match.params, bodies)
+            found = run(s, lambda: world.current_model(path))
+            if found:
+                violations.extend(found)
+            found = feed(s)
+            if found:
+                violations.extend(found)
         _apply_opt_outs(result, cassette)
         result.violations.sort(key=lambda v: v.interaction)
         return result
@@ -158,14 +172,21 @@ class Checker:
         return report
 
 
-def _watch_deployments(world: World, index: int, interaction: Interaction, method: str, path: str) -> None:
-    """Template deployments are outside the contract, but the state machines must know one is running."""
-    if "/deployments/" not in path.lower():
-        return
-    content = interaction.response.content
-    # only a GET's body is read (is the deployment done?): never parse a template
-    body = _parse(content)[0] if method == "GET" and any(w in content for w in _TERMINAL_WORDS) else None
-    world.outside(index, interaction, path, body)
+_UNDOCUMENTED = "undocumented"  # in the VMSS namespace, matching no documented operation
+_OUTSIDE = "outside"  # outside the contract
+_DEPLOYMENT = "deployment"  # outside the contract, but a template deployment the state machines watch
+
+
+def _place(match_operation: Any, method: str, path: str) -> Any:
+    """The documented operation a request hits, else which kind of outside it is."""
+    arm = _arm_path(path)
+    match = match_operation(method, path) if arm else None
+    if match is not None:
+        return match
+    if arm and in_namespace(path):
+        return _UNDOCUMENTED
+    # template deployments are outside the contract, but the state machines must know one is running
+    return _DEPLOYMENT if "/deployments/" in path.lower() else _OUTSIDE
 
 
 def _apply_opt_outs(result: CassetteResult, cassette: Cassette) -> None:
@@ -183,8 +204,8 @@ def _apply_opt_outs(result: CassetteResult, cassette: Cassette) -> None:
 
 
 def _arm_path(path: str) -> bool:
-    p = path.lower()
-    return p.startswith("/subscriptions/") or p.startswith("/providers/")
+    head = path[:15].lower()  # len("/subscriptions/"): never case-fold a whole long path for this
+    return head == "/subscriptions/" or head.startswith("/providers/")
 
 
 def _try_rules(warnings: list[str]) -> Any:

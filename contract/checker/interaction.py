@@ -7,7 +7,9 @@ decides which question to ask and how to word the verdict.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import os
+from functools import lru_cache
+from itertools import combinations
 from typing import Any, Callable
 
 from contract.cassette import Interaction
@@ -20,61 +22,72 @@ _WANTED = ("azure-asyncoperation", "location", "content-type", "retry-after")
 _WANTED_LENGTHS = frozenset(len(n) for n in _WANTED)
 
 
-@dataclass
 class Seen:
-    """One interaction as the checks see it: parsed once, shared by every check."""
+    """One interaction as the checks see it: parsed once, shared by every check.
 
-    cassette: str
-    index: int
-    interaction: Interaction
-    uri: Uri
-    method: str
-    status: int
-    operation: Any  # contract.specs.Operation
-    params: dict[str, str]
-    _req: Any = field(default=_MISSING, repr=False)
-    _resp: Any = field(default=_MISSING, repr=False)
-    resp_is_json: bool = False
-    _headers: dict[str, str] | None = field(default=None, repr=False)
-    _content: bytes | None = field(default=None, repr=False)
+    Bodies are read as the cassette stores them (usually `str`): no encode/decode round trip.
+    """
+
+    __slots__ = ("cassette", "index", "interaction", "uri", "method", "status", "operation", "params",
+                 "_req", "_resp", "_headers", "body", "bodies", "ok", "operation_id", "_blank")
+
+    def __init__(self, cassette: str, index: int, interaction: Interaction, uri: Uri, method: str, status: int,
+                 operation: Any, params: dict[str, str], bodies: Bodies | None = None) -> None:
+        self.cassette, self.index, self.interaction, self.uri = cassette, index, interaction, uri
+        self.method, self.status, self.operation, self.params = method, status, operation, params
+        self._req: Any = _MISSING
+        self._resp: Body | None = None
+        self._headers: dict[str, str] | None = None
+        self.body: str | bytes | None = interaction.response.body  # as stored
+        self.bodies = bodies
+        self.ok = 200 <= status < 300
+        self.operation_id: str = operation.operation_id
+        self._blank: bool | None = None
 
     def header(self, name: str) -> str | None:
         """First value of a response header the checks read (lower-case name), from a dict built once.
         Only names of a wanted length are case-folded: answers carry a score of headers we never read."""
-        if self._headers is None:
-            h: dict[str, str] = {}
+        h = self._headers
+        if h is None:
+            h = self._headers = {}
+            lengths = _WANTED_LENGTHS
             for k, vs in self.interaction.response.headers.items():
-                if vs and len(k) in _WANTED_LENGTHS:
+                if vs and len(k) in lengths:
                     h.setdefault(k.lower(), vs[0])
-            self._headers = h
-        return self._headers.get(name)
+        return h.get(name)
 
     @property
     def content(self) -> bytes:
-        """The response body as bytes (converted once)."""
-        if self._content is None:
-            self._content = self.interaction.response.content
-        return self._content
+        """The response body as bytes (for byte counts in messages)."""
+        return self.interaction.response.content
 
     @property
-    def operation_id(self) -> str:
-        return self.operation.operation_id
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
+    def blank(self) -> bool:
+        """No response body, or only whitespace."""
+        if self._blank is None:
+            self._blank = blank(self.body)
+        return self._blank
 
     @property
     def request_body(self) -> Any:
         if self._req is _MISSING:
-            self._req = _parse(self.interaction.request.content)[0]
+            self._req = _parse(self.interaction.request.body)[0]
         return self._req
 
     @property
-    def response_body(self) -> Any:
-        if self._resp is _MISSING:
-            self._resp, self.resp_is_json = _parse(self.content)
+    def parsed(self) -> Body:
+        """The response body with what was learnt about it (shared with equal bodies of the cassette)."""
+        if self._resp is None:
+            self._resp = self.bodies.get(self.body) if self.bodies is not None else Body(self.body)
         return self._resp
+
+    @property
+    def response_body(self) -> Any:
+        return self.parsed.value
+
+    @property
+    def resp_is_json(self) -> bool:
+        return self.parsed.is_json
 
     def violation(self, rule: str, message: str, path: str | None = None) -> Violation:
         req = self.interaction.request
@@ -82,14 +95,108 @@ class Seen:
                          req.method.upper(), req.uri, self.status)
 
 
-def _parse(content: bytes) -> tuple[Any, bool]:
-    """(parsed body or None, whether it was JSON). Empty bodies are (None, False)."""
-    if not content or not content.strip():
+_WS = " \t\n\r\x0b\x0c"  # what bytes.strip() strips: a str is blank exactly when its UTF-8 bytes are
+
+
+def blank(body: str | bytes | None) -> bool:
+    """True for a missing, empty or whitespace-only body (as stored)."""
+    if not body:
+        return True
+    if isinstance(body, str):
+        return not body.strip(_WS)
+    return not body.strip()
+
+
+def _parse(body: str | bytes | None) -> tuple[Any, bool]:
+    """(parsed body or None, whether it was JSON). Empty bodies are (None, False).
+
+    A `str` body is parsed as it is; `json.loads` of its UTF-8 bytes gives the same value except
+    after a BOM or NULs in the first bytes (it then guesses UTF-8-sig/16/32): those take the bytes path.
+    """
+    if blank(body):
         return None, False
     try:
-        return json.loads(content), True
+        if isinstance(body, str):
+            if body[0] == "\ufeff" or "\x00" in body[:4]:
+                return json.loads(body.encode("utf-8")), True
+            return json.loads(body), True
+        return json.loads(body), True  # type: ignore[arg-type]
     except (ValueError, UnicodeDecodeError):
         return None, False
+
+
+@lru_cache(maxsize=8)
+def secret_hints(names: frozenset[str]) -> tuple[str, ...]:
+    """Substrings that any JSON text naming one of `names` as a member contains: '"name"' for each,
+    merged where names share a long quoted prefix or suffix ('"protectedSettings"' and
+    '"protectedParameters"' -> '"protected'). Only a prefilter before the exact walk, so fewer,
+    shorter needles (each a full scan of the body) lose nothing."""
+    needles = {f'"{n}"' for n in names}
+    merged = True
+    while merged:
+        merged = False
+        for a, b in combinations(sorted(needles), 2):
+            prefix = os.path.commonprefix([a, b])
+            suffix = os.path.commonprefix([a[::-1], b[::-1]])[::-1]
+            common = prefix if len(prefix) >= len(suffix) else suffix
+            if len(common) >= 8:
+                needles -= {a, b}
+                needles.add(common)
+                merged = True
+                break
+    return tuple(sorted(needles))
+
+
+def mentions(body: str | bytes | None, hints: tuple[str, ...], byte_hints: tuple[bytes, ...]) -> bool:
+    """Does the stored body contain one of the hints (C substring searches, no parsing)?"""
+    if not body:
+        return False
+    if isinstance(body, str):
+        return any(h in body for h in hints)
+    return any(h in body for h in byte_hints)
+
+
+class Body:
+    """A response body parsed once, and the verdicts that depend on nothing but it (and the
+    operation/status it answered): schema errors, whether it names a secret, the secrets' paths.
+    The parsed value is shared by every interaction that got the same text: read it, never write it."""
+
+    __slots__ = ("text", "value", "is_json", "errors", "secrets")
+
+    def __init__(self, text: str | bytes | None) -> None:
+        self.text = text
+        self.value, self.is_json = _parse(text)
+        self.errors: dict[tuple[str, int], list[Any]] = {}  # (operationId, status) -> SchemaErrors
+        self.secrets: list[str] | None = None  # JSON paths of echoed secrets, once looked for
+
+
+class Bodies:
+    """Per-cassette memo of response bodies by their text: a recording polls and re-reads the same
+    resources, and half its answers repeat an earlier one byte for byte. Looked up by length first
+    (then a memcmp), so a body is never hashed; bounded, so a huge cassette cannot hoard parsed trees."""
+
+    MAX_TEXT = 8 * 1024 * 1024  # characters of body text whose parsed trees are kept
+
+    def __init__(self) -> None:
+        self._by_len: dict[int, list[Body]] = {}
+        self._kept = 0
+
+    def get(self, text: str | bytes | None) -> Body:
+        if not text:
+            return Body(text)
+        n = len(text)
+        same_length = self._by_len.get(n)
+        if same_length is not None:
+            for known in same_length:
+                if known.text is text or (type(known.text) is type(text) and known.text == text):
+                    return known
+        body = Body(text)
+        if self._kept + n > self.MAX_TEXT:
+            self._by_len.clear()
+            self._kept = 0
+        self._by_len.setdefault(n, []).append(body)
+        self._kept += n
+        return body
 
 
 def _first(errors: list[Any]) -> tuple[str, str | None]:
@@ -106,9 +213,12 @@ class InteractionChecks:
         self.rules = rules
         self.unknown_version = unknown_version
         self._has_body: dict[tuple[str, int], bool] = {}
-        # a secret can only be echoed if its name is in the raw bytes: skip the tree walk otherwise
-        # (`in` on bytes is a C substring search; a regex alternation was slower than the walk)
-        self._secret_hints = tuple(f'"{n}"'.encode() for n in sorted(getattr(spec, "secret_names", ()) or ()))
+        # a secret can only be echoed if its name is in the raw text: skip the tree walk otherwise
+        # (`in` is a C substring search; a regex alternation was slower than the walk)
+        self._secret_hints = secret_hints(frozenset(getattr(spec, "secret_names", ()) or ()))
+        self._secret_byte_hints = tuple(h.encode() for h in self._secret_hints)
+        # (api-version, operationId) -> effective version, or the UnknownApiVersion it raised
+        self._versions: dict[tuple[str, str], str | Exception] = {}
 
     def run(self, s: Seen, current_model: Callable[[], dict[str, Any] | None]) -> list[Violation]:
         out: list[Violation] = []
@@ -121,6 +231,19 @@ class InteractionChecks:
         self._headers(s, out)
         return out
 
+    def _effective(self, version: str, operation_id: str) -> str | Exception:
+        key = (version, operation_id)
+        found = self._versions.get(key)
+        if found is None:
+            try:
+                found = self.spec.resolve_api_version(version, operation_id).effective
+            except self.unknown_version as exc:
+                found = exc
+            if len(self._versions) > 1024:  # bounded: versions come from traffic
+                self._versions.clear()
+            self._versions[key] = found
+        return found
+
     # ---- request side --------------------------------------------------
     def _request_side(self, s: Seen, current_model: Callable[[], dict[str, Any] | None],
                       out: list[Violation]) -> str | None:
@@ -132,16 +255,15 @@ class InteractionChecks:
                 out.append(s.violation("api-version-missing",
                                        "answered 2xx to a request without api-version (ARM: 400 MissingApiVersionParameter)"))
         else:
-            try:
-                effective = self.spec.resolve_api_version(version, s.operation_id).effective
-            except self.unknown_version as exc:
-                if s.ok:
-                    out.append(s.violation("api-version-unknown", f"answered 2xx: {exc}"))
+            resolved = self._effective(version, s.operation_id)
+            if isinstance(resolved, str):
+                effective = resolved
+            elif s.ok:
+                out.append(s.violation("api-version-unknown", f"answered 2xx: {resolved}"))
         if not s.ok or s.method not in ("PUT", "PATCH", "POST"):
             return effective
-        content = s.interaction.request.content
         body = s.request_body
-        if content.strip() and body is None:
+        if body is None and not blank(s.interaction.request.body):
             out.append(s.violation("invalid-request-accepted",
                                    "answered 2xx to a request body that is not JSON (ARM: 400 InvalidRequestContent)"))
             return effective
@@ -183,7 +305,7 @@ class InteractionChecks:
                 if not isinstance(err.get(key), str) or not err.get(key):
                     problems.append((f"$.error.{key}", f"error.{key} is missing or not a non-empty string"))
             if not problems:
-                for e in self.spec.validate_response(s.operation_id, s.status, body):
+                for e in self._response_errors(s):
                     problems.append((e.path, e.message))
         if problems:
             path, msg = problems[0]
@@ -200,28 +322,42 @@ class InteractionChecks:
     def _shape(self, s: Seen, out: list[Violation]) -> None:
         if s.status >= 400 or s.status not in s.operation.statuses:
             return
-        content = s.content
         documented = self._documents_body(s.operation_id, s.status)
-        if not content.strip():
+        if s.blank:
             if documented:
                 out.append(s.violation("empty-body", f"{s.status} answer has an empty body; the contract documents one"))
             return
         body = s.response_body
         if not documented:
             out.append(s.violation("empty-body",
-                                   f"{s.status} answer has a body ({len(content)} bytes); the contract documents none"))
+                                   f"{s.status} answer has a body ({len(s.content)} bytes); the contract documents none"))
             return
         if not s.resp_is_json:
             out.append(s.violation("response-schema", f"{s.status} answer body is not JSON"))
             return
-        errors = self.spec.validate_response(s.operation_id, s.status, body)
+        errors = self._response_errors(s)
         if errors:
             msg, path = _first(errors)
             out.append(s.violation("response-schema", msg, path))
-        if self._secret_hints and not any(h in content for h in self._secret_hints):
-            return
-        for path in self.spec.secret_paths(body):
+        parsed = s.parsed
+        secrets = parsed.secrets
+        if secrets is None:
+            if self._secret_hints and not mentions(s.body, self._secret_hints, self._secret_byte_hints):
+                secrets = []
+            else:
+                secrets = self.spec.secret_paths(body)
+            parsed.secrets = secrets
+        for path in secrets:
             out.append(s.violation("secret-echoed", f"the answer echoes writeOnly member {path.rsplit('.', 1)[-1]!r}", path))
+
+    def _response_errors(self, s: Seen) -> list[Any]:
+        """`validate_response` of the parsed body, once per distinct body and (operation, status)."""
+        parsed = s.parsed
+        key = (s.operation_id, s.status)
+        errors = parsed.errors.get(key)
+        if errors is None:
+            errors = parsed.errors[key] = self.spec.validate_response(s.operation_id, s.status, parsed.value)
+        return errors
 
     # ---- headers ---------------------------------------------------------
     def _headers(self, s: Seen, out: list[Violation]) -> None:
@@ -232,7 +368,7 @@ class InteractionChecks:
         if 400 <= s.status < 500 and s.status != 429 and s.header("retry-after") is not None:
             out.append(s.violation("retry-after-on-error",
                                    f"{s.status} answer carries Retry-After: {s.header('retry-after')}"))
-        if s.content.strip():
+        if not s.blank:
             s.response_body  # noqa: B018 - parse once to learn whether it is JSON
             if s.resp_is_json:
                 ctype = (s.header("content-type") or "").lower()

@@ -17,7 +17,7 @@ from typing import Any
 
 from contract.cassette import Interaction
 from contract.checker.classify import Target, deployment_key, resource_group, target
-from contract.checker.interaction import Seen
+from contract.checker.interaction import Seen, _parse, mentions, secret_hints
 from contract.checker.lro import LroTracker, Pending, is_terminal, status_of
 from contract.checker.model import Violation
 
@@ -66,13 +66,18 @@ class World:
     def __init__(self, rules: Any = None, secret_names: frozenset[str] = frozenset()) -> None:
         self.rules = rules
         self.secret_names = secret_names
-        self._secret_hints = tuple(f'"{n}"'.encode() for n in secret_names)
+        self._secret_hints = secret_hints(frozenset(secret_names))
+        self._secret_byte_hints = tuple(h.encode() for h in self._secret_hints)
         self._secret_seen = False  # once a secret was echoed, model comparisons ignore secrets
         self.resources: dict[str, Resource] = {}
         self.lro = LroTracker()
         self.op_status: dict[str, str] = {}
         self.deployments: dict[str, set[str]] = {}  # rg -> running deployment keys
         self.rg_writes: dict[str, int] = {}
+        # per path, parsed once: a cassette polls and re-reads the same few resources
+        self._targets: dict[str, Target | None] = {}
+        self._deployment_keys: dict[str, tuple[str | None, str | None]] = {}
+        self._chains: dict[Target, list[Resource]] = {}
 
     # ---- helpers -----------------------------------------------------------
     def _res(self, key: str, kind: str, rg: str) -> Resource:
@@ -82,11 +87,15 @@ class World:
         return r
 
     def _chain(self, t: Target) -> list[Resource]:
-        chain = [self._res(t.scale_set, "scaleset", t.rg)]
-        if t.vm:
-            chain.append(self._res(t.vm, "vm", t.rg))
-        if t.run_command:
-            chain.append(self._res(t.run_command, "runcommand", t.rg))
+        """Scale set, VM, run command down to the target (a resource's record is never replaced: kept per target)."""
+        chain = self._chains.get(t)
+        if chain is None:
+            chain = [self._res(t.scale_set, "scaleset", t.rg)]
+            if t.vm:
+                chain.append(self._res(t.vm, "vm", t.rg))
+            if t.run_command:
+                chain.append(self._res(t.run_command, "runcommand", t.rg))
+            self._chains[t] = chain
         return chain
 
     def writes(self, r: Resource) -> int:
@@ -95,9 +104,16 @@ class World:
     def relaxed(self, rg: str) -> bool:
         return bool(self.deployments.get(rg))
 
+    def target(self, path: str) -> Target | None:
+        try:
+            return self._targets[path]
+        except KeyError:
+            t = self._targets[path] = target(path)
+            return t
+
     def current_model(self, path: str) -> dict[str, Any] | None:
         """The last model seen of the resource a request addresses (for transition rules)."""
-        t = target(path)
+        t = self.target(path)
         if t is None or not t.self_path or self.relaxed(t.rg):
             return None
         r = self.resources.get(t.key)
@@ -112,13 +128,14 @@ class World:
                 other.existence, other.absent_reason, other.absent_at = ABSENT, "deleted", index
 
     # ---- outside-contract traffic --------------------------------------------
-    def outside(self, index: int, interaction: Interaction, path: str, body: Any) -> None:
+    def outside(self, index: int, interaction: Interaction, method: str, path: str) -> None:
         """Track template deployments: while one runs, its resource group may change under us."""
-        dep = deployment_key(path)
-        rg = resource_group(path)
+        keys = self._deployment_keys.get(path)
+        if keys is None:
+            keys = self._deployment_keys[path] = (deployment_key(path), resource_group(path))
+        dep, rg = keys
         if dep is None or rg is None:
             return
-        method = interaction.request.method.upper()
         status = interaction.response.status
         if method != "GET" and 200 <= status < 300:
             self.deployments.setdefault(rg, set()).add(dep)
@@ -126,16 +143,20 @@ class World:
             for r in self.resources.values():
                 if r.rg == rg and r.existence == ABSENT:
                     r.existence, r.absent_reason = UNKNOWN, None
-        elif method == "GET" and 200 <= status < 300 and isinstance(body, dict):
+        elif method == "GET" and 200 <= status < 300 and dep in self.deployments.get(rg, ()):
+            # only a GET of a deployment still running here is read (is it done?): never parse a template
+            body = _deployment_poll(interaction.response.body)
+            if not isinstance(body, dict):
+                return
             state = status_of(body) or (body.get("properties") or {}).get("provisioningState")
             if isinstance(state, str) and is_terminal(state):
-                self.deployments.get(rg, set()).discard(dep)
+                self.deployments[rg].discard(dep)
 
     # ---- in-contract traffic -------------------------------------------------
     def feed(self, s: Seen) -> list[Violation]:
         if s.operation_id == "OperationStatus_Get":
             return self._poll(s)
-        t = target(s.uri.path)
+        t = self.target(s.uri.path)
         if t is None:
             return []
         out: list[Violation] = []
@@ -357,8 +378,7 @@ class World:
 
     def _differs_only_in_secrets(self, new: Any, old: Any, s: Seen) -> bool:
         """A secret echoed in one answer is `secret-echoed`, not a model change."""
-        content = s.content
-        if not self._secret_seen and not any(h in content for h in self._secret_hints):
+        if not self._secret_seen and not mentions(s.body, self._secret_hints, self._secret_byte_hints):
             return False
         self._secret_seen = True
         return _without(new, self.secret_names) == _without(old, self.secret_names)
@@ -410,6 +430,17 @@ class World:
             out.append(s.violation("capacity-mismatch",
                                    f"{len(items)} VMs listed but sku.capacity is {scale_set.capacity} and no operation "
                                    "is running", "$.value"))
+
+
+_TERMINAL_WORDS = ("Succeeded", "Failed", "Cancel")  # a deployment poll worth parsing says one of these
+
+
+def _deployment_poll(body: str | bytes | None) -> Any:
+    """The parsed body of a deployment GET that may say it finished, else None."""
+    if not body:
+        return None
+    words = _TERMINAL_WORDS if isinstance(body, str) else tuple(w.encode() for w in _TERMINAL_WORDS)
+    return _parse(body)[0] if any(w in body for w in words) else None
 
 
 def _without(node: Any, names: frozenset[str]) -> Any:
