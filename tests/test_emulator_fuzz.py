@@ -123,6 +123,8 @@ ROUTES = st.sampled_from([
     ("PUT", "/x{n}"), ("PATCH", "/junk"), ("POST", "/junk/manualupgrade"), ("POST", "/junk/reimage"),
     ("POST", "/junk/delete"), ("PUT", "/junk/virtualMachines/0"),
     ("PUT", "/junk/virtualMachines/0/runCommands/r{n}"), ("PATCH", "/junk/virtualMachines/0/runCommands/r"),
+    ("PUT", "/junk/extensions/e{n}"), ("PATCH", "/junk/virtualMachines/0/extensions/e"),
+    ("PUT", "/junk/virtualMachines/0/extensions/e"), ("POST", "/junk/virtualMachines/0/runCommand"),
 ])
 
 
