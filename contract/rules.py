@@ -180,6 +180,15 @@ class _Ctx:
     before: Any  # the current/previous model, or None
     api_version: str | None
     is_patch: bool
+    vnets: dict[tuple[int, tuple[str, ...]], dict[str, str]] = field(default_factory=dict)
+
+    def vnets_of(self, doc: Any, paths: list[str]) -> dict[str, str]:
+        """`_vnets` once per document and path list (two rules ask it of the same model)."""
+        key = (id(doc), tuple(paths))
+        found = self.vnets.get(key)
+        if found is None:
+            found = self.vnets[key] = _vnets(doc, paths)
+        return found
 
 
 Found = Iterator[tuple[str, str | None]]
@@ -207,8 +216,8 @@ def _one_way(r: Rule, c: _Ctx) -> Found:
 
 
 def _same_virtual_network(r: Rule, c: _Ctx) -> Found:
-    old = _vnets(c.before, r.params["subnets"])
-    new = _vnets(c.model, r.params["subnets"])
+    old = c.vnets_of(c.before, r.params["subnets"])
+    new = c.vnets_of(c.model, r.params["subnets"])
     if not old or not new:
         return
     for vnet, at in new.items():
@@ -241,7 +250,7 @@ def _max_items(r: Rule, c: _Ctx) -> Found:
 
 
 def _one_virtual_network(r: Rule, c: _Ctx) -> Found:
-    vnets = _vnets(c.model, r.params["subnets"])
+    vnets = c.vnets_of(c.model, r.params["subnets"])
     if len(vnets) > 1:
         names = sorted(v.rsplit("/", 1)[-1] for v in vnets)
         yield f"NICs connect to {len(vnets)} virtual networks ({', '.join(names)}); all must share one", list(vnets.values())[1]
@@ -356,6 +365,11 @@ class Rules:
             for op in rule.operations:
                 self._by_op.setdefault(op, []).append(rule)
         self._transition = [r for r in self.rules.values() if r.phase == "transition"]
+        # per operation, the rules a request runs without / with a current model (decided once, not per request)
+        self._alone = {op: [r for r in rules if r.phase == "request"] for op, rules in self._by_op.items()}
+        self._with_current = {op: [r for r in rules if r.phase in ("request", "transition")]
+                              for op, rules in self._by_op.items()}
+        self._transition_reads = _reads(self._transition)
 
     def for_operation(self, operation_id: str) -> list[Rule]:
         return list(self._by_op.get(operation_id, ()))
@@ -366,6 +380,11 @@ class Rules:
             for message, target in _KINDS[rule.kind](rule, ctx):
                 out.append(RuleViolation(rule.id, message, target, rule.code, rule.status))
         return out
+
+    def _unchanged(self, before: dict[str, Any], after: Any) -> bool:
+        """True when no transition rule can fire between these models (see `_reads`)."""
+        reads = self._transition_reads
+        return reads is not None and not any(_get(before, p) != _get(after, p) for p in reads)
 
     def check_request(
         self,
@@ -383,14 +402,17 @@ class Rules:
             return []
         is_patch = operation_id in self.patch_operations
         model = _merged(current, body) if (is_patch and isinstance(current, dict)) else body
-        ctx = _Ctx(operation_id, body, model, current if isinstance(current, dict) else None, api_version, is_patch)
-        wanted = [r for r in rules if r.phase == "request" or (r.phase == "transition" and ctx.before is not None)]
-        return self._run(wanted, ctx)
+        before = current if isinstance(current, dict) else None
+        ctx = _Ctx(operation_id, body, model, before, api_version, is_patch)
+        return self._run((self._alone if before is None or self._unchanged(before, model) else self._with_current)
+                         [operation_id], ctx)
 
     def check_transition(self, before: dict[str, Any], after: dict[str, Any]) -> list[RuleViolation]:
         """Transition rules between two observed models of the same resource (e.g. successive GETs)."""
         if not isinstance(before, dict) or not isinstance(after, dict):
             return []
+        if self._unchanged(before, after):
+            return []  # nothing any transition rule reads has changed (e.g. only provisioningState)
         ctx = _Ctx("", after, after, before, None, False)
         return self._run(self._transition, ctx)
 
@@ -412,6 +434,30 @@ def merge_patch(model: Any, patch: Any) -> Any:
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def _reads(rules: list[Rule]) -> tuple[str, ...] | None:
+    """Two-member prefixes ('properties.virtualMachineProfile') of every path these rules read, or None when
+    one of them might speak although nothing it reads changed. Equal values under every prefix mean equal
+    values at every path below them, and then `immutable`, `same-virtual-network` and a `one-way` whose
+    from != to cannot fire: a model that changed elsewhere (a poll's provisioningState) skips them all."""
+    prefixes: list[str] = []
+    for rule in rules:
+        if rule.kind == "immutable":
+            paths = [rule.params["path"]]
+        elif rule.kind == "same-virtual-network":
+            paths = list(rule.params["subnets"])
+        elif rule.kind == "one-way" and rule.params.get("from") != rule.params.get("to"):
+            paths = [rule.params["path"]]
+        else:
+            return None
+        for path in paths:
+            tokens = _parse(path)
+            head = tokens[:2] if None not in tokens[:2] else tokens[:tokens.index(None)]
+            if not head:
+                return None
+            prefixes.append(".".join(head))  # type: ignore[arg-type]
+    return tuple(dict.fromkeys(prefixes))
 
 
 def _merged(model: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
