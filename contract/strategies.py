@@ -21,7 +21,6 @@ import re
 import string
 import struct
 import uuid
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -136,7 +135,8 @@ def _pick(pool: tuple[Any, ...]) -> st.SearchStrategy[Any]:
 
 _BOOL = st.booleans()
 _CHEAP[id(_BOOL)] = ("bool",)
-_CHUNK = st.binary(min_size=128, max_size=128)  # a draw costs about the same whatever its size
+_CHUNK = st.binary(min_size=48, max_size=48)  # a draw costs about the same whatever its size
+_PAD = int.from_bytes(hashlib.shake_256(b"vmss-contract bits").digest(48), "big")
 
 
 class _Bits:
@@ -144,20 +144,30 @@ class _Bits:
 
     Hypothesis pays tens of microseconds per draw and a create body makes ~60 small
     choices (which optional members, which enum value, which name); taking them as bits
-    of one 128-byte draw makes generation several times faster. Bytes shrink towards zero,
-    and zero bits mean "first choice, no optional member", so shrinking still ends at
-    the smallest payload. Anything else is passed to the real `draw`.
+    of a few 48-byte draws makes generation several times faster. A chunk shrinks to
+    zero bytes, and zero bits mean "first choice, no optional member", so shrinking
+    still ends at the smallest payload. Anything else is passed to the real `draw`.
     """
 
-    def __init__(self, draw: st.DrawFn) -> None:
+    def __init__(self, draw: st.DrawFn, mix: bool = False) -> None:
         self.draw = draw
+        self.mix = mix  # hash each chunk: uniform picks, at the cost of shrinking locality
         self.pool = 0
         self.left = 0
 
     def take(self, bits: int) -> int:
         while self.left < bits:
             chunk = self.draw(_CHUNK)
-            self.pool |= int.from_bytes(chunk, "big") << self.left
+            # Hypothesis favours "interesting" bytes (00, FF, repeats), which would pin
+            # choices to a few values; a fixed XOR pad spreads them while each byte still
+            # maps to its own bits (shrinking stays local). An all-zero chunk stays zero
+            # so a shrunk chunk still means "first choice, nothing optional".
+            value = int.from_bytes(chunk, "big")
+            if value and self.mix:
+                value = int.from_bytes(hashlib.shake_256(chunk).digest(len(chunk)), "big")
+            elif value:
+                value ^= _PAD
+            self.pool |= value << self.left
             self.left += 8 * len(chunk)
         value = self.pool & ((1 << bits) - 1)
         self.pool >>= bits
@@ -927,12 +937,17 @@ class _Walker:
             if self.optional_rate >= 100:
                 mask = (1 << len(optional)) - 1
             else:
-                mask = draw(_ints(0, (1 << len(optional)) - 1))
+                # A body always says something: a top level with nothing required sends one member.
+                low = 1 if path == ("$",) and not always else 0
+                mask = draw(_ints(low, (1 << len(optional)) - 1))
             chosen += [o for i, o in enumerate(optional) if mask >> i & 1]
         out: dict[str, Any] = {}
         order = {name: i for i, name in enumerate(props)}
+        # Near the top each member reads its own bits: a member that shrinks away then
+        # leaves its siblings' choices where they were, so shrinking stays local.
+        own_bits = isinstance(draw, _Bits) and len(path) <= 2
         for name, sub, here in sorted(chosen, key=lambda c: order[c[0]]):
-            value = self.fill(draw, sub, here, scen)
+            value = self.fill(_Bits(draw.draw) if own_bits else draw, sub, here, scen)  # type: ignore[union-attr]
             if value is not OMIT:
                 out[name] = value
         extra = schema.get("additionalProperties")
@@ -1183,8 +1198,12 @@ Mutation = tuple[str, Keys, str, Callable[[Any], Any]]  # keyword, error path, d
 def _schema_mutations(walker: _Walker, schema: dict[str, Any], value: Any, keys: Keys, out: list[Mutation]) -> None:
     """Every single-keyword way to break `value` where it sits in `schema`."""
     schema = walker.resolve(schema)
-    if any(k in schema for k in ("oneOf", "anyOf")):
-        return  # a type change there is judged by branches, not by one keyword
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            # Mutate as the first branch would see it; the spec then says whether the
+            # error lands on exactly that keyword (verification drops it otherwise).
+            _schema_mutations(walker, walker._branches(schema, key)[0], value, keys, out)
+            return
     kind = _schema_type(schema)
     if keys and kind in _WRONG_TYPE and not isinstance(schema.get("type"), list):
         bad = _WRONG_TYPE[kind]
@@ -1524,16 +1543,15 @@ def invalid_payloads(
                 groups.setdefault(f"rule:{p[0]}", []).append(
                     lambda p=p: _classify_rule(operation_id, p, version, current, spec, rules))
         names = sorted(groups)
-        # Hypothesis favours small indexes (and the first choices of a long test case
-        # heavily), which starved groups sorted last; salting the draw with the base
-        # payload spreads the picks while keeping them a pure function of the draws.
-        salt = zlib.crc32(json.dumps(base, sort_keys=True).encode())
+        # Picks come from wide byte draws: hypothesis' small-integer draws favour index 0
+        # so heavily that the groups sorted first crowded out the rest.
+        bits = _Bits(draw, mix=True)
         while names:
             # A group that yields nothing (a move no rule forbids) is dropped and another
             # drawn, rather than falling through to its neighbour, which would skew the mix.
-            name = names[(draw(_ints(0, 2**16 - 1)) + salt) % len(names)]
+            name = names[bits.below(len(names))]
             tries = groups[name]
-            start = (draw(_ints(0, 2**16 - 1)) + salt) % len(tries)
+            start = bits.below(len(tries))
             for i in range(len(tries)):
                 found = tries[(start + i) % len(tries)]()
                 if found is not None:

@@ -168,10 +168,11 @@ def test_invalid_create_payloads_break_exactly_what_they_name(bad: S.InvalidPayl
 def test_invalid_payloads_cover_the_documented_constraints() -> None:
     seen = Counter()
     paths: set[tuple[str, str]] = set()
-    for bad in draw_examples(S.invalid_payloads(CREATE), 150, seed=5):
-        _assert_breaks_exactly(CREATE, bad)
-        seen[bad.rule] += 1
-        paths.add((bad.rule, bad.path))
+    for kinds in (("schema",), ("rule",)):
+        for bad in draw_examples(S.invalid_payloads(CREATE, kinds=kinds), 120, seed=5):
+            _assert_breaks_exactly(CREATE, bad)
+            seen[bad.rule] += 1
+            paths.add((bad.rule, bad.path))
     for bad in draw_examples(S.invalid_payloads(RUN_COMMAND, kinds=("rule",)), 30, seed=5):
         _assert_breaks_exactly(RUN_COMMAND, bad)
         seen[bad.rule] += 1
