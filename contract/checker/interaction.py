@@ -29,7 +29,7 @@ class Seen:
     """
 
     __slots__ = ("cassette", "index", "interaction", "uri", "method", "status", "operation", "params",
-                 "_req", "_resp", "_headers", "body", "bodies", "ok", "operation_id", "_blank")
+                 "_req", "_resp", "_headers", "body", "bodies", "ok", "operation_id", "blank")
 
     def __init__(self, cassette: str, index: int, interaction: Interaction, uri: Uri, method: str, status: int,
                  operation: Any, params: dict[str, str], bodies: Bodies | None = None) -> None:
@@ -42,7 +42,7 @@ class Seen:
         self.bodies = bodies
         self.ok = 200 <= status < 300
         self.operation_id: str = operation.operation_id
-        self._blank: bool | None = None
+        self.blank = blank(self.body)  # no response body, or only whitespace
 
     def header(self, name: str) -> str | None:
         """First value of a response header the checks read (lower-case name), from a dict built once.
@@ -62,13 +62,6 @@ class Seen:
         return self.interaction.response.content
 
     @property
-    def blank(self) -> bool:
-        """No response body, or only whitespace."""
-        if self._blank is None:
-            self._blank = blank(self.body)
-        return self._blank
-
-    @property
     def request_body(self) -> Any:
         if self._req is _MISSING:
             self._req = _parse(self.interaction.request.body)[0]
@@ -83,11 +76,13 @@ class Seen:
 
     @property
     def response_body(self) -> Any:
-        return self.parsed.value
+        parsed = self._resp
+        return (parsed if parsed is not None else self.parsed).value
 
     @property
     def resp_is_json(self) -> bool:
-        return self.parsed.is_json
+        parsed = self._resp
+        return (parsed if parsed is not None else self.parsed).is_json
 
     def violation(self, rule: str, message: str, path: str | None = None) -> Violation:
         req = self.interaction.request
@@ -171,31 +166,28 @@ class Body:
 
 
 class Bodies:
-    """Per-cassette memo of response bodies by their text: a recording polls and re-reads the same
-    resources, and half its answers repeat an earlier one byte for byte. Looked up by length first
-    (then a memcmp), so a body is never hashed; bounded, so a huge cassette cannot hoard parsed trees."""
+    """Per-cassette memo of the most recent distinct response bodies: a recording polls and re-reads
+    the same resources, and about a third of its answers repeat a recent one byte for byte. Compared
+    by length first, then text (a memcmp), so a body is never hashed. Only a short window is kept:
+    repeats are recent, and letting older parsed trees go keeps memory flat and the allocator warm."""
 
-    MAX_TEXT = 8 * 1024 * 1024  # characters of body text whose parsed trees are kept
+    WINDOW = 16
 
     def __init__(self) -> None:
-        self._by_len: dict[int, list[Body]] = {}
-        self._kept = 0
+        self._recent: list[tuple[int, Body]] = []
 
     def get(self, text: str | bytes | None) -> Body:
         if not text:
             return Body(text)
         n = len(text)
-        same_length = self._by_len.get(n)
-        if same_length is not None:
-            for known in same_length:
-                if known.text is text or (type(known.text) is type(text) and known.text == text):
-                    return known
+        for length, known in self._recent:
+            if length == n and (known.text is text or (type(known.text) is type(text) and known.text == text)):
+                return known
         body = Body(text)
-        if self._kept + n > self.MAX_TEXT:
-            self._by_len.clear()
-            self._kept = 0
-        self._by_len.setdefault(n, []).append(body)
-        self._kept += n
+        recent = self._recent
+        recent.append((n, body))
+        if len(recent) > self.WINDOW:
+            del recent[0]
         return body
 
 
@@ -255,7 +247,7 @@ class InteractionChecks:
                 out.append(s.violation("api-version-missing",
                                        "answered 2xx to a request without api-version (ARM: 400 MissingApiVersionParameter)"))
         else:
-            resolved = self._effective(version, s.operation_id)
+            resolved = self._versions.get((version, s.operation_id)) or self._effective(version, s.operation_id)
             if isinstance(resolved, str):
                 effective = resolved
             elif s.ok:
