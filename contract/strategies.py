@@ -568,7 +568,7 @@ CREATE_ALWAYS: frozenset[Path] = frozenset({
     ("properties", "upgradePolicy"), ("upgradePolicy", "mode"), ("properties", "virtualMachineProfile"),
     ("virtualMachineProfile", "osProfile"), ("osProfile", "computerNamePrefix"),
     ("osProfile", "adminUsername"), ("osProfile", "adminPassword"),
-    ("virtualMachineProfile", "storageProfile"), ("storageProfile", "imageReference"),
+    ("virtualMachineProfile", "storageProfile"), ("storageProfile", "imageReference"), ("storageProfile", "osDisk"),
     ("virtualMachineProfile", "networkProfile"), ("networkProfile", "networkInterfaceConfigurations"),
     ("[]", "properties"), ("properties", "ipConfigurations"), ("properties", "subnet"), ("subnet", "id"),
     ("properties", "primary"), ("properties", "source"), ("$", "instanceIds"),
@@ -585,6 +585,10 @@ WITH_PARENT: frozenset[Path] = frozenset({
     ("additionalUnattendContent", "[]", "pass"), ("additionalUnattendContent", "[]", "component"),
     ("additionalUnattendContent", "[]", "settingName"), ("additionalUnattendContent", "[]", "content"),
     ("managedDisk", "storageAccountType"), ("upgradePolicy", "mode"), ("source", "scriptUri"),
+    # PATCH replaces arrays whole: a NIC sent without its IP configurations (or one without
+    # its subnet) would be a NIC Azure refuses, though the update schema allows it.
+    ("networkInterfaceConfigurations", "[]", "properties"), ("properties", "ipConfigurations"),
+    ("ipConfigurations", "[]", "properties"), ("properties", "subnet"), ("osDisk", "createOption"),
 })
 
 

@@ -177,6 +177,7 @@ def test_invalid_payloads_cover_the_documented_constraints() -> None:
         _assert_breaks_exactly(RUN_COMMAND, bad)
         seen[bad.rule] += 1
     for rule in ("schema:required", "schema:type", "schema:enum", "schema:additionalProperties", "schema:maxLength",
+                 "schema:minimum",  # a negative sku.capacity
                  "nic-exactly-one-primary", "nic-at-most-8", "nic-one-virtual-network",
                  "capacity-single-placement-group", "public-ip-per-vm-api-version",
                  "run-command-identity-xor", "run-command-one-script-source"):
