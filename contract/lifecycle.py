@@ -207,7 +207,6 @@ class _Context:
     seed: int
     api_version: str
     base_body: dict[str, Any] | None = None
-    base_model: dict[str, Any] | None = None
     counter: int = 0
 
     def fresh(self, stem: str) -> str:
@@ -242,7 +241,6 @@ def _base(ctx: _Context) -> tuple[dict[str, Any], dict[str, Any]]:
         ctx.base_body = body
     name = ctx.fresh("base")
     model = _create(ctx, name, ctx.base_body)
-    ctx.base_model = model
     _delete(ctx, name)
     return ctx.base_body, model
 
@@ -253,19 +251,19 @@ class _OpPlan:
 
     needs_base: bool
     url: Callable[[_Context, str], str]  # (context, base scale set name) -> request path
-    check_url: Callable[[_Context, str], str]  # what to GET to see the resource unchanged
-    fresh_target: bool = False  # the request creates a new resource (a miss afterwards = unchanged)
+    check_url: Callable[[_Context, str], str]  # what to GET to see the resource unchanged (or still missing)
 
 
 def _rc_name(ctx: _Context) -> str:
+    """A run command name no earlier request used (refused ones must leave it missing)."""
     return f"rc{ctx.counter}"
 
 
 PLANS: dict[str, _OpPlan] = {
-    CREATE: _OpPlan(False, lambda c, n: c.vmss(n), lambda c, n: c.vmss(n), fresh_target=True),
+    CREATE: _OpPlan(False, lambda c, n: c.vmss(n), lambda c, n: c.vmss(n)),
     UPDATE: _OpPlan(True, lambda c, n: c.vmss(n), lambda c, n: c.vmss(n)),
     RUN_COMMAND: _OpPlan(True, lambda c, n: c.vmss(n, f"/virtualMachines/0/runCommands/{_rc_name(c)}"),
-                         lambda c, n: c.vmss(n, f"/virtualMachines/0/runCommands/{_rc_name(c)}"), fresh_target=True),
+                         lambda c, n: c.vmss(n, f"/virtualMachines/0/runCommands/{_rc_name(c)}")),
     MANUAL_UPGRADE: _OpPlan(True, lambda c, n: c.vmss(n, "/manualupgrade"), lambda c, n: c.vmss(n)),
     REIMAGE: _OpPlan(True, lambda c, n: c.vmss(n, "/reimage"), lambda c, n: c.vmss(n)),
 }
@@ -389,7 +387,7 @@ def fuzz(
                 assert ctx.base_body is not None
                 _create(ctx, base_name, ctx.base_body)
             for item in bad:
-                _send_invalid(ctx, op, plan, item, None if plan.fresh_target and not plan.needs_base else base_name, summary)
+                _send_invalid(ctx, op, plan, item, base_name, summary)  # no base: a fresh name each time
                 done += 1
                 if progress:
                     progress(op, done, total)

@@ -93,3 +93,10 @@ def test_cli_exits_1_when_invalid_payloads_are_accepted(tmp_path: Path) -> None:
             "--operation", "VirtualMachineScaleSetVMRunCommands_CreateOrUpdate", "--examples", "3", "--seed", "1"])
     assert result.exit_code == 1, result.output
     assert "FAIL" in result.output and "expected 400" in result.output
+
+
+def test_cli_unreachable_target_is_bad_input() -> None:
+    result = CliRunner().invoke(main, ["fuzz", "--target", "https://127.0.0.1:9", "--examples", "1",
+                                       "--operation", "VirtualMachineScaleSets_CreateOrUpdate"])
+    assert result.exit_code == 2
+    assert "cannot reach https://127.0.0.1:9" in result.output
