@@ -267,6 +267,12 @@ PLANS: dict[str, _OpPlan] = {
     MANUAL_UPGRADE: _OpPlan(True, lambda c, n: c.vmss(n, "/manualupgrade"), lambda c, n: c.vmss(n)),
     REIMAGE: _OpPlan(True, lambda c, n: c.vmss(n, "/reimage"), lambda c, n: c.vmss(n)),
 }
+# The other scale set actions whose body is an instance list: same aim, their own path.
+for _action, _op in (("reimageall", "VirtualMachineScaleSets_ReimageAll"), ("start", "VirtualMachineScaleSets_Start"),
+                     ("restart", "VirtualMachineScaleSets_Restart"), ("poweroff", "VirtualMachineScaleSets_PowerOff"),
+                     ("deallocate", "VirtualMachineScaleSets_Deallocate"), ("redeploy", "VirtualMachineScaleSets_Redeploy"),
+                     ("delete", "VirtualMachineScaleSets_DeleteInstances")):
+    PLANS[_op] = _OpPlan(True, lambda c, n, a=_action: c.vmss(n, f"/{a}"), lambda c, n: c.vmss(n))
 
 
 def _send_valid(ctx: _Context, op: str, plan: _OpPlan, payload: Any, summary: OperationSummary) -> None:

@@ -100,3 +100,13 @@ def test_cli_unreachable_target_is_bad_input() -> None:
                                        "--operation", "VirtualMachineScaleSets_CreateOrUpdate"])
     assert result.exit_code == 2
     assert "cannot reach https://127.0.0.1:9" in result.output
+
+
+def test_the_other_instance_list_actions(emulator: BackgroundServer) -> None:
+    from contract.lifecycle import PLANS
+
+    others = [op for op in PLANS if op not in DEFAULT_OPERATIONS]
+    assert "VirtualMachineScaleSets_PowerOff" in others and "VirtualMachineScaleSets_DeleteInstances" in others
+    summary = fuzz(emulator.url, ca_path=str(emulator.ca_path), operations=others, examples=2, seed=9)
+    assert summary.ok, [(o.operation_id, o.failures) for o in summary.operations if not o.ok]
+    assert all(o.invalid_rejected == 2 and o.valid_accepted == 2 for o in summary.operations)
