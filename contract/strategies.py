@@ -425,6 +425,9 @@ class Scenario:
     storage_account: str
     version: str = "latest"
     instance_ids: tuple[str, ...] = ("0",)
+    # Refer to resources besides the subnet (load balancer and app gateway pools, an NSG,
+    # key vault secrets)? Real Azure refuses references to resources that do not exist.
+    references: bool = True
 
     @property
     def os_type(self) -> str:
@@ -580,7 +583,7 @@ CREATE_ALWAYS: frozenset[Path] = frozenset({
 WITH_PARENT: frozenset[Path] = frozenset({
     ("ssh", "publicKeys"), ("networkSecurityGroup", "id"), ("sourceVault", "id"), ("subnet", "id"),
     ("dnsSettings", "dnsServers"), ("vaultCertificates", "[]", "certificateUrl"), ("secrets", "[]", "vaultCertificates"),
-    ("publicKeys", "[]", "path"), ("publicKeys", "[]", "keyData"), ("winRM", "listeners"), ("listeners", "[]", "protocol"),
+    ("secrets", "[]", "sourceVault"), ("publicKeys", "[]", "path"), ("publicKeys", "[]", "keyData"), ("winRM", "listeners"), ("listeners", "[]", "protocol"),
     ("additionalUnattendContent", "[]", "passName"), ("additionalUnattendContent", "[]", "componentName"),
     ("additionalUnattendContent", "[]", "pass"), ("additionalUnattendContent", "[]", "component"),
     ("additionalUnattendContent", "[]", "settingName"), ("additionalUnattendContent", "[]", "content"),
@@ -661,7 +664,12 @@ def _subnet_id(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
 
 
 def _pool_list(make: Callable[[NetworkContext], str]) -> Overlay:
-    return lambda draw, scen, schema: [{"id": make(scen.network)}]
+    return lambda draw, scen, schema: [{"id": make(scen.network)}] if scen.references else OMIT
+
+
+def _reference(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    """A member that points at another resource: only when the scenario may refer to them."""
+    return DEFER if scen.references else OMIT
 
 
 def _extensions(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
@@ -738,6 +746,8 @@ OVERLAYS: dict[Path, Overlay] = {
     ("additionalUnattendContent", "[]", "settingName"): _enum_pick(["FirstLogonCommands"]),
     ("additionalUnattendContent", "settingName"): _enum_pick(["FirstLogonCommands"]),
     ("sourceVault", "id"): lambda draw, scen, schema: scen.network.vault_id(),
+    ("osProfile", "secrets"): _reference,
+    ("properties", "networkSecurityGroup"): _reference,
     ("vaultCertificates", "[]", "certificateUrl"): _certificate_url,
     ("vaultCertificates", "[]", "certificateStore"): lambda draw, scen, schema: "My" if scen.os_type == "Windows" else OMIT,
     ("storageProfile", "imageReference"): _image_reference,
@@ -967,7 +977,9 @@ class _Walker:
         name = path[-1]
         if name == "networkInterfaceConfigurations":
             lo, hi = max(lo, 1), max(1, min(hi, scen.max_nics, 3))
-        elif name in ("ipConfigurations", "publicKeys"):
+        elif name == "secrets":  # one entry per key vault, and the payload knows one vault
+            lo, hi = min(lo, 1), 1
+        elif name in ("ipConfigurations", "publicKeys", "vaultCertificates"):
             lo, hi = max(lo, 1), max(1, min(hi, 2))
         items = schema.get("items") or {}
         out = []
@@ -1102,6 +1114,8 @@ def valid_payloads(
     *,
     current: dict[str, Any] | None = None,
     instance_ids: Iterable[str] | None = None,
+    network: NetworkContext | None = None,
+    references: bool = True,
     optional_rate: int = 50,
     spec: Any = None,
     rules: Any = None,
@@ -1110,7 +1124,9 @@ def valid_payloads(
 
     `current` is the scale set's model as a GET returns it: updates are then drawn in its
     scenario (same region, image, network) and never touch what the rules fix after creation.
-    `instance_ids` are the VMs that exist (for manualupgrade, reimage ...).
+    `instance_ids` are the VMs that exist (for manualupgrade, reimage ...). Against real
+    Azure pass the `network` that exists and `references=False` (no pools, NSG or vault
+    the subscription lacks), so every payload points only at real resources.
     """
     spec, rules = _contract(spec, rules)
     if operation_id not in spec.operations:
@@ -1125,6 +1141,10 @@ def valid_payloads(
         scen = scenario_from_model(current) if current is not None else _scenario(draw, sizes)
         if ids:
             scen = _replace(scen, instance_ids=ids)
+        if network is not None and current is None:
+            scen = _replace(scen, network=network)
+        if not references:
+            scen = _replace(scen, references=False)
         return scen
 
     @st.composite

@@ -233,3 +233,18 @@ def test_json_paths_round_trip() -> None:
     assert S.json_path(keys) == "$.properties.nics[0].name"
     assert S.parse_path("$.properties.nics[0].name") == keys
     assert S.parse_path("properties.nics[0].name") == keys
+
+
+def test_payloads_for_a_real_subscription_point_only_at_what_exists() -> None:
+    """With the caller's network and references=False, the only foreign id is the given subnet."""
+    import json
+
+    net = S.NetworkContext("11111111-2222-4333-8444-555555555555", "my-rg", "my-vnet", ("default", "web"),
+                           "lb", "agw", "kv")
+    for body in draw_examples(S.valid_payloads(CREATE, network=net, references=False), 40, seed=6):
+        text = json.dumps(body)
+        for kind in ("loadBalancers", "applicationGateways", "networkSecurityGroups", "KeyVault"):
+            assert kind not in text
+        ids = re.findall(r'"(/subscriptions/[^"]+)"', text)
+        assert ids and all(i.startswith("/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/my-rg/"
+                                        "providers/Microsoft.Network/virtualNetworks/my-vnet/subnets/") for i in ids)
