@@ -110,3 +110,17 @@ def test_the_other_instance_list_actions(emulator: BackgroundServer) -> None:
     summary = fuzz(emulator.url, ca_path=str(emulator.ca_path), operations=others, examples=2, seed=9)
     assert summary.ok, [(o.operation_id, o.failures) for o in summary.operations if not o.ok]
     assert all(o.invalid_rejected == 2 and o.valid_accepted == 2 for o in summary.operations)
+
+
+def test_a_fuzz_run_saved_as_a_cassette_replays_offline(emulator: BackgroundServer, tmp_path: Path) -> None:
+    """Record once: the saved fuzz traffic replays through the replay server, answer for answer."""
+    from contract import replay
+    from contract.lifecycle import replay_lifecycle
+
+    summary = fuzz(emulator.url, ca_path=str(emulator.ca_path), examples=2, seed=31,
+                   operations=["VirtualMachineScaleSets_CreateOrUpdate", "VirtualMachineScaleSets_Update"])
+    cassette = summary.save(tmp_path / "fuzz.yaml")
+    with BackgroundServer(lambda: replay.create_app([str(cassette)]), tls=True, tls_dir=tmp_path / "tls") as offline:
+        replayed = replay_lifecycle(offline.url, cassette, ca_path=str(offline.ca_path))
+    assert replayed.ok, (replayed.mismatches[:3], replayed.violations[:3])
+    assert [i.response.status for i in replayed.interactions] == [i.response.status for i in summary.interactions]
