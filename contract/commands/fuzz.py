@@ -25,9 +25,12 @@ import click
               help="Also send payloads that each break one documented constraint.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Hypothesis seed (same seed, same payloads).")
 @click.option("--cassette", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also save every exchange as a cassette here.")
+              help="Also save every exchange as a cassette here (sanitized like the recording proxy's).")
+@click.option("--azure-login", is_flag=True,
+              help="Send a real ARM token (DefaultAzureCredential) instead of the local one: for Azure through "
+                   "the recording proxy. $VMSS_CONTRACT_TOKEN also sets the token.")
 def command(target_url: str, ca_path: str | None, operations: tuple[str, ...], examples: int, invalid: bool,
-            seed: int, cassette: Path | None) -> None:
+            seed: int, cassette: Path | None, azure_login: bool) -> None:
     """Fuzz an endpoint with payloads generated from the specs and rules."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -36,6 +39,15 @@ def command(target_url: str, ca_path: str | None, operations: tuple[str, ...], e
     from contract.lifecycle import PLANS, fuzz
     from contract.specs import load_spec
 
+    token = None
+    if azure_login:
+        from contract.pipeline import _token
+
+        try:
+            token = _token(local=False)
+        except RuntimeError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
     known = load_spec().operations
     for op in operations:
         if op not in PLANS:
@@ -54,7 +66,7 @@ def command(target_url: str, ca_path: str | None, operations: tuple[str, ...], e
 
         try:
             summary = fuzz(target_url, ca_path=ca_path, operations=operations or None, examples=examples,
-                           invalid=invalid, seed=seed, progress=progress)
+                           invalid=invalid, seed=seed, token=token, progress=progress)
         except OSError as exc:
             click.echo(f"Error: cannot reach {target_url}: {exc}", err=True)
             sys.exit(2)
