@@ -1189,8 +1189,9 @@ class InvalidPayload:
 
     `rule` is a rules.yaml id, or `schema:<keyword>` for a JSON Schema constraint; `path` is
     the JSON path of the broken field ('$.sku.capacity'); `code`/`status` the expected CloudError.
-    Send it with `api_version` (a rule may be an api-version gate) against a resource whose
-    model is `current` (transition rules) or that does not exist yet (current is None).
+    `api_version` is set only when the break needs one (an api-version gate): send it with
+    that version, or the body is valid. Aim it at a resource whose model is `current`
+    (transition rules) or that does not exist yet (current is None).
     """
 
     payload: Any
@@ -1512,7 +1513,7 @@ def _classify_schema(operation_id: str, mutation: Mutation, base: Any, version: 
         pass
     path = json_path(keys)
     status, code = schema_error_answer(keyword, path)
-    return InvalidPayload(payload, f"schema:{keyword}", keyword, path, code, status, description, version, current)
+    return InvalidPayload(payload, f"schema:{keyword}", keyword, path, code, status, description, None, current)
 
 
 def _classify_rule(operation_id: str, proposal: Proposal, version: str | None,
@@ -1530,7 +1531,8 @@ def _classify_rule(operation_id: str, proposal: Proposal, version: str | None,
         return None
     v = found[0]
     path = json_path(parse_path(v.target)) if v.target else "$"
-    return InvalidPayload(payload, v.rule_id, None, path, v.code, v.status, f"{description}: {v.message}", av, current)
+    return InvalidPayload(payload, v.rule_id, None, path, v.code, v.status, f"{description}: {v.message}",
+                          av if av != version else None, current)
 
 
 def invalid_payloads(
