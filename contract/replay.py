@@ -24,6 +24,7 @@ from multidict import CIMultiDict
 from contract.cassette import Cassette, Interaction, Request, iter_cassette_paths, load_cassette
 from contract.matching import Candidate, RequestKey, explain_miss, key_of, request_key
 from contract.rewrite import CANONICAL_BASE, URL_HEADERS, rewrite_bytes, rewrite_text
+from contract.sanitize import iter_guids, sub_guids
 from contract.servers import DEFAULT_MAX_BODY, arm_error, guard_middleware
 
 log = logging.getLogger("vmss_contract.replay")
@@ -82,10 +83,36 @@ class Recorded:
             self._by_base[base] = cached
         return cached
 
-    def response(self, base: str) -> web.Response:
+    def response(self, base: str, real_ids: Mapping[str, str] | None = None) -> web.Response:
+        """The answer for a client at `base`; `real_ids` (fake -> real) puts back the ids the
+        client itself sent, so replay answers it exactly as the live service did."""
         headers, body = self.render(base)
+        if real_ids:
+            headers = CIMultiDict((n, restore_ids(v, real_ids)) for n, v in headers.items())
+            body = restore_ids(body.decode("utf-8", "surrogateescape"), real_ids).encode("utf-8", "surrogateescape")
         resp = self.interaction.response
         return web.Response(status=resp.status, reason=resp.reason or None, body=body, headers=headers)
+
+
+def restore_ids(text: str, real_ids: Mapping[str, str]) -> str:
+    """`text` with every fake GUID in `real_ids` (keys lower-case) replaced by its real one."""
+    return sub_guids(text, lambda guid: real_ids.get(guid.lower(), guid))
+
+
+def pseudonymised_ids(sent: Request, filtered: Request) -> dict[str, str]:
+    """fake -> real for every GUID the request filter replaced (the cassette holds only fakes)."""
+    pairs: dict[str, str] = {}
+    for before, after in ((sent.uri, filtered.uri), (sent.content, filtered.content)):
+        a = before if isinstance(before, str) else before.decode("utf-8", "replace")
+        b = after if isinstance(after, str) else after.decode("utf-8", "replace")
+        originals = [a[i:j] for i, j in iter_guids(a)]
+        fakes = [b[i:j] for i, j in iter_guids(b)]
+        if len(originals) != len(fakes):
+            continue  # not a one-for-one rewrite: nothing can be paired safely
+        for real, fake in zip(originals, fakes):
+            if real.lower() != fake.lower():
+                pairs[fake.lower()] = real
+    return pairs
 
 
 class Replayer:
@@ -158,12 +185,21 @@ class Replayer:
 
     def find(self, request: Request) -> Recorded | None:
         """The next recorded answer for `request`, or None (the request then is a miss)."""
+        found = self.find_with_ids(request)
+        return found[0] if found else None
+
+    def find_with_ids(self, request: Request) -> tuple[Recorded, dict[str, str]] | None:
+        """The next recorded answer and the fake -> real ids to put back into it, or None."""
+        real_ids: dict[str, str] = {}
         key = self._resolve(request)
         queue = self._queues.get(key)
         if queue is None and self.request_filter is not None:
             # The client may send real ids where the cassette holds pseudonyms.
-            key = self._resolve(self.request_filter(request))
+            filtered = self.request_filter(request)
+            key = self._resolve(filtered)
             queue = self._queues.get(key)
+            if queue is not None:
+                real_ids = pseudonymised_ids(request, filtered)
         if queue is None:
             return None
         position = self._cursor.get(key, 0)
@@ -174,7 +210,7 @@ class Replayer:
         self._cursor[key] = position + 1
         recorded = queue[position]
         recorded.served += 1
-        return recorded
+        return recorded, real_ids
 
     def explain(self, request: Request) -> str:
         """Why `request` got no answer: used up, or the closest recorded requests and their differences."""
@@ -288,20 +324,20 @@ def create_app(
         @web.middleware
         async def replay_first(request: web.Request, handler: Callable) -> web.StreamResponse:  # type: ignore[type-arg]
             sent = await incoming(request)
-            recorded = replayer.find(sent)
-            if recorded is None:
+            found = replayer.find_with_ids(sent)
+            if found is None:
                 return await handler(request)
-            return recorded.response(client_base(request))
+            return found[0].response(client_base(request), found[1])
 
         app.middlewares.insert(0, replay_first)
         app.middlewares.insert(0, guard)
     else:
         async def replay(request: web.Request) -> web.StreamResponse:
             sent = await incoming(request)
-            recorded = replayer.find(sent)
-            if recorded is None:
+            found = replayer.find_with_ids(sent)
+            if found is None:
                 return _miss(sent, replayer)
-            return recorded.response(client_base(request))
+            return found[0].response(client_base(request), found[1])
 
         app = web.Application(middlewares=[guard], client_max_size=client_max)
         app.router.add_route("*", "/{tail:.*}", replay)

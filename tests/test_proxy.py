@@ -498,7 +498,7 @@ def lifecycle(base_url: str, ca: str) -> list[Any]:
     created = ops.begin_create_or_update(rg, "vmss1", body).result()
     seen.append(("created", created.name, created.properties.provisioning_state, created.sku.capacity))
     got = ops.get(rg, "vmss1")
-    seen.append(("get", got.properties.provisioning_state, got.id.split("/resourceGroups/")[1]))
+    seen.append(("get", got.properties.provisioning_state, got.id))  # replay puts the real subscription back
     seen.append(("vms", [v.instance_id for v in vms.list(rg, "vmss1")]))
     patched = ops.begin_update(rg, "vmss1", {"tags": {"stage": "patched"}}).result()
     seen.append(("patched", patched.tags))
