@@ -405,9 +405,39 @@ def test_cross_check_with_swagger(spec, version):
             if name not in ours:
                 continue
             assert set(definition.get("properties", {})) <= set(ours[name].get("properties", {})), name
-            if "enum" in definition:
-                assert set(definition["enum"]) <= set(ours[name]["enum"]), name
+            members = [(name, definition, ours[name])] + [
+                (f"{name}.{prop}", sub, ours[name]["properties"][prop])
+                for prop, sub in definition.get("properties", {}).items()]
+            for where, theirs, mine in members:
+                if "enum" in theirs:
+                    _assert_same_enum(where, theirs, mine)
     assert checked >= 40
+
+
+def _assert_same_enum(where: str, theirs: dict, mine: dict) -> None:
+    """modelAsString enums are open (any string; values kept as x-known-values), the others closed."""
+    if "$ref" in mine:
+        return  # checked where the referenced definition is
+    if (theirs.get("x-ms-enum") or {}).get("modelAsString"):
+        assert "enum" not in mine, f"{where}: modelAsString enum is closed (Azure sends values it lacks)"
+        assert set(theirs["enum"]) <= set(mine["x-known-values"]), where
+        assert mine.get("x-reason"), where
+    else:
+        assert set(theirs["enum"]) <= set(mine["enum"]), where
+
+
+def test_open_enums_accept_values_azure_added_since(spec):
+    """vmSize is x-ms-enum modelAsString: a size newer than the list (Standard_D16s_v5) is a valid answer."""
+    get = {"location": "westus", "sku": {"name": "Standard_D16s_v5", "capacity": 1},
+           "properties": {"virtualMachineProfile": {"storageProfile": {"osDisk": {
+               "createOption": "FromImage", "managedDisk": {"storageAccountType": "PremiumV2_LRS_Next"}}}}}}
+    assert spec.validate_response("VirtualMachineScaleSets_Get", 200, get) == []
+    vm = {"location": "westus", "properties": {"hardwareProfile": {"vmSize": "Standard_D16s_v5"}}}
+    assert spec.validate_response("VirtualMachineScaleSetVMs_Get", 200, vm) == []
+    # closed enums (modelAsString false) still are: a wrong upgrade mode is an error both ways
+    bad = {"location": "westus", "properties": {"upgradePolicy": {"mode": "Sometimes"}}}
+    errors = spec.validate_response("VirtualMachineScaleSets_Get", 200, bad)
+    assert [(e.path, e.keyword) for e in errors] == [("$.properties.upgradePolicy.mode", "enum")]
 
 
 def test_objects_are_objects_in_every_flavour(spec):
