@@ -488,3 +488,46 @@ def test_manual_upgrade_answered_synchronously_still_counts() -> None:
     c.interactions.insert(19, listing)
     found = rules_in(c)
     assert found == {"manual-upgrade-latest-model": 1}, found  # only the listing before the upgrade
+
+
+def _switch_mode(c: Cassette, at: int, mode: str, change_model: bool = False) -> None:
+    """Insert a synchronous PATCH at `at` that sets upgradePolicy.mode (and maybe changes the model)."""
+    patch = copy.deepcopy(c.interactions[16])  # GET of the Manual-mode model after the PUT at 13 finished
+    patch.request.method = "PATCH"
+    patch.request.body = json.dumps({"properties": {"upgradePolicy": {"mode": mode}}})
+    model = body(c.interactions[16])
+    model["properties"]["upgradePolicy"]["mode"] = mode
+    if change_model:
+        model["properties"]["virtualMachineProfile"]["diagnosticsProfile"] = {"bootDiagnostics": {"enabled": True}}
+    set_body(patch, model)
+    c.interactions.insert(at, patch)
+
+
+def _all_latest(c: Cassette, at: int) -> None:
+    """Insert the real VM listing (VMs 0 and 1, latestModelApplied false after the PUT at 13), all true."""
+    listing = corpus("test_vmss_update_automatic_repairs_with_health_extension").interactions[17]
+    edit(listing, lambda b: [vm["properties"].update(latestModelApplied=True) for vm in b["value"]] and None)
+    c.interactions.insert(at, listing)
+
+
+@pytest.mark.parametrize("mode", ["Automatic", "Rolling"])
+def test_leaving_manual_mode_applies_the_latest_model(mode: str) -> None:
+    """Manual -> Automatic/Rolling applies the latest model to every VM at once: not a violation."""
+    c = corpus("test_vmss_update_automatic_repairs_with_health_extension")
+    c.interactions = c.interactions[:17]  # Manual mode, the PUT at 13 changed the model, no upgrade yet
+    _switch_mode(c, 17, mode)
+    _all_latest(c, 18)
+    assert rules_in(c) == {}
+
+    # still Manual: the same listing is the planted violation
+    stays = corpus("test_vmss_update_automatic_repairs_with_health_extension")
+    stays.interactions = stays.interactions[:17]
+    _switch_mode(stays, 17, "Manual")
+    _all_latest(stays, 18)
+    assert set(rules_in(stays)) == {"manual-upgrade-latest-model"}
+
+    # back to Manual with a model change: existing VMs wait for manualupgrade again
+    c.interactions = c.interactions[:18]
+    _switch_mode(c, 18, "Manual", change_model=True)
+    _all_latest(c, 19)
+    assert set(rules_in(c)) == {"manual-upgrade-latest-model"}

@@ -360,8 +360,11 @@ class World:
             cap = sku.get("capacity") if isinstance(sku, dict) else None
             if isinstance(cap, int) and r.capacity is not None and cap > r.capacity:
                 r.outdated_all = False  # new VMs get the latest model: existing ones can no longer be told apart
-            if (r.profile is not None and profile is not None and profile != r.profile
-                    and isinstance(mode, str) and mode.lower() == "manual"
+            if isinstance(mode, str) and mode.lower() != "manual":
+                # Automatic/Rolling applies the latest model to every VM: leaving Manual ends the wait
+                r.outdated, r.outdated_all, r.upgraded, r.outdated_since = set(), False, set(), None
+            elif (r.profile is not None and profile is not None and profile != r.profile
+                    and isinstance(mode, str)
                     and not self._differs_only_in_secrets(profile, r.profile, s)):
                 r.outdated |= r.known_instances
                 r.outdated_all = r.capacity is not None and isinstance(cap, int) and cap <= r.capacity
