@@ -543,3 +543,30 @@ def test_mistyped_members_get_invalid_parameter_with_their_target(client: Client
         assert error(answer) == (400, "InvalidParameter"), answer.text
         assert answer.json()["error"]["target"] == member
     assert error(client.call("GET", VMSS_PATH)) == (404, "ResourceNotFound")
+
+
+def test_patch_adding_an_os_disk_gets_arms_default_create_option(client: Client) -> None:
+    """A scale set created without an OS disk, then PATCHed one without createOption: ARM answers FromImage."""
+    from contract.specs import load_spec
+
+    assert client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01").status_code == 201
+    body = vmss_body(capacity=1)
+    del body["properties"]["virtualMachineProfile"]["storageProfile"]["osDisk"]
+    client.poll(client.call("PUT", VMSS_PATH, body))
+    patch = {"properties": {"virtualMachineProfile": {"storageProfile": {"osDisk": {
+        "caching": "ReadWrite", "managedDisk": {"storageAccountType": "Standard_LRS"}}}}}}
+    patched = client.call("PATCH", VMSS_PATH, patch)
+    assert patched.status_code == 200
+    client.poll(patched)
+    got = client.call("GET", VMSS_PATH)
+    spec = load_spec()
+    for answer in (patched, got):
+        disk = answer.json()["properties"]["virtualMachineProfile"]["storageProfile"]["osDisk"]
+        assert disk["createOption"] == "FromImage" and disk["caching"] == "ReadWrite"
+        assert spec.validate_response("VirtualMachineScaleSets_Get", 200, answer.json()) == []
+    # the defaulted model, sent back whole, is a valid PUT that keeps it
+    model = got.json()
+    model["properties"].pop("provisioningState")
+    again = client.call("PUT", VMSS_PATH, model)
+    assert again.status_code == 200, again.text
+    assert again.json()["properties"]["virtualMachineProfile"]["storageProfile"]["osDisk"]["createOption"] == "FromImage"

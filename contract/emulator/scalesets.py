@@ -172,7 +172,18 @@ def _new_model(call: Call, body: JSON, existing: ScaleSet | None) -> JSON:
         props.setdefault("singlePlacementGroup", True)
         props.setdefault("overprovision", True)
     props.setdefault("upgradePolicy", {"mode": "Manual"})
+    _default_os_disk(props)
     return model
+
+
+def _default_os_disk(props: JSON) -> None:
+    """ARM fills an OS disk's createOption (FromImage) when it is left out: a PATCH may add
+    the disk to a set created without one, and the model must still carry the required member."""
+    profile = props.get("virtualMachineProfile")
+    storage = profile.get("storageProfile") if isinstance(profile, dict) else None
+    disk = storage.get("osDisk") if isinstance(storage, dict) else None
+    if isinstance(disk, dict) and disk.get("createOption") is None:
+        disk["createOption"] = "FromImage"
 
 
 def _apply(vmss: ScaleSet, model: JSON) -> list[VM]:
