@@ -29,11 +29,13 @@ _DEPLOYMENT = re.compile(r"/providers/microsoft\.resources/deployments/[^/]+", r
 class Uri:
     """Host, unquoted path, and the query parsed only when asked (outside-contract traffic never asks)."""
 
-    __slots__ = ("host", "path", "raw_query", "_query")
+    __slots__ = ("host", "path", "raw_query", "_query", "_version", "_monitor")
 
     def __init__(self, host: str, path: str, raw_query: str = "") -> None:
         self.host, self.path, self.raw_query = host, path, raw_query
         self._query: dict[str, str] | None = None
+        self._version: str | None | bool = False  # False: not looked up yet (checks read it per interaction)
+        self._monitor: bool | None = None
 
     @property
     def query(self) -> dict[str, str]:
@@ -53,11 +55,17 @@ class Uri:
 
     @property
     def api_version(self) -> str | None:
-        return self.query.get("api-version")
+        version = self._version
+        if version is False:
+            version = self._version = self.query.get("api-version")
+        return version  # type: ignore[return-value]
 
     @property
     def monitor(self) -> bool:
-        return self.query.get("monitor", "").lower() == "true"
+        monitor = self._monitor
+        if monitor is None:
+            monitor = self._monitor = self.query.get("monitor", "").lower() == "true"
+        return monitor
 
     def __repr__(self) -> str:
         return f"Uri(host={self.host!r}, path={self.path!r}, query={self.query!r})"

@@ -96,7 +96,7 @@ class Checker:
         name = str(cassette.path) if cassette.path else "<cassette>"
         result = CassetteResult(name, interactions=len(cassette.interactions))
         world = World(self.rules, getattr(self.spec, "secret_names", frozenset()))
-        match_operation, run, feed = self.spec.match, self.checks.run, world.feed
+        match_operation, run, feed, current_model = self.spec.match, self.checks.run, world.feed, world.current_model
         entries, violations, versions_seen = result.entries, result.violations, self._versions_seen
         uris: dict[str, Uri] = {}  # a cassette polls the same URLs over and over: split each once
         places: dict[tuple[str, str], Any] = {}  # (method, path) -> OperationMatch, or where it is outside
@@ -125,12 +125,13 @@ class Checker:
             entries.append((index, method, request.uri, op_id, status))
             if coverage is not None:
                 seen = coverage[op_id]["seen"]
-                seen[str(status)] = seen.get(str(status), 0) + 1
+                code = str(status)
+                seen[code] = seen.get(code, 0) + 1
             version = uri.api_version
             if version is not None and version not in versions_seen:
                 self._note_version(version, op_id)
             s = Seen(name, index, interaction, uri, method, status, match.operation, match.params, bodies)
-            found = run(s, lambda: world.current_model(path))
+            found = run(s, current_model)
             if found:
                 violations.extend(found)
             found = feed(s)

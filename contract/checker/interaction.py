@@ -10,7 +10,7 @@ import json
 import os
 from functools import lru_cache
 from itertools import combinations
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from contract.cassette import Interaction
 from contract.checker.classify import Uri
@@ -29,7 +29,7 @@ class Seen:
     """
 
     __slots__ = ("cassette", "index", "interaction", "uri", "method", "status", "operation", "params",
-                 "_req", "_resp", "_headers", "body", "bodies", "ok", "operation_id", "blank")
+                 "_req", "_resp", "_headers", "body", "bodies", "ok", "operation_id", "blank", "version", "monitor")
 
     def __init__(self, cassette: str, index: int, interaction: Interaction, uri: Uri, method: str, status: int,
                  operation: Any, params: dict[str, str], bodies: Bodies | None = None) -> None:
@@ -42,7 +42,11 @@ class Seen:
         self.bodies = bodies
         self.ok = 200 <= status < 300
         self.operation_id: str = operation.operation_id
-        self.blank = blank(self.body)  # no response body, or only whitespace
+        body = self.body
+        # no response body, or only whitespace (`blank`, inlined: this runs per interaction)
+        self.blank = not body or not (body.strip(_WS) if isinstance(body, str) else body.strip())
+        self.version: str | None = uri.api_version  # looked up once per distinct URI (cached by `Uri`)
+        self.monitor: bool = uri.monitor
 
     def header(self, name: str) -> str | None:
         """First value of a response header the checks read (lower-case name), from a dict built once.
@@ -50,10 +54,11 @@ class Seen:
         h = self._headers
         if h is None:
             h = self._headers = {}
-            lengths = _WANTED_LENGTHS
-            for k, vs in self.interaction.response.headers.items():
-                if vs and len(k) in lengths:
-                    h.setdefault(k.lower(), vs[0])
+            headers = self.interaction.response.headers
+            for k, folded in _wanted_keys(headers):
+                vs = headers[k]
+                if vs:
+                    h.setdefault(folded, vs[0])
         return h.get(name)
 
     @property
@@ -88,6 +93,23 @@ class Seen:
         req = self.interaction.request
         return Violation(self.cassette, self.index, rule, self.operation_id, message, path,
                          req.method.upper(), req.uri, self.status)
+
+
+_KEY_PLANS: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+
+
+def _wanted_keys(headers: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(name as stored, folded name) of the wanted headers among `headers`, in their order.
+    Answers of one server carry the same header names over and over: worked out once per name set."""
+    names = tuple(headers)
+    plan = _KEY_PLANS.get(names)
+    if plan is None:
+        lengths = _WANTED_LENGTHS
+        plan = tuple((k, k.lower()) for k in names if len(k) in lengths and k.lower() in _WANTED)
+        if len(_KEY_PLANS) > 512:  # bounded: header names come from traffic
+            _KEY_PLANS.clear()
+        _KEY_PLANS[names] = plan
+    return plan
 
 
 _WS = " \t\n\r\x0b\x0c"  # what bytes.strip() strips: a str is blank exactly when its UTF-8 bytes are
@@ -191,6 +213,16 @@ class Bodies:
         return body
 
 
+class _Plan(NamedTuple):
+    """The checks an answer needs, given only its operation and status."""
+
+    error: bool  # 4xx/5xx: the CloudError shape
+    declared: bool  # a status the operation declares
+    documented: bool  # ... with a documented body
+    lro: bool  # long-running 201/202: polling headers required
+    retry: bool  # 4xx other than 429: Retry-After not allowed
+
+
 def _first(errors: list[Any]) -> tuple[str, str | None]:
     e = errors[0]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -205,6 +237,7 @@ class InteractionChecks:
         self.rules = rules
         self.unknown_version = unknown_version
         self._has_body: dict[tuple[str, int], bool] = {}
+        self._plans: dict[tuple[str, int], _Plan] = {}  # (operationId, status) -> which checks apply
         # a secret can only be echoed if its name is in the raw text: skip the tree walk otherwise
         # (`in` is a C substring search; a regex alternation was slower than the walk)
         self._secret_hints = secret_hints(frozenset(getattr(spec, "secret_names", ()) or ()))
@@ -212,16 +245,47 @@ class InteractionChecks:
         # (api-version, operationId) -> effective version, or the UnknownApiVersion it raised
         self._versions: dict[tuple[str, str], str | Exception] = {}
 
-    def run(self, s: Seen, current_model: Callable[[], dict[str, Any] | None]) -> list[Violation]:
+    def run(self, s: Seen, current_model: Callable[[str], dict[str, Any] | None]) -> list[Violation]:
+        """Every single-interaction check, in a fixed order: request side, status, shape, headers.
+        `current_model(path)` is the last model the state machines saw of the resource at `path`."""
         out: list[Violation] = []
-        if s.uri.monitor and s.operation_id == "OperationStatus_Get":
+        if s.monitor and s.operation_id == "OperationStatus_Get":
             # the monitor=true Location URL returns the action's result (often empty), not a status body
             return out
+        plan = self._plans.get((s.operation_id, s.status)) or self._plan(s)
         self._request_side(s, current_model, out)
-        self._status(s, out)
-        self._shape(s, out)
-        self._headers(s, out)
+        if plan.error:
+            self._status(s, out)
+        else:
+            if not plan.declared:
+                self._status(s, out)
+            else:
+                self._shape(s, plan.documented, out)
+        if plan.lro and not s.header("azure-asyncoperation") and not s.header("location"):
+            out.append(s.violation("lro-headers",
+                                   f"long-running {s.status} answer carries neither Azure-AsyncOperation nor Location"))
+        if plan.retry and s.header("retry-after") is not None:
+            out.append(s.violation("retry-after-on-error", f"{s.status} answer carries Retry-After: {s.header('retry-after')}"))
+        if not s.blank:
+            parsed = s._resp
+            if parsed is None:
+                parsed = s.parsed  # parse once to learn whether it is JSON
+            if parsed.is_json:
+                ctype = (s.header("content-type") or "").lower()
+                if "json" not in ctype:
+                    out.append(s.violation("json-content-type", f"JSON body served as {ctype or 'no content type'!r}"))
         return out
+
+    def _plan(self, s: Seen) -> _Plan:
+        """Which checks an answer of this operation and status needs: worked out once per pair."""
+        status, op = s.status, s.operation
+        declared = status in op.statuses
+        plan = _Plan(error=status >= 400, declared=declared,
+                     documented=status < 400 and declared and self._documents_body(s.operation_id, status),
+                     lro=status in (201, 202) and bool(op.long_running),
+                     retry=400 <= status < 500 and status != 429)
+        self._plans[(s.operation_id, status)] = plan
+        return plan
 
     def _effective(self, version: str, operation_id: str) -> str | Exception:
         key = (version, operation_id)
@@ -240,7 +304,7 @@ class InteractionChecks:
     def _request_side(self, s: Seen, current_model: Callable[[], dict[str, Any] | None],
                       out: list[Violation]) -> str | None:
         """Request-side rules; returns the effective api-version the contract applies."""
-        version = s.uri.api_version
+        version = s.version
         effective: str | None = None
         if version is None:
             if s.ok:
@@ -268,7 +332,7 @@ class InteractionChecks:
                                    f"answered 2xx to a request the schema refuses: {msg}", path))
             return effective
         if self.rules is not None and isinstance(body, dict):
-            current = current_model() if s.method in ("PUT", "PATCH") else None
+            current = current_model(s.uri.path) if s.method in ("PUT", "PATCH") else None
             broken = self.rules.check_request(s.operation_id, body, effective, current=current)
             if broken:
                 r = broken[0]
@@ -311,10 +375,8 @@ class InteractionChecks:
             self._has_body[key] = self.spec.response_schema(op_id, status) is not None
         return self._has_body[key]
 
-    def _shape(self, s: Seen, out: list[Violation]) -> None:
-        if s.status >= 400 or s.status not in s.operation.statuses:
-            return
-        documented = self._documents_body(s.operation_id, s.status)
+    def _shape(self, s: Seen, documented: bool, out: list[Violation]) -> None:
+        """A declared non-error status: a body exactly where documented, valid, echoing no secret."""
         if s.blank:
             if documented:
                 out.append(s.violation("empty-body", f"{s.status} answer has an empty body; the contract documents one"))
@@ -350,23 +412,6 @@ class InteractionChecks:
         if errors is None:
             errors = parsed.errors[key] = self.spec.validate_response(s.operation_id, s.status, parsed.value)
         return errors
-
-    # ---- headers ---------------------------------------------------------
-    def _headers(self, s: Seen, out: list[Violation]) -> None:
-        if s.status in (201, 202) and s.operation.long_running:
-            if not s.header("azure-asyncoperation") and not s.header("location"):
-                out.append(s.violation("lro-headers",
-                                       f"long-running {s.status} answer carries neither Azure-AsyncOperation nor Location"))
-        if 400 <= s.status < 500 and s.status != 429 and s.header("retry-after") is not None:
-            out.append(s.violation("retry-after-on-error",
-                                   f"{s.status} answer carries Retry-After: {s.header('retry-after')}"))
-        if not s.blank:
-            s.response_body  # noqa: B018 - parse once to learn whether it is JSON
-            if s.resp_is_json:
-                ctype = (s.header("content-type") or "").lower()
-                if "json" not in ctype:
-                    out.append(s.violation("json-content-type",
-                                           f"JSON body served as {ctype or 'no content type'!r}"))
 
 
 def _target_path(target: str | None) -> str | None:

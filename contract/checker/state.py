@@ -272,10 +272,10 @@ class World:
     def _poll(self, s: Seen) -> list[Violation]:
         out: list[Violation] = []
         if not s.ok:
-            what = "monitor=true Location" if s.uri.monitor else "operation-status"
+            what = "monitor=true Location" if s.monitor else "operation-status"
             out.append(s.violation("lro-poll-status", f"poll of the {what} URL answered {s.status}; polls answer 2xx"))
             return out
-        if s.uri.monitor:
+        if s.monitor:
             # the Location URL: 202 while running, then the result (200/204) once finished
             pending = self.lro.find(s.uri.path)
             if pending is not None and pending.finished_at is None and s.status in (200, 204):
