@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import deque
 from functools import lru_cache
 from itertools import combinations
 from typing import Any, Callable, NamedTuple
@@ -168,9 +169,10 @@ def mentions(body: str | bytes | None, hints: tuple[str, ...], byte_hints: tuple
     """Does the stored body contain one of the hints (C substring searches, no parsing)?"""
     if not body:
         return False
-    if isinstance(body, str):
-        return any(h in body for h in hints)
-    return any(h in body for h in byte_hints)
+    for h in hints if isinstance(body, str) else byte_hints:  # a plain loop: no generator per body
+        if h in body:
+            return True
+    return False
 
 
 class Body:
@@ -190,26 +192,37 @@ class Body:
 class Bodies:
     """Per-cassette memo of the most recent distinct response bodies: a recording polls and re-reads
     the same resources, and about a third of its answers repeat a recent one byte for byte. Compared
-    by length first, then text (a memcmp), so a body is never hashed. Only a short window is kept:
-    repeats are recent, and letting older parsed trees go keeps memory flat and the allocator warm."""
+    by length first (one dict look-up), then text (a memcmp), so a body is never hashed. Only a short
+    window is kept: repeats are recent, and letting older parsed trees go keeps memory flat."""
 
     WINDOW = 16
 
     def __init__(self) -> None:
-        self._recent: list[tuple[int, Body]] = []
+        self._recent: deque[Body] = deque()  # oldest first
+        self._by_length: dict[int, list[Body]] = {}
 
     def get(self, text: str | bytes | None) -> Body:
         if not text:
             return Body(text)
         n = len(text)
-        for length, known in self._recent:
-            if length == n and (known.text is text or (type(known.text) is type(text) and known.text == text)):
-                return known
+        same = self._by_length.get(n)
+        if same is not None:
+            for known in same:
+                if known.text is text or (type(known.text) is type(text) and known.text == text):
+                    return known
         body = Body(text)
+        if same is None:
+            same = self._by_length[n] = []
+        same.append(body)
         recent = self._recent
-        recent.append((n, body))
+        recent.append(body)
         if len(recent) > self.WINDOW:
-            del recent[0]
+            gone = recent.popleft()
+            bucket = self._by_length[len(gone.text)]  # type: ignore[arg-type]
+            if len(bucket) == 1:
+                del self._by_length[len(gone.text)]  # type: ignore[arg-type]
+            else:
+                bucket.remove(gone)
         return body
 
 

@@ -436,14 +436,17 @@ class World:
 
 
 _TERMINAL_WORDS = ("Succeeded", "Failed", "Cancel")  # a deployment poll worth parsing says one of these
+_TERMINAL_BYTES = tuple(w.encode() for w in _TERMINAL_WORDS)
 
 
 def _deployment_poll(body: str | bytes | None) -> Any:
     """The parsed body of a deployment GET that may say it finished, else None."""
     if not body:
         return None
-    words = _TERMINAL_WORDS if isinstance(body, str) else tuple(w.encode() for w in _TERMINAL_WORDS)
-    return _parse(body)[0] if any(w in body for w in words) else None
+    for word in _TERMINAL_WORDS if isinstance(body, str) else _TERMINAL_BYTES:
+        if word in body:  # type: ignore[operator]
+            return _parse(body)[0]
+    return None
 
 
 def _without(node: Any, names: frozenset[str]) -> Any:
