@@ -427,7 +427,7 @@ def test_operations_are_bounded_and_the_oldest_is_settled_on_the_way_out() -> No
 def test_raw_traffic_with_refusals_passes_the_checker() -> None:
     """Errors, actions and polls as curl sends them: every answer is one the contract allows."""
     from contract.checker import check
-    from test_emulator_sdk import Capture
+    from support import Capture
 
     capture = Capture()
 

@@ -19,9 +19,9 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from contract.cassette import Interaction, Request, Response
 from contract.emulator import create_app
 from contract.plugin import AsyncStaticCredential, StaticCredential
+from support import Capture
 from contract.servers import BackgroundServer
 
 SUB = "00000000-0000-0000-0000-0000000000aa"
@@ -77,29 +77,6 @@ def run_command_body(**source: Any) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- servers and clients
-
-class Capture:
-    """Outermost middleware keeping every interaction the emulator answered (for the checker)."""
-
-    def __init__(self) -> None:
-        self.interactions: list[Interaction] = []
-
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        try:
-            body = await request.read() if request.body_exists else b""
-        except web.HTTPException:  # oversize: the emulator's guard answers it
-            body = b""
-        response = await handler(request)
-        out = response.body if isinstance(response, web.Response) else None
-        self.interactions.append(Interaction(
-            Request(request.method, str(request.url), body.decode("utf-8", "replace") or None,
-                    {k: request.headers.getall(k) for k in request.headers}),
-            Response(response.status, response.reason or "",
-                     {k: response.headers.getall(k) for k in response.headers},
-                     out.decode() if isinstance(out, bytes | bytearray) and out else None)))
-        return response
-
 
 @pytest.fixture(scope="module")
 def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
