@@ -34,12 +34,11 @@ def header_value(headers: Headers, name: str) -> str | None:
     return values[0] if values else None
 
 
-@dataclass
-class Request:
-    method: str
-    uri: str
-    body: Body = None
-    headers: Headers = field(default_factory=dict)
+class _Message:
+    """What requests and responses share: a body kept as stored, and vcrpy-style headers."""
+
+    body: Body
+    headers: Headers
 
     @property
     def content(self) -> bytes:
@@ -54,21 +53,19 @@ class Request:
 
 
 @dataclass
-class Response:
+class Request(_Message):
+    method: str
+    uri: str
+    body: Body = None
+    headers: Headers = field(default_factory=dict)
+
+
+@dataclass
+class Response(_Message):
     status: int
     reason: str = ""
     headers: Headers = field(default_factory=dict)
     body: Body = None
-
-    @property
-    def content(self) -> bytes:
-        return _as_bytes(self.body)
-
-    def header(self, name: str) -> str | None:
-        return header_value(self.headers, name)
-
-    def json(self) -> Any:
-        return _parse_json(self.content)
 
 
 @dataclass
