@@ -25,7 +25,7 @@ from contract.cassette import Cassette, Interaction, Request, iter_cassette_path
 from contract.matching import Candidate, RequestKey, explain_miss, key_of, request_key
 from contract.rewrite import CANONICAL_BASE, URL_HEADERS, rewrite_bytes, rewrite_text
 from contract.sanitize import iter_guids, sub_guids
-from contract.servers import DEFAULT_MAX_BODY, arm_error, guard_middleware
+from contract.servers import DEFAULT_MAX_BODY, arm_error, check_authorization, guard_middleware
 
 log = logging.getLogger("vmss_contract.replay")
 
@@ -285,10 +285,27 @@ def sanitizing_filter(config: str | os.PathLike[str] | Mapping[str, Any] | None 
     return Sanitizer(config).request
 
 
-def _miss(request: Request, replayer: Replayer) -> web.Response:
+def _miss(request: Request, replayer: Replayer, headers: Mapping[str, str]) -> web.Response:
+    """A request no cassette answers. Where ARM itself would have refused it before looking
+    anything up (no bearer token, no api-version, a body that is not JSON), the answer is
+    ARM's refusal, with the miss explanation in its message; otherwise NoRecordedInteraction."""
     log.warning("miss: %s %s", request.method, _path_qs(request.uri))
     replayer.misses += 1
-    return arm_error(400, NO_MATCH_CODE, replayer.explain(request))
+    explanation = replayer.explain(request)
+    parts = urlsplit(request.uri)
+    if not parts.path.lower().startswith(("/subscriptions/", "/providers/")):
+        return arm_error(400, NO_MATCH_CODE, explanation)  # not an ARM path: nothing ARM would say
+    refused = check_authorization(headers.get("Authorization"))
+    if refused is not None:
+        return refused
+    if "api-version=" not in parts.query.lower():
+        return arm_error(400, "MissingApiVersionParameter",
+                         "The api-version query parameter (?api-version=) is required for all requests. "
+                         + explanation)
+    if request.body and request.json() is None:
+        return arm_error(400, "InvalidRequestContent", "The request content was invalid and could not be "
+                         "deserialized as JSON. " + explanation)
+    return arm_error(400, NO_MATCH_CODE, explanation)
 
 
 def create_app(
@@ -336,7 +353,7 @@ def create_app(
             sent = await incoming(request)
             found = replayer.find_with_ids(sent)
             if found is None:
-                return _miss(sent, replayer)
+                return _miss(sent, replayer, request.headers)
             return found[0].response(client_base(request), found[1])
 
         app = web.Application(middlewares=[guard], client_max_size=client_max)

@@ -367,7 +367,7 @@ def guard_middleware(
         if max_body is not None and (request.content_length or 0) > max_body:
             return _too_large(max_body)
         if require_auth:
-            refused = _check_auth(request.headers.get("Authorization"))
+            refused = check_authorization(request.headers.get("Authorization"))
             if refused is not None:
                 return refused
         if require_api_version:
@@ -423,7 +423,8 @@ _WWW_AUTHENTICATE = ('Bearer authorization_uri="https://login.microsoftonline.co
                      'error="invalid_token", error_description="{}"')
 
 
-def _check_auth(value: str | None) -> web.Response | None:
+def check_authorization(value: str | None) -> web.Response | None:
+    """ARM's 401 for a missing or non-bearer Authorization header, or None when it is acceptable."""
     if not value:
         reason = "Authentication failed. The 'Authorization' header is missing."
         return arm_error(401, "AuthenticationFailed", reason,

@@ -21,6 +21,8 @@ from contract.rewrite import CANONICAL_BASE, rewrite_bytes
 from contract.servers import BackgroundServer
 
 RECORDINGS = Path(__file__).parent / "data" / "recordings"
+arm = requests.Session()  # a client as ARM expects one: every request carries a bearer token
+arm.headers["Authorization"] = "Bearer replay-test"
 CORPUS = sorted(RECORDINGS.glob("*.yaml"))
 MODIFY = RECORDINGS / "test_vmss_create_and_modify.yaml"
 SUB = "00000000-0000-0000-0000-000000000000"
@@ -230,9 +232,9 @@ def test_sdk_gets_identical_results_from_a_replayed_emulator_lifecycle(tmp_path:
 def test_repeated_requests_answer_in_recorded_order(tmp_path: Path) -> None:
     cassette = polling_cassette(tmp_path / "poll.yaml", ["InProgress", "InProgress", "Succeeded"])
     with BackgroundServer(lambda: create_app([cassette])) as server:
-        seen = [requests.get(server.url + OP, timeout=5).json()["status"] for _ in range(3)]
+        seen = [arm.get(server.url + OP, timeout=5).json()["status"] for _ in range(3)]
         assert seen == ["InProgress", "InProgress", "Succeeded"]
-        r = requests.get(server.url + OP, timeout=5)
+        r = arm.get(server.url + OP, timeout=5)
         assert r.status_code == 400
         err = r.json()["error"]
         assert err["code"] == "NoRecordedInteraction"
@@ -243,7 +245,7 @@ def test_repeated_requests_answer_in_recorded_order(tmp_path: Path) -> None:
 def test_allow_repeats_serves_the_last_answer_again(tmp_path: Path) -> None:
     cassette = polling_cassette(tmp_path / "poll.yaml", ["InProgress", "Succeeded"])
     with BackgroundServer(lambda: create_app([cassette], allow_repeats=True)) as server:
-        seen = [requests.get(server.url + OP, timeout=5).json()["status"] for _ in range(4)]
+        seen = [arm.get(server.url + OP, timeout=5).json()["status"] for _ in range(4)]
         assert seen == ["InProgress", "Succeeded", "Succeeded", "Succeeded"]
 
 
@@ -251,13 +253,13 @@ def test_lro_answers_are_fast_forwarded_and_point_here(tmp_path: Path) -> None:
     cassette = polling_cassette(tmp_path / "poll.yaml", ["InProgress", "Succeeded"],
                                 headers={"Content-Length": ["0"], "Transfer-Encoding": ["chunked"]})
     with BackgroundServer(lambda: create_app([cassette])) as server:
-        r = requests.post(server.url + VMSS + f"/restart?api-version={V}", timeout=5)
+        r = arm.post(server.url + VMSS + f"/restart?api-version={V}", timeout=5)
         assert r.status_code == 202
         assert "Retry-After" not in r.headers  # azure-core would read it before retry-after-ms
         assert r.headers["retry-after-ms"] == "1"
         assert r.headers["Azure-AsyncOperation"] == server.url + OP
         assert "Transfer-Encoding" not in r.headers and r.headers["Content-Length"] == "0"
-        poll = requests.get(r.headers["Azure-AsyncOperation"], timeout=5)
+        poll = arm.get(r.headers["Azure-AsyncOperation"], timeout=5)
         assert poll.json()["status"] == "InProgress" and poll.headers["retry-after-ms"] == "1"
 
 
@@ -280,7 +282,7 @@ def test_host_path_case_and_query_order_are_ignored(corpus_server: BackgroundSer
     first = cassette.interactions[0]  # GET .../resourcegroups/cli_test_vmss_nics000001?api-version=2022-09-01
     with BackgroundServer(lambda: create_app([cassette])) as server:
         url = f"{server.url}/SUBSCRIPTIONS/{SUB}/resourceGroups/CLI_TEST_VMSS_NICS000001/?api-version=2022-09-01"
-        r = requests.get(url, timeout=5)
+        r = arm.get(url, timeout=5)
         assert r.status_code == 200 and r.content == first.response.content
 
 
@@ -288,12 +290,12 @@ def test_json_body_matched_by_meaning_and_body_miss_names_the_json_path(tmp_path
     with BackgroundServer(lambda: create_app([MODIFY])) as server:
         url = f"{server.url}/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Compute/" \
               f"virtualMachineScaleSets/vmss1/manualupgrade?api-version={V}"
-        r = requests.post(url, data='{"instanceIds": ["5", "7"]}', timeout=5)
+        r = arm.post(url, data='{"instanceIds": ["5", "7"]}', timeout=5)
         assert r.status_code == 400
         message = r.json()["error"]["message"]
         assert "body $.instanceIds[1]: \"7\", recorded \"6\"" in message
         assert "test_vmss_create_and_modify.yaml #21" in message
-        r = requests.post(url, data='{\n  "instanceIds": [ "5","6" ]\n}', timeout=5)
+        r = arm.post(url, data='{\n  "instanceIds": [ "5","6" ]\n}', timeout=5)
         assert r.status_code == 202
 
 
@@ -303,11 +305,11 @@ def test_poll_urls_renamed_by_the_recorder_still_reach_the_recorded_polls() -> N
     put = nics.interactions[10]
     with BackgroundServer(lambda: create_app([nics])) as server:
         path_qs = put.request.uri.split("://", 1)[1].partition("/")[2]
-        r = requests.put(f"{server.url}/{path_qs}", data=put.request.content, timeout=5)
+        r = arm.put(f"{server.url}/{path_qs}", data=put.request.content, timeout=5)
         assert r.status_code == 201
         poll_url = r.headers["Azure-AsyncOperation"]
         assert poll_url.startswith(server.url) and "mock-deployment" not in poll_url
-        states = [requests.get(poll_url, timeout=5).json()["status"] for _ in range(3)]
+        states = [arm.get(poll_url, timeout=5).json()["status"] for _ in range(3)]
         assert states == ["Running", "Running", "Succeeded"]
 
 
@@ -323,7 +325,7 @@ def test_compressed_bodies_keep_their_encoding_and_decoded_ones_lose_it() -> Non
     ]
     with BackgroundServer(lambda: create_app([Cassette(answers)])) as server:
         for n in (1, 2):
-            r = requests.get(f"{server.url}{VMSS}?api-version={V}&n={n}", timeout=5)
+            r = arm.get(f"{server.url}{VMSS}?api-version={V}&n={n}", timeout=5)
             assert r.status_code == 200 and r.content == raw, n
 
 
@@ -336,14 +338,14 @@ def test_request_filter_lets_real_ids_match_pseudonyms() -> None:
     with BackgroundServer(lambda: create_app([MODIFY], request_filter=pseudonymise)) as server:
         url = f"{server.url}/subscriptions/{real}/resourceGroups/{RG}/providers/Microsoft.Compute/" \
               f"virtualMachineScaleSets/vmss1?api-version={V}"
-        r = requests.get(url, timeout=5)
+        r = arm.get(url, timeout=5)
         assert r.status_code == 200 and r.json()["name"] == "vmss1"
-        r = requests.get(url.replace("vmss1?", "vmss9?"), timeout=5)  # explained in cassette terms
+        r = arm.get(url.replace("vmss1?", "vmss9?"), timeout=5)  # explained in cassette terms
         message = r.json()["error"]["message"]
         assert "path segment 8: 'vmss9', recorded 'vmss1'" in message and real not in message
         assert "after sanitizing" in message
     with BackgroundServer(lambda: create_app([MODIFY], request_filter=None)) as server:
-        assert requests.get(url.replace(url.split("/subscriptions")[0], server.url), timeout=5).status_code == 400
+        assert arm.get(url.replace(url.split("/subscriptions")[0], server.url), timeout=5).status_code == 400
 
 
 def sanitized_cassette(path: Path, config: Any, real_sub: str) -> tuple[Path, str, str]:
@@ -372,7 +374,7 @@ def test_real_ids_match_a_cassette_the_recorder_sanitized(tmp_path: Path) -> Non
     config = {"salt": "replay-test-salt"}
     cassette, path_qs, body = sanitized_cassette(tmp_path / "s.yaml", config, real)
     with BackgroundServer(lambda: create_app([cassette], request_filter=sanitizing_filter(config))) as server:
-        r = requests.put(f"{server.url}/{path_qs}", data=body, timeout=5)
+        r = arm.put(f"{server.url}/{path_qs}", data=body, timeout=5)
         assert r.status_code == 200, r.text
         # The cassette holds only the fake id; the client gets its own id back, as the live service answered.
         assert r.json()["name"] == "vmss1"
@@ -380,7 +382,7 @@ def test_real_ids_match_a_cassette_the_recorder_sanitized(tmp_path: Path) -> Non
     assert real not in cassette.read_text()
     other_salt = sanitizing_filter({"salt": "another"})
     with BackgroundServer(lambda: create_app([cassette], request_filter=other_salt)) as server:
-        r = requests.put(f"{server.url}/{path_qs}", data=body, timeout=5)
+        r = arm.put(f"{server.url}/{path_qs}", data=body, timeout=5)
         assert r.status_code == 400  # a different salt gives different fake ids: no match
 
 
@@ -392,17 +394,24 @@ def test_bad_input_gets_cloud_errors_and_server_keeps_serving(tmp_path: Path) ->
     with BackgroundServer(lambda: create_app([Cassette([recorded_bad])])) as server:
         url = server.url + VMSS + f"?api-version={V}"
         # malformed JSON that was recorded is replayed as recorded
-        r = requests.put(url, data='{"location": ', timeout=5)
+        r = arm.put(url, data='{"location": ', timeout=5)
         assert r.status_code == 400 and r.json()["error"]["message"] == "bad"
         # malformed JSON and invalid UTF-8 that were not: an explained miss
-        r = requests.put(url, data=b'{"location": "\xff', timeout=5)
-        assert r.status_code == 400 and r.json()["error"]["code"] == "NoRecordedInteraction"
-        assert "not JSON" in r.json()["error"]["message"]
-        r = requests.put(url, data=b"x" * (10 * 1024 * 1024), timeout=30)
+        r = arm.put(url, data=b'{"location": "\xff', timeout=5)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidRequestContent"
+        assert "not JSON" in r.json()["error"]["message"]  # the miss explanation is kept
+        # where ARM refuses before any lookup, an unrecorded request gets ARM's refusal
+        r = requests.get(server.url + VMSS + f"?api-version={V}", timeout=5)  # no Authorization
+        assert r.status_code == 401 and r.json()["error"]["code"] == "AuthenticationFailed"
+        assert r.headers["WWW-Authenticate"].startswith("Bearer") and "Retry-After" not in r.headers
+        r = arm.get(server.url + VMSS, timeout=5)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "MissingApiVersionParameter"
+        assert "No recorded interaction" in r.json()["error"]["message"]
+        r = arm.put(url, data=b"x" * (10 * 1024 * 1024), timeout=30)
         assert r.status_code == 413 and r.json()["error"]["code"] == "RequestEntityTooLarge"
-        r = requests.get(server.url + "/no/such/thing", timeout=5)
+        r = arm.get(server.url + "/no/such/thing", timeout=5)
         assert r.status_code == 400 and "No recorded interaction matches GET /no/such/thing" in r.text
-        r = requests.put(url, data='{"location": ', timeout=5)
+        r = arm.put(url, data='{"location": ', timeout=5)
         assert r.status_code == 400 and "already served" in r.json()["error"]["message"]
 
 
@@ -424,12 +433,12 @@ def test_fallback_emulate_answers_misses_with_the_emulator(tmp_path: Path) -> No
     cassette = polling_cassette(tmp_path / "poll.yaml", ["Succeeded"])
     with BackgroundServer(lambda: create_app([cassette], fallback="emulate")) as server:
         auth = {"Authorization": "Bearer x"}
-        r = requests.get(server.url + OP, timeout=5)  # recorded: from the cassette
+        r = arm.get(server.url + OP, timeout=5)  # recorded: from the cassette
         assert r.json()["name"] == "op1"
         rg = f"{server.url}/subscriptions/{SUB}/resourcegroups/fresh?api-version=2022-09-01"
-        r = requests.put(rg, json={"location": "westus"}, headers=auth, timeout=5)  # not recorded: emulated
+        r = arm.put(rg, json={"location": "westus"}, headers=auth, timeout=5)  # not recorded: emulated
         assert r.status_code in (200, 201), r.text
-        r = requests.get(rg, headers=auth, timeout=5)
+        r = arm.get(rg, headers=auth, timeout=5)
         assert r.status_code == 200 and r.json()["name"] == "fresh"
 
 
@@ -449,9 +458,9 @@ def test_replay_command_serves_until_sigterm(tmp_path: Path) -> None:
         match = re.fullmatch(r"listening on (https://127\.0\.0\.1:\d+)\n", line)
         assert match, (line, proc.stderr.read() if proc.poll() is not None else "")  # type: ignore[union-attr]
         ca = str(tmp_path / "tls" / "ca.pem")
-        r = requests.get(match.group(1) + OP, verify=ca, timeout=5)
+        r = arm.get(match.group(1) + OP, verify=ca, timeout=5)
         assert r.json()["status"] == "Succeeded"
-        r = requests.put(f"{match.group(1)}/{path_qs}", data=body, verify=ca, timeout=5)  # real ids
+        r = arm.put(f"{match.group(1)}/{path_qs}", data=body, verify=ca, timeout=5)  # real ids
         assert r.status_code == 200 and r.json()["name"] == "vmss1"
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)
