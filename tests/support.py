@@ -29,3 +29,9 @@ class Capture:
                      {k: response.headers.getall(k) for k in response.headers},
                      out.decode() if isinstance(out, bytes | bytearray) and out else None)))
         return response
+
+
+def assert_no_violations(report: Any) -> None:
+    """Fail with one line per violation (rule, request, status, message) when the checker found any."""
+    assert report.violations == [], "\n".join(f"{v.rule}: {v.method} {v.uri} -> {v.status}: {v.message}"
+                                              for v in report.violations)

@@ -427,7 +427,7 @@ def test_operations_are_bounded_and_the_oldest_is_settled_on_the_way_out() -> No
 def test_raw_traffic_with_refusals_passes_the_checker() -> None:
     """Errors, actions and polls as curl sends them: every answer is one the contract allows."""
     from contract.checker import check
-    from support import Capture
+    from support import Capture, assert_no_violations
 
     capture = Capture()
 
@@ -462,8 +462,7 @@ def test_raw_traffic_with_refusals_passes_the_checker() -> None:
         assert error(client.call("GET", VMSS_PATH)) == (404, "ResourceNotFound")
     report = check(capture.interactions)
     assert report.checked >= 40
-    assert report.violations == [], "\n".join(f"{v.rule}: {v.method} {v.uri} -> {v.status}: {v.message}"
-                                              for v in report.violations)
+    assert_no_violations(report)
 
 
 def test_per_instance_networking_update_gives_only_that_vm_a_public_ip(client: Client) -> None:

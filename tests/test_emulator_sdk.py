@@ -19,9 +19,10 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
+from contract.checker import check
 from contract.emulator import create_app
 from contract.plugin import AsyncStaticCredential, StaticCredential
-from support import Capture
+from support import Capture, assert_no_violations
 from contract.servers import BackgroundServer
 
 SUB = "00000000-0000-0000-0000-0000000000aa"
@@ -338,9 +339,6 @@ async def test_aio_sdk_lifecycle(server: BackgroundServer) -> None:
 
 
 def test_every_lifecycle_answer_passes_the_checker(tls_dir: Path) -> None:
-    check = pytest.importorskip("contract.checker").__dict__.get("check")
-    if check is None:
-        pytest.skip("contract.checker.check has not landed yet")
     capture = Capture()
     srv = start(tls_dir, capture, lro_polls=2, strict=True)  # the SDK waits for every operation
     try:
@@ -350,14 +348,12 @@ def test_every_lifecycle_answer_passes_the_checker(tls_dir: Path) -> None:
     assert len(capture.interactions) > 40
     assert_no_secrets("".join(i.response.body or "" for i in capture.interactions if isinstance(i.response.body, str)))
     report = check(capture.interactions)
-    assert report.violations == [], "\n".join(f"{v.rule}: {v.method} {v.uri} -> {v.status}: {v.message}"
-                                              for v in report.violations)
+    assert_no_violations(report)
     assert report.checked > 40
 
 
 def test_extensions_nics_skus_and_other_actions_through_the_sdk(tls_dir: Path) -> None:
     """The rest of the documented surface a scale set user touches, every answer checked."""
-    check = pytest.importorskip("contract.checker").check
     capture = Capture()
     srv = start(tls_dir, capture)
     try:
@@ -409,12 +405,10 @@ def test_extensions_nics_skus_and_other_actions_through_the_sdk(tls_dir: Path) -
     finally:
         srv.stop()
     report = check(capture.interactions)
-    assert report.violations == [], "\n".join(f"{v.rule}: {v.method} {v.uri} -> {v.status}: {v.message}"
-                                              for v in report.violations)
+    assert_no_violations(report)
 
 
 def test_classic_run_command_returns_its_result_through_the_monitor(tls_dir: Path) -> None:
-    check = pytest.importorskip("contract.checker").check
     capture = Capture()
     srv = start(tls_dir, capture)
     try:
@@ -428,5 +422,4 @@ def test_classic_run_command_returns_its_result_through_the_monitor(tls_dir: Pat
     finally:
         srv.stop()
     report = check(capture.interactions)
-    assert report.violations == [], "\n".join(f"{v.rule}: {v.method} {v.uri} -> {v.status}: {v.message}"
-                                              for v in report.violations)
+    assert_no_violations(report)

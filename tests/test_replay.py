@@ -195,8 +195,7 @@ SCALE_SET = {
 
 def test_sdk_gets_identical_results_from_a_replayed_emulator_lifecycle(tmp_path: Path) -> None:
     """Record a lifecycle through the recording proxy from the emulator, then replay it offline."""
-    emulator = pytest.importorskip("contract.emulator")
-    proxy = pytest.importorskip("contract.proxy")
+    from contract import emulator, proxy
     from azure.mgmt.resource.resources import ResourceManagementClient
 
     from contract.sanitize import Sanitizer
@@ -429,7 +428,6 @@ def test_loading_errors_and_sources(tmp_path: Path) -> None:
 
 
 def test_fallback_emulate_answers_misses_with_the_emulator(tmp_path: Path) -> None:
-    pytest.importorskip("contract.emulator")
     cassette = polling_cassette(tmp_path / "poll.yaml", ["Succeeded"])
     with BackgroundServer(lambda: create_app([cassette], fallback="emulate")) as server:
         auth = {"Authorization": "Bearer x"}
