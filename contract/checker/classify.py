@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 # The namespace the contract speaks for: scale sets (and their children) and the
@@ -91,6 +92,49 @@ def split_uri(uri: str) -> Uri:
     if "%" in path:
         path = unquote(path)
     return Uri(host, path or "/", raw_query)
+
+
+class Place:
+    """Where one request line (method + URI) of a cassette sits, worked out once per cassette:
+    a cassette polls and re-reads the same URLs, and every check would otherwise re-derive
+    the path, api-version, operation and resource from the URI on each interaction.
+
+    `kind` is IN (a documented operation), UNDOCUMENTED (in the VMSS namespace, matching
+    none), DEPLOYMENT (outside, but a template deployment the state machines watch) or OUTSIDE.
+    """
+
+    __slots__ = ("kind", "method", "uri", "path", "operation", "params", "operation_id", "version", "monitor")
+
+    def __init__(self, kind: str, method: str, uri: Uri, match: Any = None) -> None:
+        self.kind, self.method, self.uri, self.path = kind, method, uri, uri.path
+        if match is None:
+            self.operation = self.operation_id = self.version = None
+            self.params: dict[str, str] = {}
+            self.monitor = False
+        else:
+            operation = self.operation = match.operation
+            self.params, self.operation_id = match.params, operation.operation_id
+            self.version: str | None = uri.api_version
+            self.monitor: bool = uri.monitor
+
+
+IN, UNDOCUMENTED, DEPLOYMENT, OUTSIDE = "in", "undocumented", "deployment", "outside"
+
+
+def place(match_operation: Any, method: str, uri: str) -> Place:
+    """The documented operation a request hits, else which kind of outside it is."""
+    method = method.upper()
+    u = split_uri(uri)
+    path = u.path
+    head = path[:15].lower()  # len("/subscriptions/"): never case-fold a whole long path for this
+    arm = head == "/subscriptions/" or head.startswith("/providers/")
+    match = match_operation(method, path) if arm else None
+    if match is not None:
+        return Place(IN, method, u, match)
+    if arm and in_namespace(path):
+        return Place(UNDOCUMENTED, method, u)
+    # template deployments are outside the contract, but the state machines must know one is running
+    return Place(DEPLOYMENT if "/deployments/" in path.lower() else OUTSIDE, method, u)
 
 
 def in_namespace(path: str) -> bool:

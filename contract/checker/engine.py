@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from contract.cassette import Cassette, Interaction
-from contract.checker.classify import Uri, in_namespace, split_uri
+from contract.checker.classify import DEPLOYMENT, IN, UNDOCUMENTED, Place, place
 from contract.checker.interaction import Bodies, InteractionChecks, Seen
 from contract.checker.model import CassetteResult, Report, Violation
 from contract.checker.state import World
@@ -92,45 +92,39 @@ class Checker:
             self._run_warnings.append(resolved.warning)
 
     def check_cassette(self, cassette: Cassette, coverage: dict[str, dict[str, Any]] | None = None) -> CassetteResult:
-        """Every interaction in order: classify, check it alone, feed the state machines."""
+        """Every interaction in order: place it, check it alone, feed the state machines."""
         name = str(cassette.path) if cassette.path else "<cassette>"
         result = CassetteResult(name, interactions=len(cassette.interactions))
         world = World(self.rules, getattr(self.spec, "secret_names", frozenset()))
         match_operation, run, feed, current_model = self.spec.match, self.checks.run, world.feed, world.current_model
-        entries, violations, versions_seen = result.entries, result.violations, self._versions_seen
-        uris: dict[str, Uri] = {}  # a cassette polls the same URLs over and over: split each once
-        places: dict[tuple[str, str], Any] = {}  # (method, path) -> OperationMatch, or where it is outside
+        entries, violations = result.entries, result.violations
+        places: dict[tuple[str, str], Place] = {}  # a cassette polls the same URLs over and over: place each once
+        counts: dict[Place, dict[str, int]] = {}  # place -> its operation's coverage counts
         bodies = Bodies()  # ... and gets the same answers: parse and judge each distinct body once
         for index, interaction in enumerate(cassette.interactions):
             request = interaction.request
-            method = request.method.upper()
-            uri = uris.get(request.uri)
-            if uri is None:
-                uri = uris[request.uri] = split_uri(request.uri)
-            path = uri.path
-            match = places.get((method, path))
-            if match is None:
-                match = places[(method, path)] = _place(match_operation, method, path)
-            if match.__class__ is str:
-                if match is _UNDOCUMENTED:
-                    self._undocumented(result, index, interaction, method, path)
+            key = (request.method, request.uri)
+            where = places.get(key)
+            if where is None:
+                where = places[key] = place(match_operation, request.method, request.uri)
+                if where.kind is IN:
+                    self._first_seen(where, coverage, counts)
+            if where.kind is not IN:
+                if where.kind is UNDOCUMENTED:
+                    self._undocumented(result, index, interaction, where.method, where.path)
                 else:
                     result.outside_contract += 1
-                    if match is _DEPLOYMENT:
-                        world.outside(index, interaction, method, path)
+                    if where.kind is DEPLOYMENT:
+                        world.outside(index, interaction, where.method, where.path)
                 continue
-            op_id = match.operation.operation_id
             status = interaction.response.status
             result.checked += 1
-            entries.append((index, method, request.uri, op_id, status))
-            if coverage is not None:
-                seen = coverage[op_id]["seen"]
+            entries.append((index, where.method, request.uri, where.operation_id, status))
+            seen = counts.get(where)
+            if seen is not None:
                 code = str(status)
                 seen[code] = seen.get(code, 0) + 1
-            version = uri.api_version
-            if version is not None and version not in versions_seen:
-                self._note_version(version, op_id)
-            s = Seen(name, index, interaction, uri, method, status, match.operation, match.params, bodies)
+            s = Seen(name, index, interaction, where, status, bodies)
             found = run(s, current_model)
             if found:
                 violations.extend(found)
@@ -140,6 +134,15 @@ class Checker:
         _apply_opt_outs(result, cassette)
         result.violations.sort(key=lambda v: v.interaction)
         return result
+
+    def _first_seen(self, where: Place, coverage: dict[str, dict[str, Any]] | None,
+                    counts: dict[Place, dict[str, int]]) -> None:
+        """Once per place: its coverage counter, and a warning about an api-version mapped to an older one."""
+        if coverage is not None:
+            counts[where] = coverage[where.operation_id]["seen"]  # type: ignore[index]
+        version = where.version
+        if version is not None and version not in self._versions_seen:
+            self._note_version(version, where.operation_id)  # type: ignore[arg-type]
 
     @staticmethod
     def _undocumented(result: CassetteResult, index: int, interaction: Interaction, method: str, path: str) -> None:
@@ -173,23 +176,6 @@ class Checker:
         return report
 
 
-_UNDOCUMENTED = "undocumented"  # in the VMSS namespace, matching no documented operation
-_OUTSIDE = "outside"  # outside the contract
-_DEPLOYMENT = "deployment"  # outside the contract, but a template deployment the state machines watch
-
-
-def _place(match_operation: Any, method: str, path: str) -> Any:
-    """The documented operation a request hits, else which kind of outside it is."""
-    arm = _arm_path(path)
-    match = match_operation(method, path) if arm else None
-    if match is not None:
-        return match
-    if arm and in_namespace(path):
-        return _UNDOCUMENTED
-    # template deployments are outside the contract, but the state machines must know one is running
-    return _DEPLOYMENT if "/deployments/" in path.lower() else _OUTSIDE
-
-
 def _apply_opt_outs(result: CassetteResult, cassette: Cassette) -> None:
     """Move findings of rules the cassette opts out of (`metadata.checker.skip`) into `skipped`."""
     skip = set(((cassette.metadata or {}).get("checker") or {}).get("skip") or ())
@@ -202,11 +188,6 @@ def _apply_opt_outs(result: CassetteResult, cassette: Cassette) -> None:
         else:
             kept.append(v)
     result.violations = kept
-
-
-def _arm_path(path: str) -> bool:
-    head = path[:15].lower()  # len("/subscriptions/"): never case-fold a whole long path for this
-    return head == "/subscriptions/" or head.startswith("/providers/")
 
 
 def _try_rules(warnings: list[str]) -> Any:

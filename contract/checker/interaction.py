@@ -14,7 +14,7 @@ from itertools import combinations
 from typing import Any, Callable, NamedTuple
 
 from contract.cassette import Interaction
-from contract.checker.classify import Uri
+from contract.checker.classify import Place
 from contract.checker.model import Violation
 
 _MISSING = object()
@@ -26,28 +26,31 @@ _WANTED_LENGTHS = frozenset(len(n) for n in _WANTED)
 class Seen:
     """One interaction as the checks see it: parsed once, shared by every check.
 
-    Bodies are read as the cassette stores them (usually `str`): no encode/decode round trip.
+    What depends only on the request line (operation, api-version, path) comes from its `Place`,
+    worked out once per cassette. Bodies are read as the cassette stores them (usually `str`).
     """
 
-    __slots__ = ("cassette", "index", "interaction", "uri", "method", "status", "operation", "params",
-                 "_req", "_resp", "_headers", "body", "bodies", "ok", "operation_id", "blank", "version", "monitor")
+    __slots__ = ("cassette", "index", "interaction", "place", "uri", "method", "status", "operation", "params",
+                 "_req", "_resp", "_headers", "body", "bodies", "ok", "operation_id", "version", "monitor")
 
-    def __init__(self, cassette: str, index: int, interaction: Interaction, uri: Uri, method: str, status: int,
-                 operation: Any, params: dict[str, str], bodies: Bodies | None = None) -> None:
-        self.cassette, self.index, self.interaction, self.uri = cassette, index, interaction, uri
-        self.method, self.status, self.operation, self.params = method, status, operation, params
+    def __init__(self, cassette: str, index: int, interaction: Interaction, place: Place, status: int,
+                 bodies: Bodies | None = None) -> None:
+        self.cassette, self.index, self.interaction, self.place = cassette, index, interaction, place
+        self.uri, self.method, self.status = place.uri, place.method, status
+        self.operation, self.params, self.operation_id = place.operation, place.params, place.operation_id
+        self.version, self.monitor = place.version, place.monitor
         self._req: Any = _MISSING
         self._resp: Body | None = None
         self._headers: dict[str, str] | None = None
         self.body: str | bytes | None = interaction.response.body  # as stored
         self.bodies = bodies
         self.ok = 200 <= status < 300
-        self.operation_id: str = operation.operation_id
-        body = self.body
-        # no response body, or only whitespace (`blank`, inlined: this runs per interaction)
-        self.blank = not body or not (body.strip(_WS) if isinstance(body, str) else body.strip())
-        self.version: str | None = uri.api_version  # looked up once per distinct URI (cached by `Uri`)
-        self.monitor: bool = uri.monitor
+
+    @property
+    def blank(self) -> bool:
+        """No response body, or only whitespace."""
+        parsed = self._resp
+        return (parsed if parsed is not None else self.parsed).blank
 
     def header(self, name: str) -> str | None:
         """First value of a response header the checks read (lower-case name), from a dict built once.
@@ -176,16 +179,18 @@ def mentions(body: str | bytes | None, hints: tuple[str, ...], byte_hints: tuple
 
 
 class Body:
-    """A response body parsed once, and the verdicts that depend on nothing but it (and the
-    operation/status it answered): schema errors, whether it names a secret, the secrets' paths.
-    The parsed value is shared by every interaction that got the same text: read it, never write it."""
+    """A response body parsed once, and the verdicts that depend on nothing but it and the
+    operation/status it answered (schema errors, CloudError shape, echoed secrets), kept per
+    (operationId, status). The parsed value is shared by every interaction that got the same text:
+    read it, never write it."""
 
-    __slots__ = ("text", "value", "is_json", "errors", "secrets")
+    __slots__ = ("text", "blank", "value", "is_json", "verdicts", "secrets")
 
     def __init__(self, text: str | bytes | None) -> None:
         self.text = text
-        self.value, self.is_json = _parse(text)
-        self.errors: dict[tuple[str, int], list[Any]] = {}  # (operationId, status) -> SchemaErrors
+        self.blank = blank(text)
+        self.value, self.is_json = (None, False) if self.blank else _parse(text)
+        self.verdicts: dict[tuple[str, int], list[tuple[str, str, str | None]]] = {}  # -> (rule, message, path)
         self.secrets: list[str] | None = None  # JSON paths of echoed secrets, once looked for
 
 
@@ -200,10 +205,11 @@ class Bodies:
     def __init__(self) -> None:
         self._recent: deque[Body] = deque()  # oldest first
         self._by_length: dict[int, list[Body]] = {}
+        self._none = Body(None)  # every missing/empty body
 
     def get(self, text: str | bytes | None) -> Body:
         if not text:
-            return Body(text)
+            return self._none
         n = len(text)
         same = self._by_length.get(n)
         if same is not None:
@@ -227,13 +233,17 @@ class Bodies:
 
 
 class _Plan(NamedTuple):
-    """The checks an answer needs, given only its operation and status."""
+    """What the checks of an answer need that depends only on its request line and status."""
 
+    key: tuple[str, int]  # (operationId, status): which verdicts of a body apply
     error: bool  # 4xx/5xx: the CloudError shape
     declared: bool  # a status the operation declares
     documented: bool  # ... with a documented body
     lro: bool  # long-running 201/202: polling headers required
     retry: bool  # 4xx other than 429: Retry-After not allowed
+    write: bool  # PUT/PATCH/POST: the request body is checked when answered 2xx
+    effective: str | None  # the api-version whose contract applies (None: missing or unknown)
+    version_problem: tuple[str, str] | None  # (rule, message) when answered 2xx
 
 
 def _first(errors: list[Any]) -> tuple[str, str | None]:
@@ -250,7 +260,8 @@ class InteractionChecks:
         self.rules = rules
         self.unknown_version = unknown_version
         self._has_body: dict[tuple[str, int], bool] = {}
-        self._plans: dict[tuple[str, int], _Plan] = {}  # (operationId, status) -> which checks apply
+        # (operationId, status, api-version) -> what the checks of such an answer need; bounded (versions come from traffic)
+        self._plans: dict[tuple[str, int, str | None], _Plan] = {}
         # a secret can only be echoed if its name is in the raw text: skip the tree walk otherwise
         # (`in` is a C substring search; a regex alternation was slower than the walk)
         self._secret_hints = secret_hints(frozenset(getattr(spec, "secret_names", ()) or ()))
@@ -265,39 +276,53 @@ class InteractionChecks:
         if s.monitor and s.operation_id == "OperationStatus_Get":
             # the monitor=true Location URL returns the action's result (often empty), not a status body
             return out
-        plan = self._plans.get((s.operation_id, s.status)) or self._plan(s)
-        self._request_side(s, current_model, out)
-        if plan.error:
-            self._status(s, out)
-        else:
-            if not plan.declared:
-                self._status(s, out)
-            else:
-                self._shape(s, plan.documented, out)
+        plan = self._plans.get((s.operation_id, s.status, s.version)) or self._plan(s)
+        if s.ok:
+            if plan.version_problem is not None:
+                out.append(s.violation(*plan.version_problem))
+            if plan.write:
+                self._request_body(s, plan.effective, current_model, out)
+        body = s._resp
+        if body is None:
+            body = s.parsed
+        verdict = body.verdicts.get(plan.key)
+        if verdict is None:
+            verdict = body.verdicts[plan.key] = self._verdict(s, plan, body)
+        for rule, message, path in verdict:
+            out.append(s.violation(rule, message, path))
         if plan.lro and not s.header("azure-asyncoperation") and not s.header("location"):
             out.append(s.violation("lro-headers",
                                    f"long-running {s.status} answer carries neither Azure-AsyncOperation nor Location"))
         if plan.retry and s.header("retry-after") is not None:
             out.append(s.violation("retry-after-on-error", f"{s.status} answer carries Retry-After: {s.header('retry-after')}"))
-        if not s.blank:
-            parsed = s._resp
-            if parsed is None:
-                parsed = s.parsed  # parse once to learn whether it is JSON
-            if parsed.is_json:
-                ctype = (s.header("content-type") or "").lower()
-                if "json" not in ctype:
-                    out.append(s.violation("json-content-type", f"JSON body served as {ctype or 'no content type'!r}"))
+        if body.is_json:
+            ctype = (s.header("content-type") or "").lower()
+            if "json" not in ctype:
+                out.append(s.violation("json-content-type", f"JSON body served as {ctype or 'no content type'!r}"))
         return out
 
     def _plan(self, s: Seen) -> _Plan:
-        """Which checks an answer of this operation and status needs: worked out once per pair."""
-        status, op = s.status, s.operation
+        """What the checks of an answer of this operation, status and api-version need: worked out once."""
+        status, op, op_id = s.status, s.operation, s.operation_id
         declared = status in op.statuses
-        plan = _Plan(error=status >= 400, declared=declared,
-                     documented=status < 400 and declared and self._documents_body(s.operation_id, status),
+        version, effective, problem = s.version, None, None
+        if version is None:
+            problem = ("api-version-missing",
+                       "answered 2xx to a request without api-version (ARM: 400 MissingApiVersionParameter)")
+        else:
+            resolved = self._versions.get((version, op_id)) or self._effective(version, op_id)
+            if isinstance(resolved, str):
+                effective = resolved
+            else:
+                problem = ("api-version-unknown", f"answered 2xx: {resolved}")
+        plan = _Plan(key=(op_id, status), error=status >= 400, declared=declared,
+                     documented=status < 400 and declared and self._documents_body(op_id, status),
                      lro=status in (201, 202) and bool(op.long_running),
-                     retry=400 <= status < 500 and status != 429)
-        self._plans[(s.operation_id, status)] = plan
+                     retry=400 <= status < 500 and status != 429,
+                     write=s.method in ("PUT", "PATCH", "POST"), effective=effective, version_problem=problem)
+        if len(self._plans) > 4096:
+            self._plans.clear()
+        self._plans[(op_id, status, version)] = plan
         return plan
 
     def _effective(self, version: str, operation_id: str) -> str | Exception:
@@ -313,37 +338,33 @@ class InteractionChecks:
             self._versions[key] = found
         return found
 
-    # ---- request side --------------------------------------------------
-    def _request_side(self, s: Seen, current_model: Callable[[], dict[str, Any] | None],
-                      out: list[Violation]) -> str | None:
-        """Request-side rules; returns the effective api-version the contract applies."""
-        version = s.version
-        effective: str | None = None
-        if version is None:
-            if s.ok:
-                out.append(s.violation("api-version-missing",
-                                       "answered 2xx to a request without api-version (ARM: 400 MissingApiVersionParameter)"))
+    def _verdict(self, s: Seen, plan: _Plan, body: Body) -> list[tuple[str, str, str | None]]:
+        """Status and shape findings, which depend only on the body and (operation, status):
+        judged once per distinct body, re-told for every interaction that got it."""
+        out: list[tuple[str, str, str | None]] = []
+        if plan.error or not plan.declared:
+            self._status(s, body, out)
         else:
-            resolved = self._versions.get((version, s.operation_id)) or self._effective(version, s.operation_id)
-            if isinstance(resolved, str):
-                effective = resolved
-            elif s.ok:
-                out.append(s.violation("api-version-unknown", f"answered 2xx: {resolved}"))
-        if not s.ok or s.method not in ("PUT", "PATCH", "POST"):
-            return effective
+            self._shape(s, plan.documented, body, out)
+        return out
+
+    # ---- request side --------------------------------------------------
+    def _request_body(self, s: Seen, effective: str | None, current_model: Callable[[str], dict[str, Any] | None],
+                      out: list[Violation]) -> None:
+        """The body of a write answered 2xx: JSON, valid against the request schema, breaking no rule."""
         body = s.request_body
         if body is None and not blank(s.interaction.request.body):
             out.append(s.violation("invalid-request-accepted",
                                    "answered 2xx to a request body that is not JSON (ARM: 400 InvalidRequestContent)"))
-            return effective
+            return
         if body is None and not getattr(s.operation, "request_body_required", s.method in ("PUT", "PATCH")):
-            return effective
+            return
         errors = self.spec.validate_request(s.operation_id, body, effective)
         if errors:
             msg, path = _first(errors)
             out.append(s.violation("invalid-request-accepted",
                                    f"answered 2xx to a request the schema refuses: {msg}", path))
-            return effective
+            return
         if self.rules is not None and isinstance(body, dict):
             current = current_model(s.uri.path) if s.method in ("PUT", "PATCH") else None
             broken = self.rules.check_request(s.operation_id, body, effective, current=current)
@@ -354,17 +375,15 @@ class InteractionChecks:
                     "invalid-request-accepted",
                     f"answered 2xx to a request that breaks rule {ids}: {r.message} (ARM: {r.status} {r.code})",
                     _target_path(r.target)))
-        return effective
 
     # ---- status ----------------------------------------------------------
-    def _status(self, s: Seen, out: list[Violation]) -> None:
+    def _status(self, s: Seen, parsed: Body, out: list[tuple[str, str, str | None]]) -> None:
         if s.status < 400:
             if s.status not in s.operation.statuses:
                 declared = ", ".join(str(c) for c in s.operation.statuses) or "none"
-                out.append(s.violation("undeclared-status",
-                                       f"status {s.status} is not declared (declared: {declared})"))
+                out.append(("undeclared-status", f"status {s.status} is not declared (declared: {declared})", None))
             return
-        body = s.response_body
+        body = parsed.value
         err = body.get("error") if isinstance(body, dict) else None
         problems: list[tuple[str, str]] = []
         if not isinstance(err, dict):
@@ -374,12 +393,12 @@ class InteractionChecks:
                 if not isinstance(err.get(key), str) or not err.get(key):
                     problems.append((f"$.error.{key}", f"error.{key} is missing or not a non-empty string"))
             if not problems:
-                for e in self._response_errors(s):
+                for e in self.spec.validate_response(s.operation_id, s.status, body):
                     problems.append((e.path, e.message))
         if problems:
             path, msg = problems[0]
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            out.append(s.violation("error-shape", f"{s.status} answer: {msg}{more}", path))
+            out.append(("error-shape", f"{s.status} answer: {msg}{more}", path))
 
     # ---- shape -----------------------------------------------------------
     def _documents_body(self, op_id: str, status: int) -> bool:
@@ -388,43 +407,33 @@ class InteractionChecks:
             self._has_body[key] = self.spec.response_schema(op_id, status) is not None
         return self._has_body[key]
 
-    def _shape(self, s: Seen, documented: bool, out: list[Violation]) -> None:
+    def _shape(self, s: Seen, documented: bool, parsed: Body, out: list[tuple[str, str, str | None]]) -> None:
         """A declared non-error status: a body exactly where documented, valid, echoing no secret."""
-        if s.blank:
+        if parsed.blank:
             if documented:
-                out.append(s.violation("empty-body", f"{s.status} answer has an empty body; the contract documents one"))
+                out.append(("empty-body", f"{s.status} answer has an empty body; the contract documents one", None))
             return
-        body = s.response_body
         if not documented:
-            out.append(s.violation("empty-body",
-                                   f"{s.status} answer has a body ({len(s.content)} bytes); the contract documents none"))
+            out.append(("empty-body",
+                        f"{s.status} answer has a body ({len(s.content)} bytes); the contract documents none", None))
             return
-        if not s.resp_is_json:
-            out.append(s.violation("response-schema", f"{s.status} answer body is not JSON"))
+        if not parsed.is_json:
+            out.append(("response-schema", f"{s.status} answer body is not JSON", None))
             return
-        errors = self._response_errors(s)
+        body = parsed.value
+        errors = self.spec.validate_response(s.operation_id, s.status, body)
         if errors:
             msg, path = _first(errors)
-            out.append(s.violation("response-schema", msg, path))
-        parsed = s.parsed
+            out.append(("response-schema", msg, path))
         secrets = parsed.secrets
         if secrets is None:
-            if self._secret_hints and not mentions(s.body, self._secret_hints, self._secret_byte_hints):
+            if self._secret_hints and not mentions(parsed.text, self._secret_hints, self._secret_byte_hints):
                 secrets = []
             else:
                 secrets = self.spec.secret_paths(body)
             parsed.secrets = secrets
         for path in secrets:
-            out.append(s.violation("secret-echoed", f"the answer echoes writeOnly member {path.rsplit('.', 1)[-1]!r}", path))
-
-    def _response_errors(self, s: Seen) -> list[Any]:
-        """`validate_response` of the parsed body, once per distinct body and (operation, status)."""
-        parsed = s.parsed
-        key = (s.operation_id, s.status)
-        errors = parsed.errors.get(key)
-        if errors is None:
-            errors = parsed.errors[key] = self.spec.validate_response(s.operation_id, s.status, parsed.value)
-        return errors
+            out.append(("secret-echoed", f"the answer echoes writeOnly member {path.rsplit('.', 1)[-1]!r}", path))
 
 
 def _target_path(target: str | None) -> str | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contract.cassette import Interaction
-from contract.checker.classify import Target, deployment_key, resource_group, target
+from contract.checker.classify import Place, Target, deployment_key, resource_group, target
 from contract.checker.interaction import Seen, _parse, mentions, secret_hints
 from contract.checker.lro import LroTracker, Pending, is_terminal, status_of
 from contract.checker.model import Violation
@@ -78,6 +78,8 @@ class World:
         self._targets: dict[str, Target | None] = {}
         self._deployment_keys: dict[str, tuple[str | None, str | None]] = {}
         self._chains: dict[Target, list[Resource]] = {}
+        # per request line: (target, its chain, the path as LRO keys spell it), worked out once
+        self._places: dict[Place, tuple[Target | None, list[Resource] | None, str]] = {}
 
     # ---- helpers -----------------------------------------------------------
     def _res(self, key: str, kind: str, rg: str) -> Resource:
@@ -97,6 +99,14 @@ class World:
                 chain.append(self._res(t.run_command, "runcommand", t.rg))
             self._chains[t] = chain
         return chain
+
+    def _where(self, place: Place) -> tuple[Target | None, list[Resource] | None, str]:
+        found = self._places.get(place)
+        if found is None:
+            t = self.target(place.path)
+            found = self._places[place] = (t, self._chain(t) if t is not None else None,
+                                           place.path.rstrip("/").lower())
+        return found
 
     def writes(self, r: Resource) -> int:
         return r.writes + self.rg_writes.get(r.rg, 0)
@@ -156,12 +166,11 @@ class World:
     def feed(self, s: Seen) -> list[Violation]:
         if s.operation_id == "OperationStatus_Get":
             return self._poll(s)
-        t = self.target(s.uri.path)
+        t, chain, _ = self._places.get(s.place) or self._where(s.place)
         if t is None:
             return []
         out: list[Violation] = []
-        chain = self._chain(t)
-        r = chain[-1]
+        r = chain[-1]  # type: ignore[index]
         relaxed = bool(self.deployments.get(t.rg))  # self.relaxed(), inlined: this runs per interaction
         creating = t.self_path and s.method == "PUT"
         if s.ok and not relaxed:
@@ -275,14 +284,14 @@ class World:
             what = "monitor=true Location" if s.monitor else "operation-status"
             out.append(s.violation("lro-poll-status", f"poll of the {what} URL answered {s.status}; polls answer 2xx"))
             return out
+        key = (self._places.get(s.place) or self._where(s.place))[2]
         if s.monitor:
             # the Location URL: 202 while running, then the result (200/204) once finished
-            pending = self.lro.find(s.uri.path)
+            pending = self.lro.by_path.get(key)
             if pending is not None and pending.finished_at is None and s.status in (200, 204):
                 pending.status, pending.finished_at = "Succeeded", s.index
                 self._finish(pending, "Succeeded", s.index)
             return out
-        key = s.uri.path.rstrip("/").lower()
         status = status_of(s.response_body)
         prev = self.op_status.get(key)
         if prev is not None and is_terminal(prev):
@@ -292,7 +301,7 @@ class World:
             return out
         if status is not None:
             self.op_status[key] = status
-        pending = self.lro.find(s.uri.path)
+        pending = self.lro.by_path.get(key)
         if status is not None and is_terminal(status) and pending is not None and pending.finished_at is None:
             pending.status, pending.finished_at = status, s.index
             self._finish(pending, status, s.index)
