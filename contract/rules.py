@@ -100,20 +100,59 @@ def _select(doc: Any, path: str) -> list[tuple[str, Any]]:
     return out
 
 
-def _get(doc: Any, path: str) -> Any:
-    """The first value `path` reaches in `doc`, or None."""
-    tokens = _plain(path)
-    if tokens is None:
-        found = _select(doc, path)
-        return found[0][1] if found else None
-    node = doc
-    for head in tokens:  # `null` members count as missing, like `select`
+def _dig(node: Any, tokens: tuple[str, ...]) -> Any:
+    """The value a `[*]`-free token chain reaches, or None (`null` members count as missing, like `select`)."""
+    for head in tokens:
         if not isinstance(node, dict):
             return None
         node = node.get(head)
         if node is None:
             return None
     return node
+
+
+def _values(node: Any, tokens: tuple[str | None, ...], i: int = 0, out: list[Any] | None = None) -> list[Any]:
+    """The values of `_select` without their paths: paths are built only for what a rule reports."""
+    if out is None:
+        out = []
+    n = len(tokens)
+    while i < n:
+        head = tokens[i]
+        i += 1
+        if head is None:
+            if isinstance(node, list):
+                for item in node:
+                    _values(item, tokens, i, out)
+            return out
+        if not isinstance(node, dict):
+            return out
+        node = node.get(head)
+        if node is None:
+            return out
+    out.append(node)
+    return out
+
+
+def _getter(path: str) -> Callable[[Any], Any]:
+    """`_get` for one path, its tokens parsed once (when the rules load, not per request)."""
+    tokens = _parse(path)
+    if None not in tokens:
+        plain: tuple[str, ...] = tokens  # type: ignore[assignment]
+        return lambda doc: _dig(doc, plain)
+
+    def first(doc: Any) -> Any:
+        found = _values(doc, tokens)
+        return found[0] if found else None
+    return first
+
+
+def _get(doc: Any, path: str) -> Any:
+    """The first value `path` reaches in `doc`, or None."""
+    tokens = _plain(path)
+    if tokens is None:
+        found = _values(doc, _parse(path))
+        return found[0] if found else None
+    return _dig(doc, tokens)
 
 
 def _norm(value: Any, mode: str = "casefold") -> Any:
@@ -161,6 +200,7 @@ def _vnets(doc: Any, paths: list[str]) -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=64)
 def _older(api_version: str | None, minimum: str) -> bool:
     if not api_version:
         return False
@@ -170,174 +210,287 @@ def _older(api_version: str | None, minimum: str) -> bool:
         return False  # unparsable versions are the spec's business, not a rule's
 
 
-# ---- predicates: each yields (message, target) -----------------------------------------
+# ---- predicates ----------------------------------------------------------------------
+# Each kind is compiled once per rule (when the rules load) into a check: ctx -> [(message, target)].
+# Checks walk values only; concrete paths (`select`) are built only for what a rule reports.
 
-@dataclass
 class _Ctx:
-    operation_id: str
-    body: Any  # the request body as sent
-    model: Any  # the resource as it would be after the request (merged for PATCH)
-    before: Any  # the current/previous model, or None
-    api_version: str | None
-    is_patch: bool
-    vnets: dict[tuple[int, tuple[str, ...]], dict[str, str]] = field(default_factory=dict)
+    """What the checks of one request or transition share (plain slots: one is built per call)."""
 
-    def vnets_of(self, doc: Any, paths: list[str]) -> dict[str, str]:
-        """`_vnets` once per document and path list (two rules ask it of the same model)."""
-        key = (id(doc), tuple(paths))
-        found = self.vnets.get(key)
+    __slots__ = ("operation_id", "body", "model", "before", "api_version", "is_patch", "memo")
+
+    def __init__(self, operation_id: str, body: Any, model: Any, before: Any, api_version: str | None,
+                 is_patch: bool) -> None:
+        self.operation_id = operation_id
+        self.body = body  # the request body as sent
+        self.model = model  # the resource as it would be after the request (merged for PATCH)
+        self.before = before  # the current/previous model, or None
+        self.api_version = api_version
+        self.is_patch = is_patch
+        self.memo: dict[tuple[Any, ...], Any] = {}
+
+    def vnets_of(self, doc: Any, paths: tuple[tuple[str | None, ...], ...]) -> dict[str, None]:
+        """The virtual networks `paths` reach in `doc`, in first-use order (several rules ask it of one model)."""
+        key = ("vnets", id(doc), paths)
+        found = self.memo.get(key)
         if found is None:
-            found = self.vnets[key] = _vnets(doc, paths)
+            found = self.memo[key] = {}
+            for tokens in paths:
+                for value in _values(doc, tokens):
+                    v = _vnet(value)
+                    if v is not None:
+                        found.setdefault(v)
+        return found
+
+    def lists_of(self, doc: Any, paths: tuple[tuple[str, tuple[str | None, ...]], ...]) -> list[tuple[str, list[Any]]]:
+        """(concrete path, list) for each of `paths` (the NIC lists: three rules read them)."""
+        key = ("lists", id(doc), paths)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = []
+            for path, tokens in paths:
+                if None in tokens:
+                    found.extend((at, v) for at, v in _select(doc, path) if isinstance(v, list))
+                else:
+                    value = _dig(doc, tokens)  # type: ignore[arg-type]
+                    if isinstance(value, list):
+                        found.append((".".join(tokens), value))  # type: ignore[arg-type]
         return found
 
 
-Found = Iterator[tuple[str, str | None]]
+Found = list[tuple[str, str | None]]
+Check = Callable[[_Ctx], Found]
+_NOTHING: Found = []  # returned, never appended to
 
 
-def _immutable(r: Rule, c: _Ctx) -> Found:
+def _immutable(r: Rule) -> Check:
     path = r.params["path"]
+    get = _getter(path)
     mode = "exact" if r.params.get("case_sensitive") else r.params.get("normalize", "casefold")
-    old, new = _get(c.before, path), _get(c.model, path)
-    if old is None or new is None:
-        return
-    if r.params.get("compare") == "set" and isinstance(old, list) and isinstance(new, list):
-        changed = {_norm(x, mode) for x in old} != {_norm(x, mode) for x in new}
-    else:
-        changed = _differs(new, old, mode)
-    if changed:
-        yield f"{path} cannot change after creation ({old!r} -> {new!r})", path
+    as_set = r.params.get("compare") == "set"
+
+    def check(c: _Ctx) -> Found:
+        old, new = get(c.before), get(c.model)
+        if old is None or new is None:
+            return _NOTHING
+        if as_set and isinstance(old, list) and isinstance(new, list):
+            changed = {_norm(x, mode) for x in old} != {_norm(x, mode) for x in new}
+        else:
+            changed = _differs(new, old, mode)
+        if changed:
+            return [(f"{path} cannot change after creation ({old!r} -> {new!r})", path)]
+        return _NOTHING
+    return check
 
 
-def _one_way(r: Rule, c: _Ctx) -> Found:
+def _one_way(r: Rule) -> Check:
     path = r.params["path"]
-    old, new = _get(c.before, path), _get(c.model, path)
-    if old == r.params["from"] and new == r.params["to"]:
-        yield f"{path} may not change from {old!r} to {new!r}", path
+    get = _getter(path)
+    frm, to = r.params["from"], r.params["to"]
+
+    def check(c: _Ctx) -> Found:
+        old, new = get(c.before), get(c.model)
+        if old == frm and new == to:
+            return [(f"{path} may not change from {old!r} to {new!r}", path)]
+        return _NOTHING
+    return check
 
 
-def _same_virtual_network(r: Rule, c: _Ctx) -> Found:
-    old = c.vnets_of(c.before, r.params["subnets"])
-    new = c.vnets_of(c.model, r.params["subnets"])
-    if not old or not new:
-        return
-    for vnet, at in new.items():
-        if vnet not in old:
-            yield f"subnet moves the scale set to another virtual network ({vnet.rsplit('/', 1)[-1]})", at
-            return
+def _compiled(paths: list[str]) -> tuple[tuple[str | None, ...], ...]:
+    return tuple(_parse(p) for p in paths)
 
 
-def _nic_lists(r: Rule, doc: Any) -> Iterator[tuple[str, list[Any]]]:
-    for p in r.params["lists"]:
-        for at, value in _select(doc, p):
-            if isinstance(value, list):
-                yield at, value
+def _same_virtual_network(r: Rule) -> Check:
+    paths = r.params["subnets"]
+    compiled = _compiled(paths)
+
+    def check(c: _Ctx) -> Found:
+        old = c.vnets_of(c.before, compiled)
+        new = c.vnets_of(c.model, compiled)
+        if not old or not new:
+            return _NOTHING
+        for vnet in new:
+            if vnet not in old:
+                at = _vnets(c.model, paths)[vnet]
+                return [(f"subnet moves the scale set to another virtual network ({vnet.rsplit('/', 1)[-1]})", at)]
+        return _NOTHING
+    return check
 
 
-def _one_primary(r: Rule, c: _Ctx) -> Found:
-    for at, nics in _nic_lists(r, c.model):
-        flags = [((n or {}).get("properties") or {}).get("primary") if isinstance(n, dict) else None for n in nics]
-        primaries = sum(1 for f in flags if f is True)
-        if len(nics) > 1 and primaries != 1:
-            yield f"{primaries} of {len(nics)} NIC configurations are primary; exactly one must be", at
-        elif len(nics) == 1 and flags[0] is False:
-            yield "the only NIC configuration is marked primary: false", at
+def _lists(r: Rule) -> tuple[tuple[str, tuple[str | None, ...]], ...]:
+    return tuple((p, _parse(p)) for p in r.params["lists"])
 
 
-def _max_items(r: Rule, c: _Ctx) -> Found:
-    for at, nics in _nic_lists(r, c.model):
-        if len(nics) > r.params["max"]:
-            yield f"{len(nics)} NIC configurations; at most {r.params['max']} are allowed", at
+def _one_primary(r: Rule) -> Check:
+    lists = _lists(r)
+
+    def check(c: _Ctx) -> Found:
+        out: Found = _NOTHING
+        for at, nics in c.lists_of(c.model, lists):
+            if len(nics) > 1:
+                primaries = 0
+                for n in nics:
+                    if isinstance(n, dict) and (n.get("properties") or {}).get("primary") is True:
+                        primaries += 1
+                if primaries != 1:
+                    out = out or []
+                    out.append((f"{primaries} of {len(nics)} NIC configurations are primary; exactly one must be", at))
+            elif len(nics) == 1:
+                n = nics[0]
+                if isinstance(n, dict) and (n.get("properties") or {}).get("primary") is False:
+                    out = out or []
+                    out.append(("the only NIC configuration is marked primary: false", at))
+        return out
+    return check
 
 
-def _one_virtual_network(r: Rule, c: _Ctx) -> Found:
-    vnets = c.vnets_of(c.model, r.params["subnets"])
-    if len(vnets) > 1:
-        names = sorted(v.rsplit("/", 1)[-1] for v in vnets)
-        yield f"NICs connect to {len(vnets)} virtual networks ({', '.join(names)}); all must share one", list(vnets.values())[1]
+def _max_items(r: Rule) -> Check:
+    lists = _lists(r)
+    most = r.params["max"]
+
+    def check(c: _Ctx) -> Found:
+        return [(f"{len(nics)} NIC configurations; at most {most} are allowed", at)
+                for at, nics in c.lists_of(c.model, lists) if len(nics) > most]
+    return check
 
 
-def _capacity_limit(r: Rule, c: _Ctx) -> Found:
-    capacity = _get(c.model, "sku.capacity")
-    if not isinstance(capacity, int) or isinstance(capacity, bool):
-        return
-    spg = _get(c.model, "properties.singlePlacementGroup")
-    if spg is None:
-        if c.is_patch and c.before is None:
-            return  # unknown: the stored model decides
-        mode = _get(c.model, "properties.orchestrationMode")
-        spg = not (isinstance(mode, str) and mode.casefold() == "flexible")
-    limit = r.params["max_single_placement_group"] if spg else r.params["max"]
-    if capacity > limit:
-        why = "while singlePlacementGroup is true" if spg else "per scale set"
-        yield f"sku.capacity {capacity} exceeds {limit} {why}", "sku.capacity"
+def _one_virtual_network(r: Rule) -> Check:
+    paths = r.params["subnets"]
+    compiled = _compiled(paths)
+
+    def check(c: _Ctx) -> Found:
+        vnets = c.vnets_of(c.model, compiled)
+        if len(vnets) > 1:
+            names = sorted(v.rsplit("/", 1)[-1] for v in vnets)
+            at = list(_vnets(c.model, paths).values())[1]
+            return [(f"NICs connect to {len(vnets)} virtual networks ({', '.join(names)}); all must share one", at)]
+        return _NOTHING
+    return check
+
+
+_CAPACITY = _getter("sku.capacity")
+_SPG = _getter("properties.singlePlacementGroup")
+_ORCHESTRATION = _getter("properties.orchestrationMode")
+
+
+def _capacity_limit(r: Rule) -> Check:
+    spg_limit, limit_ = r.params["max_single_placement_group"], r.params["max"]
+
+    def check(c: _Ctx) -> Found:
+        capacity = _CAPACITY(c.model)
+        if not isinstance(capacity, int) or isinstance(capacity, bool):
+            return _NOTHING
+        spg = _SPG(c.model)
+        if spg is None:
+            if c.is_patch and c.before is None:
+                return _NOTHING  # unknown: the stored model decides
+            mode = _ORCHESTRATION(c.model)
+            spg = not (isinstance(mode, str) and mode.casefold() == "flexible")
+        limit = spg_limit if spg else limit_
+        if capacity > limit:
+            why = "while singlePlacementGroup is true" if spg else "per scale set"
+            return [(f"sku.capacity {capacity} exceeds {limit} {why}", "sku.capacity")]
+        return _NOTHING
+    return check
 
 
 _HEALTH_EXTENSIONS = {"applicationhealthlinux", "applicationhealthwindows"}
+_UPGRADE_MODE = _getter("properties.upgradePolicy.mode")
+_HEALTH_PROBE = _getter("properties.virtualMachineProfile.networkProfile.healthProbe.id")
+_EXTENSION_TYPES = _parse("properties.virtualMachineProfile.extensionProfile.extensions[*].properties.type")
 
 
-def _rolling_health(r: Rule, c: _Ctx) -> Found:
-    if c.is_patch and c.before is None:
-        return
-    mode = _get(c.model, "properties.upgradePolicy.mode")
-    if not (isinstance(mode, str) and mode.casefold() == "rolling"):
-        return
-    if _get(c.model, "properties.virtualMachineProfile.networkProfile.healthProbe.id"):
-        return
-    for _, t in _select(c.model, "properties.virtualMachineProfile.extensionProfile.extensions[*].properties.type"):
-        if isinstance(t, str) and t.casefold() in _HEALTH_EXTENSIONS:
-            return
-    yield "upgradePolicy.mode Rolling without a health probe or application health extension", "properties.upgradePolicy.mode"
+def _rolling_health(r: Rule) -> Check:
+    def check(c: _Ctx) -> Found:
+        if c.is_patch and c.before is None:
+            return _NOTHING
+        mode = _UPGRADE_MODE(c.model)
+        if not (isinstance(mode, str) and mode.casefold() == "rolling"):
+            return _NOTHING
+        if _HEALTH_PROBE(c.model):
+            return _NOTHING
+        for t in _values(c.model, _EXTENSION_TYPES):
+            if isinstance(t, str) and t.casefold() in _HEALTH_EXTENSIONS:
+                return _NOTHING
+        return [("upgradePolicy.mode Rolling without a health probe or application health extension",
+                 "properties.upgradePolicy.mode")]
+    return check
 
 
-def _change_needs_api_version(r: Rule, c: _Ctx) -> Found:
+def _change_needs_api_version(r: Rule) -> Check:
     minimum = r.params["min_api_version"]
-    if not _older(c.api_version, minimum):
-        return
-    for p in r.params["paths"]:
-        new = _get(c.body, p)
-        if new is None:
-            continue
-        if c.before is not None:
-            if _differs(new, _get(c.before, p)):
-                yield f"{p} changes with api-version {c.api_version}; needs {minimum} or later", p
-        elif c.is_patch:
-            yield f"{p} sent in an update with api-version {c.api_version}; needs {minimum} or later", p
+    paths = [(p, _getter(p)) for p in r.params["paths"]]
+
+    def check(c: _Ctx) -> Found:
+        if not _older(c.api_version, minimum):
+            return _NOTHING
+        out: Found = []
+        for p, get in paths:
+            new = get(c.body)
+            if new is None:
+                continue
+            if c.before is not None:
+                if _differs(new, get(c.before)):
+                    out.append((f"{p} changes with api-version {c.api_version}; needs {minimum} or later", p))
+            elif c.is_patch:
+                out.append((f"{p} sent in an update with api-version {c.api_version}; needs {minimum} or later", p))
+        return out
+    return check
 
 
-def _needs_api_version(r: Rule, c: _Ctx) -> Found:
+def _needs_api_version(r: Rule) -> Check:
     minimum = r.params["min_api_version"]
-    if not _older(c.api_version, minimum):
-        return
-    for p in r.params["paths"]:
-        for at, _ in _select(c.body, p):
-            yield f"{at.rsplit('.', 1)[-1]} needs api-version {minimum} or later (got {c.api_version})", at
-            return
+    paths = r.params["paths"]
+
+    def check(c: _Ctx) -> Found:
+        if not _older(c.api_version, minimum):
+            return _NOTHING
+        out: Found = []
+        for p in paths:
+            for at, _ in _select(c.body, p):
+                out.append((f"{at.rsplit('.', 1)[-1]} needs api-version {minimum} or later (got {c.api_version})", at))
+                break
+        return out
+    return check
 
 
 def _present(v: Any) -> bool:
     return v is not None and v != "" and v != [] and v != {}
 
 
-def _not_both(r: Rule, c: _Ctx) -> Found:
+def _not_both(r: Rule) -> Check:
     a, b = r.params["fields"]
-    for p in r.params["objects"]:
-        for at, obj in _select(c.model, p):
-            if isinstance(obj, dict) and _present(obj.get(a)) and _present(obj.get(b)):
-                yield f"{at} names both {a} and {b}; use only one", at
+    objects = _compiled(r.params["objects"])
+    paths = r.params["objects"]
+
+    def check(c: _Ctx) -> Found:
+        if not any(isinstance(obj, dict) and _present(obj.get(a)) and _present(obj.get(b))
+                   for tokens in objects for obj in _values(c.model, tokens)):
+            return _NOTHING
+        return [(f"{at} names both {a} and {b}; use only one", at)
+                for p in paths for at, obj in _select(c.model, p)
+                if isinstance(obj, dict) and _present(obj.get(a)) and _present(obj.get(b))]
+    return check
 
 
-def _exactly_one(r: Rule, c: _Ctx) -> Found:
+def _exactly_one(r: Rule) -> Check:
     p = r.params["object"]
+    get = _getter(p)
     fields_ = r.params["fields"]
-    obj = _get(c.model, p)
-    given = [f for f in fields_ if isinstance(obj, dict) and _present(obj.get(f))]
-    if len(given) > 1:
-        yield f"{p} has {', '.join(given)}; use exactly one of {', '.join(fields_)}", p
-    elif not given and c.operation_id in r.params.get("required_for", ()):
-        yield f"{p} needs one of {', '.join(fields_)}", p
+    required_for = r.params.get("required_for", ())
+
+    def check(c: _Ctx) -> Found:
+        obj = get(c.model)
+        given = [f for f in fields_ if isinstance(obj, dict) and _present(obj.get(f))]
+        if len(given) > 1:
+            return [(f"{p} has {', '.join(given)}; use exactly one of {', '.join(fields_)}", p)]
+        if not given and c.operation_id in required_for:
+            return [(f"{p} needs one of {', '.join(fields_)}", p)]
+        return _NOTHING
+    return check
 
 
-_KINDS: dict[str, Callable[[Rule, _Ctx], Found]] = {
+_KINDS: dict[str, Callable[[Rule], Check]] = {
     "immutable": _immutable,
     "one-way": _one_way,
     "same-virtual-network": _same_virtual_network,
@@ -364,27 +517,42 @@ class Rules:
         for rule in self.rules.values():
             for op in rule.operations:
                 self._by_op.setdefault(op, []).append(rule)
-        self._transition = [r for r in self.rules.values() if r.phase == "transition"]
+        # each rule compiled once into a check (its paths parsed now, not per request)
+        checks = {rule.id: (rule, _KINDS[rule.kind](rule)) for rule in self.rules.values()}
+        self._transition = [checks[r.id] for r in self.rules.values() if r.phase == "transition"]
         # per operation, the rules a request runs without / with a current model (decided once, not per request)
-        self._alone = {op: [r for r in rules if r.phase == "request"] for op, rules in self._by_op.items()}
-        self._with_current = {op: [r for r in rules if r.phase in ("request", "transition")]
+        self._alone = {op: [checks[r.id] for r in rules if r.phase == "request"] for op, rules in self._by_op.items()}
+        self._with_current = {op: [checks[r.id] for r in rules if r.phase in ("request", "transition")]
                               for op, rules in self._by_op.items()}
-        self._transition_reads = _reads(self._transition)
+        reads = _reads([r for r in self.rules.values() if r.phase == "transition"])
+        self._transition_reads = None if reads is None else tuple(_plain(p) for p in reads)
 
     def for_operation(self, operation_id: str) -> list[Rule]:
         return list(self._by_op.get(operation_id, ()))
 
-    def _run(self, rules: list[Rule], ctx: _Ctx) -> list[RuleViolation]:
+    def _run(self, checks: list[tuple[Rule, Check]], ctx: _Ctx) -> list[RuleViolation]:
         out: list[RuleViolation] = []
-        for rule in rules:
-            for message, target in _KINDS[rule.kind](rule, ctx):
-                out.append(RuleViolation(rule.id, message, target, rule.code, rule.status))
+        for rule, check in checks:
+            found = check(ctx)
+            if found:
+                for message, target in found:
+                    out.append(RuleViolation(rule.id, message, target, rule.code, rule.status))
         return out
 
     def _unchanged(self, before: dict[str, Any], after: Any) -> bool:
         """True when no transition rule can fire between these models (see `_reads`)."""
         reads = self._transition_reads
-        return reads is not None and not any(_get(before, p) != _get(after, p) for p in reads)
+        if reads is None:
+            return False
+        for tokens in reads:
+            old, new = before, after
+            for head in tokens:  # `_get` of both models in one loop
+                old = old.get(head) if isinstance(old, dict) else None
+                new = new.get(head) if isinstance(new, dict) else None
+            # a subtree a PATCH left alone is the same object: equal without a deep compare (a NaN is not)
+            if (old is not new or isinstance(old, float)) and old != new:
+                return False
+        return True
 
     def check_request(
         self,
