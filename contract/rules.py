@@ -100,59 +100,77 @@ def _select(doc: Any, path: str) -> list[tuple[str, Any]]:
     return out
 
 
-def _dig(node: Any, tokens: tuple[str, ...]) -> Any:
-    """The value a `[*]`-free token chain reaches, or None (`null` members count as missing, like `select`)."""
-    for head in tokens:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(head)
-        if node is None:
-            return None
-    return node
-
-
-def _values(node: Any, tokens: tuple[str | None, ...], i: int = 0, out: list[Any] | None = None) -> list[Any]:
-    """The values of `_select` without their paths: paths are built only for what a rule reports."""
-    if out is None:
-        out = []
-    n = len(tokens)
-    while i < n:
-        head = tokens[i]
-        i += 1
-        if head is None:
-            if isinstance(node, list):
-                for item in node:
-                    _values(item, tokens, i, out)
-            return out
-        if not isinstance(node, dict):
-            return out
-        node = node.get(head)
-        if node is None:
-            return out
-    out.append(node)
-    return out
-
-
 def _getter(path: str) -> Callable[[Any], Any]:
     """`_get` for one path, its tokens parsed once (when the rules load, not per request)."""
     tokens = _parse(path)
-    if None not in tokens:
-        plain: tuple[str, ...] = tokens  # type: ignore[assignment]
-        return lambda doc: _dig(doc, plain)
+    if None in tokens:
+        walk = _walker(path)
 
-    def first(doc: Any) -> Any:
-        found = _values(doc, tokens)
-        return found[0] if found else None
-    return first
+        def first(doc: Any) -> Any:
+            found = walk(doc)
+            return found[0] if found else None
+        return first
+    plain: tuple[str, ...] = tokens  # type: ignore[assignment]
+
+    def get(node: Any) -> Any:
+        for head in plain:
+            if not isinstance(node, dict):
+                return None
+            node = node.get(head)
+            if node is None:
+                return None
+        return node
+    return get
 
 
-def _get(doc: Any, path: str) -> Any:
-    """The first value `path` reaches in `doc`, or None."""
-    tokens = _plain(path)
-    if tokens is None:
-        found = _values(doc, _parse(path))
-        return found[0] if found else None
-    return _dig(doc, tokens)
+def _walker(path: str) -> Callable[[Any], list[Any]]:
+    """The values `select` reaches, without their paths: one closure per `[*]`, each walking the member
+    chain that follows it in every element (elements lacking a member drop out)."""
+    tokens = _parse(path)
+    chains: list[tuple[str, ...]] = [()]
+    for t in tokens:
+        if t is None:
+            chains.append(())
+        else:
+            chains[-1] += (t,)
+    first, rest = chains[0], chains[1:]
+
+    def spread(i: int) -> Callable[[list[Any], list[Any]], None] | None:
+        if i == len(rest):
+            return None
+        chain, inner = rest[i], spread(i + 1)
+
+        def each(items: list[Any], out: list[Any]) -> None:
+            for item in items:
+                for head in chain:
+                    if not isinstance(item, dict):
+                        break
+                    item = item.get(head)
+                    if item is None:
+                        break
+                else:
+                    if inner is None:
+                        out.append(item)
+                    elif isinstance(item, list):
+                        inner(item, out)
+        return each
+    top = spread(0)
+
+    def walk(doc: Any) -> list[Any]:
+        node = doc
+        for head in first:
+            if not isinstance(node, dict):
+                return []
+            node = node.get(head)
+            if node is None:
+                return []
+        if top is None:
+            return [node]
+        out: list[Any] = []
+        if isinstance(node, list):
+            top(node, out)
+        return out
+    return walk
 
 
 def _norm(value: Any, mode: str = "casefold") -> Any:
@@ -229,61 +247,128 @@ class _Ctx:
         self.is_patch = is_patch
         self.memo: dict[tuple[Any, ...], Any] = {}
 
-    def vnets_of(self, doc: Any, paths: tuple[tuple[str | None, ...], ...]) -> dict[str, None]:
+    def vnets_of(self, doc: Any, paths: _Paths) -> dict[str, None]:
         """The virtual networks `paths` reach in `doc`, in first-use order (several rules ask it of one model)."""
-        key = ("vnets", id(doc), paths)
+        key = (id(doc), id(paths))  # `paths` are interned by `_paths`, so rules with equal lists share
         found = self.memo.get(key)
         if found is None:
             found = self.memo[key] = {}
-            for tokens in paths:
-                for value in _values(doc, tokens):
+            for _, walk in paths:
+                for value in walk(doc):
                     v = _vnet(value)
                     if v is not None:
                         found.setdefault(v)
         return found
 
-    def lists_of(self, doc: Any, paths: tuple[tuple[str, tuple[str | None, ...]], ...]) -> list[tuple[str, list[Any]]]:
+    def lists_of(self, doc: Any, paths: _Paths) -> list[tuple[str, list[Any]]]:
         """(concrete path, list) for each of `paths` (the NIC lists: three rules read them)."""
-        key = ("lists", id(doc), paths)
+        key = (id(doc), id(paths))
         found = self.memo.get(key)
         if found is None:
             found = self.memo[key] = []
-            for path, tokens in paths:
-                if None in tokens:
+            for path, walk in paths:
+                if None in _parse(path):
                     found.extend((at, v) for at, v in _select(doc, path) if isinstance(v, list))
                 else:
-                    value = _dig(doc, tokens)  # type: ignore[arg-type]
-                    if isinstance(value, list):
-                        found.append((".".join(tokens), value))  # type: ignore[arg-type]
+                    for value in walk(doc):
+                        if isinstance(value, list):
+                            found.append((".".join(_parse(path)), value))  # type: ignore[arg-type]
         return found
 
 
-Found = list[tuple[str, str | None]]
+_Paths = tuple[tuple[str, Callable[[Any], list[Any]]], ...]
+_INTERNED: dict[tuple[str, ...], _Paths] = {}
+
+
+def _paths(paths: list[str]) -> _Paths:
+    """(path, walker) per path; equal lists give the same object (the `_Ctx` memo keys on its id)."""
+    key = tuple(paths)
+    found = _INTERNED.get(key)
+    if found is None:
+        found = _INTERNED[key] = tuple((p, _walker(p)) for p in paths)
+    return found
+
+
+Found = list[RuleViolation]
 Check = Callable[[_Ctx], Found]
+
+
+def _reporter(r: Rule) -> Callable[[str, str | None], RuleViolation]:
+    """(message, target) -> the violation of `r` (built only when a rule speaks)."""
+    return lambda message, target: RuleViolation(r.id, message, target, r.code, r.status)
 _NOTHING: Found = []  # returned, never appended to
+_EMPTY: dict[str, Any] = {}  # read, never written
+
+
+_STR_NORM: dict[str, Callable[[str], str]] = {
+    "exact": str.__str__, "location": lambda v: v.replace(" ", "").casefold(), "casefold": str.casefold}
 
 
 def _immutable(r: Rule) -> Check:
-    path = r.params["path"]
-    get = _getter(path)
-    mode = "exact" if r.params.get("case_sensitive") else r.params.get("normalize", "casefold")
-    as_set = r.params.get("compare") == "set"
+    return _immutables([r])
+
+
+def _immutables(rules: list[Rule]) -> Check:
+    """One check for a run of `immutable` rules (a scale set has many): one loop, no call per member read."""
+    plan = []
+    for r in rules:
+        mode = "exact" if r.params.get("case_sensitive") else r.params.get("normalize", "casefold")
+        path = r.params["path"]
+        plan.append((_reporter(r), path, _plain(path), _getter(path), mode, r.params.get("compare") == "set",
+                     _STR_NORM.get(mode, str.casefold)))  # the last: `_norm` of a string (other modes casefold)
 
     def check(c: _Ctx) -> Found:
-        old, new = get(c.before), get(c.model)
-        if old is None or new is None:
-            return _NOTHING
-        if as_set and isinstance(old, list) and isinstance(new, list):
-            changed = {_norm(x, mode) for x in old} != {_norm(x, mode) for x in new}
-        else:
-            changed = _differs(new, old, mode)
-        if changed:
-            return [(f"{path} cannot change after creation ({old!r} -> {new!r})", path)]
-        return _NOTHING
+        out: Found = _NOTHING
+        for broken, path, tokens, get, mode, as_set, norm in plan:
+            if tokens is None:
+                old = get(c.before)
+                new = None if old is None else get(c.model)
+            else:  # `get` inlined for both models
+                old = c.before
+                for head in tokens:
+                    old = old.get(head) if isinstance(old, dict) else None
+                    if old is None:
+                        break
+                if old is None:
+                    continue
+                new = c.model
+                for head in tokens:
+                    new = new.get(head) if isinstance(new, dict) else None
+                    if new is None:
+                        break
+            if old is None or new is None:
+                continue
+            if type(new) is str and type(old) is str:  # most immutable members: `_differs` of two strings
+                changed = norm(new) != norm(old)
+            elif as_set and isinstance(old, list) and isinstance(new, list):
+                changed = {_norm(x, mode) for x in old} != {_norm(x, mode) for x in new}
+            else:
+                changed = _differs(new, old, mode)
+            if changed:
+                out = out or []
+                out.append(broken(f"{path} cannot change after creation ({old!r} -> {new!r})", path))
+        return out
     return check
 
 
+def _compile(rules: list[Rule]) -> list[Check]:
+    """The checks for these rules, in their order; consecutive `immutable` rules share one check."""
+    out: list[Check] = []
+    run: list[Rule] = []
+    for rule in rules + [None]:  # type: ignore[list-item]
+        if rule is not None and rule.kind == "immutable":
+            run.append(rule)
+            continue
+        if run:
+            out.append(_immutables(run))
+            run = []
+        if rule is not None:
+            out.append(_KINDS[rule.kind](rule))
+    return out
+
+
 def _one_way(r: Rule) -> Check:
+    broken = _reporter(r)
     path = r.params["path"]
     get = _getter(path)
     frm, to = r.params["from"], r.params["to"]
@@ -291,18 +376,15 @@ def _one_way(r: Rule) -> Check:
     def check(c: _Ctx) -> Found:
         old, new = get(c.before), get(c.model)
         if old == frm and new == to:
-            return [(f"{path} may not change from {old!r} to {new!r}", path)]
+            return [broken(f"{path} may not change from {old!r} to {new!r}", path)]
         return _NOTHING
     return check
 
 
-def _compiled(paths: list[str]) -> tuple[tuple[str | None, ...], ...]:
-    return tuple(_parse(p) for p in paths)
-
-
 def _same_virtual_network(r: Rule) -> Check:
+    broken = _reporter(r)
     paths = r.params["subnets"]
-    compiled = _compiled(paths)
+    compiled = _paths(paths)
 
     def check(c: _Ctx) -> Found:
         old = c.vnets_of(c.before, compiled)
@@ -312,17 +394,14 @@ def _same_virtual_network(r: Rule) -> Check:
         for vnet in new:
             if vnet not in old:
                 at = _vnets(c.model, paths)[vnet]
-                return [(f"subnet moves the scale set to another virtual network ({vnet.rsplit('/', 1)[-1]})", at)]
+                return [broken(f"subnet moves the scale set to another virtual network ({vnet.rsplit('/', 1)[-1]})", at)]
         return _NOTHING
     return check
 
 
-def _lists(r: Rule) -> tuple[tuple[str, tuple[str | None, ...]], ...]:
-    return tuple((p, _parse(p)) for p in r.params["lists"])
-
-
 def _one_primary(r: Rule) -> Check:
-    lists = _lists(r)
+    broken = _reporter(r)
+    lists = _paths(r.params["lists"])
 
     def check(c: _Ctx) -> Found:
         out: Found = _NOTHING
@@ -334,36 +413,38 @@ def _one_primary(r: Rule) -> Check:
                         primaries += 1
                 if primaries != 1:
                     out = out or []
-                    out.append((f"{primaries} of {len(nics)} NIC configurations are primary; exactly one must be", at))
+                    out.append(broken(f"{primaries} of {len(nics)} NIC configurations are primary; exactly one must be", at))
             elif len(nics) == 1:
                 n = nics[0]
                 if isinstance(n, dict) and (n.get("properties") or {}).get("primary") is False:
                     out = out or []
-                    out.append(("the only NIC configuration is marked primary: false", at))
+                    out.append(broken("the only NIC configuration is marked primary: false", at))
         return out
     return check
 
 
 def _max_items(r: Rule) -> Check:
-    lists = _lists(r)
+    broken = _reporter(r)
+    lists = _paths(r.params["lists"])
     most = r.params["max"]
 
     def check(c: _Ctx) -> Found:
-        return [(f"{len(nics)} NIC configurations; at most {most} are allowed", at)
+        return [broken(f"{len(nics)} NIC configurations; at most {most} are allowed", at)
                 for at, nics in c.lists_of(c.model, lists) if len(nics) > most]
     return check
 
 
 def _one_virtual_network(r: Rule) -> Check:
+    broken = _reporter(r)
     paths = r.params["subnets"]
-    compiled = _compiled(paths)
+    compiled = _paths(paths)
 
     def check(c: _Ctx) -> Found:
         vnets = c.vnets_of(c.model, compiled)
         if len(vnets) > 1:
             names = sorted(v.rsplit("/", 1)[-1] for v in vnets)
             at = list(_vnets(c.model, paths).values())[1]
-            return [(f"NICs connect to {len(vnets)} virtual networks ({', '.join(names)}); all must share one", at)]
+            return [broken(f"NICs connect to {len(vnets)} virtual networks ({', '.join(names)}); all must share one", at)]
         return _NOTHING
     return check
 
@@ -374,6 +455,7 @@ _ORCHESTRATION = _getter("properties.orchestrationMode")
 
 
 def _capacity_limit(r: Rule) -> Check:
+    broken = _reporter(r)
     spg_limit, limit_ = r.params["max_single_placement_group"], r.params["max"]
 
     def check(c: _Ctx) -> Found:
@@ -389,7 +471,7 @@ def _capacity_limit(r: Rule) -> Check:
         limit = spg_limit if spg else limit_
         if capacity > limit:
             why = "while singlePlacementGroup is true" if spg else "per scale set"
-            return [(f"sku.capacity {capacity} exceeds {limit} {why}", "sku.capacity")]
+            return [broken(f"sku.capacity {capacity} exceeds {limit} {why}", "sku.capacity")]
         return _NOTHING
     return check
 
@@ -397,10 +479,11 @@ def _capacity_limit(r: Rule) -> Check:
 _HEALTH_EXTENSIONS = {"applicationhealthlinux", "applicationhealthwindows"}
 _UPGRADE_MODE = _getter("properties.upgradePolicy.mode")
 _HEALTH_PROBE = _getter("properties.virtualMachineProfile.networkProfile.healthProbe.id")
-_EXTENSION_TYPES = _parse("properties.virtualMachineProfile.extensionProfile.extensions[*].properties.type")
+_EXTENSION_TYPES = _walker("properties.virtualMachineProfile.extensionProfile.extensions[*].properties.type")
 
 
 def _rolling_health(r: Rule) -> Check:
+    broken = _reporter(r)
     def check(c: _Ctx) -> Found:
         if c.is_patch and c.before is None:
             return _NOTHING
@@ -409,15 +492,16 @@ def _rolling_health(r: Rule) -> Check:
             return _NOTHING
         if _HEALTH_PROBE(c.model):
             return _NOTHING
-        for t in _values(c.model, _EXTENSION_TYPES):
+        for t in _EXTENSION_TYPES(c.model):
             if isinstance(t, str) and t.casefold() in _HEALTH_EXTENSIONS:
                 return _NOTHING
-        return [("upgradePolicy.mode Rolling without a health probe or application health extension",
+        return [broken("upgradePolicy.mode Rolling without a health probe or application health extension",
                  "properties.upgradePolicy.mode")]
     return check
 
 
 def _change_needs_api_version(r: Rule) -> Check:
+    broken = _reporter(r)
     minimum = r.params["min_api_version"]
     paths = [(p, _getter(p)) for p in r.params["paths"]]
 
@@ -431,14 +515,15 @@ def _change_needs_api_version(r: Rule) -> Check:
                 continue
             if c.before is not None:
                 if _differs(new, get(c.before)):
-                    out.append((f"{p} changes with api-version {c.api_version}; needs {minimum} or later", p))
+                    out.append(broken(f"{p} changes with api-version {c.api_version}; needs {minimum} or later", p))
             elif c.is_patch:
-                out.append((f"{p} sent in an update with api-version {c.api_version}; needs {minimum} or later", p))
+                out.append(broken(f"{p} sent in an update with api-version {c.api_version}; needs {minimum} or later", p))
         return out
     return check
 
 
 def _needs_api_version(r: Rule) -> Check:
+    broken = _reporter(r)
     minimum = r.params["min_api_version"]
     paths = r.params["paths"]
 
@@ -448,7 +533,7 @@ def _needs_api_version(r: Rule) -> Check:
         out: Found = []
         for p in paths:
             for at, _ in _select(c.body, p):
-                out.append((f"{at.rsplit('.', 1)[-1]} needs api-version {minimum} or later (got {c.api_version})", at))
+                out.append(broken(f"{at.rsplit('.', 1)[-1]} needs api-version {minimum} or later (got {c.api_version})", at))
                 break
         return out
     return check
@@ -459,21 +544,23 @@ def _present(v: Any) -> bool:
 
 
 def _not_both(r: Rule) -> Check:
+    broken = _reporter(r)
     a, b = r.params["fields"]
-    objects = _compiled(r.params["objects"])
     paths = r.params["objects"]
+    objects = _paths(paths)
 
     def check(c: _Ctx) -> Found:
         if not any(isinstance(obj, dict) and _present(obj.get(a)) and _present(obj.get(b))
-                   for tokens in objects for obj in _values(c.model, tokens)):
+                   for _, walk in objects for obj in walk(c.model)):
             return _NOTHING
-        return [(f"{at} names both {a} and {b}; use only one", at)
+        return [broken(f"{at} names both {a} and {b}; use only one", at)
                 for p in paths for at, obj in _select(c.model, p)
                 if isinstance(obj, dict) and _present(obj.get(a)) and _present(obj.get(b))]
     return check
 
 
 def _exactly_one(r: Rule) -> Check:
+    broken = _reporter(r)
     p = r.params["object"]
     get = _getter(p)
     fields_ = r.params["fields"]
@@ -483,9 +570,9 @@ def _exactly_one(r: Rule) -> Check:
         obj = get(c.model)
         given = [f for f in fields_ if isinstance(obj, dict) and _present(obj.get(f))]
         if len(given) > 1:
-            return [(f"{p} has {', '.join(given)}; use exactly one of {', '.join(fields_)}", p)]
+            return [broken(f"{p} has {', '.join(given)}; use exactly one of {', '.join(fields_)}", p)]
         if not given and c.operation_id in required_for:
-            return [(f"{p} needs one of {', '.join(fields_)}", p)]
+            return [broken(f"{p} needs one of {', '.join(fields_)}", p)]
         return _NOTHING
     return check
 
@@ -517,26 +604,34 @@ class Rules:
         for rule in self.rules.values():
             for op in rule.operations:
                 self._by_op.setdefault(op, []).append(rule)
-        # each rule compiled once into a check (its paths parsed now, not per request)
-        checks = {rule.id: (rule, _KINDS[rule.kind](rule)) for rule in self.rules.values()}
-        self._transition = [checks[r.id] for r in self.rules.values() if r.phase == "transition"]
+        # rules compiled once into checks (their paths parsed now, not per request)
+        self._transition = _compile([r for r in self.rules.values() if r.phase == "transition"])
         # per operation, the rules a request runs without / with a current model (decided once, not per request)
-        self._alone = {op: [checks[r.id] for r in rules if r.phase == "request"] for op, rules in self._by_op.items()}
-        self._with_current = {op: [checks[r.id] for r in rules if r.phase in ("request", "transition")]
+        self._alone = {op: _compile([r for r in rules if r.phase == "request"]) for op, rules in self._by_op.items()}
+        self._with_current = {op: _compile([r for r in rules if r.phase in ("request", "transition")])
                               for op, rules in self._by_op.items()}
         reads = _reads([r for r in self.rules.values() if r.phase == "transition"])
-        self._transition_reads = None if reads is None else tuple(_plain(p) for p in reads)
+        # the prefixes grouped by first member: ('properties', ('virtualMachineProfile', ...)), ('zones', None)
+        groups: dict[str, list[str] | None] = {}
+        for tokens in () if reads is None else (_plain(p) for p in reads):
+            head, sub = tokens[0], tokens[1:]  # type: ignore[index]
+            if sub:
+                if groups.setdefault(head, []) is not None:
+                    groups[head].append(sub[0])  # type: ignore[union-attr]
+            else:
+                groups[head] = None  # the whole member is compared, which covers its sub-members
+        self._transition_reads = None if reads is None else tuple(
+            (head, None if subs is None else tuple(subs)) for head, subs in groups.items())
 
     def for_operation(self, operation_id: str) -> list[Rule]:
         return list(self._by_op.get(operation_id, ()))
 
-    def _run(self, checks: list[tuple[Rule, Check]], ctx: _Ctx) -> list[RuleViolation]:
+    def _run(self, checks: list[Check], ctx: _Ctx) -> list[RuleViolation]:
         out: list[RuleViolation] = []
-        for rule, check in checks:
+        for check in checks:
             found = check(ctx)
             if found:
-                for message, target in found:
-                    out.append(RuleViolation(rule.id, message, target, rule.code, rule.status))
+                out.extend(found)
         return out
 
     def _unchanged(self, before: dict[str, Any], after: Any) -> bool:
@@ -544,14 +639,20 @@ class Rules:
         reads = self._transition_reads
         if reads is None:
             return False
-        for tokens in reads:
-            old, new = before, after
-            for head in tokens:  # `_get` of both models in one loop
-                old = old.get(head) if isinstance(old, dict) else None
-                new = new.get(head) if isinstance(new, dict) else None
-            # a subtree a PATCH left alone is the same object: equal without a deep compare (a NaN is not)
-            if (old is not new or isinstance(old, float)) and old != new:
-                return False
+        for head, subs in reads:
+            old = before.get(head) if isinstance(before, dict) else None
+            new = after.get(head) if isinstance(after, dict) else None
+            if subs is None:
+                # a subtree a PATCH left alone is the same object: equal without a deep compare (a NaN is not)
+                if (old is not new or isinstance(old, float)) and old != new:
+                    return False
+                continue
+            old = old if isinstance(old, dict) else _EMPTY
+            new = new if isinstance(new, dict) else _EMPTY
+            for sub in subs:
+                a, b = old.get(sub), new.get(sub)
+                if (a is not b or isinstance(a, float)) and a != b:
+                    return False
         return True
 
     def check_request(
