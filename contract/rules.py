@@ -245,47 +245,59 @@ class _Ctx:
         self.before = before  # the current/previous model, or None
         self.api_version = api_version
         self.is_patch = is_patch
-        self.memo: dict[tuple[Any, ...], Any] = {}
+        self.memo: dict[Any, Any] = {}
 
-    def vnets_of(self, doc: Any, paths: _Paths) -> dict[str, None]:
+    def vnets_of(self, doc: Any, paths: _PathSet) -> dict[str, None]:
         """The virtual networks `paths` reach in `doc`, in first-use order (several rules ask it of one model)."""
-        key = (id(doc), id(paths))  # `paths` are interned by `_paths`, so rules with equal lists share
+        key = paths if doc is self.model else (id(doc), paths)  # rules with equal path lists share a `_PathSet`
         found = self.memo.get(key)
         if found is None:
             found = self.memo[key] = {}
-            for _, walk in paths:
+            for _, walk, _ in paths.entries:
                 for value in walk(doc):
-                    v = _vnet(value)
-                    if v is not None:
-                        found.setdefault(v)
+                    if isinstance(value, str):  # `_vnet`, inlined
+                        low = value.casefold()
+                        cut = low.find("/subnets/")
+                        v = low[:cut] if cut >= 0 else low
+                        if v not in found:
+                            found[v] = None
         return found
 
-    def lists_of(self, doc: Any, paths: _Paths) -> list[tuple[str, list[Any]]]:
+    def lists_of(self, doc: Any, paths: _PathSet) -> list[tuple[str, list[Any]]]:
         """(concrete path, list) for each of `paths` (the NIC lists: three rules read them)."""
-        key = (id(doc), id(paths))
+        key = paths if doc is self.model else (id(doc), paths)
         found = self.memo.get(key)
         if found is None:
             found = self.memo[key] = []
-            for path, walk in paths:
-                if None in _parse(path):
+            for path, walk, at in paths.entries:
+                if at is None:
                     found.extend((at, v) for at, v in _select(doc, path) if isinstance(v, list))
                 else:
                     for value in walk(doc):
                         if isinstance(value, list):
-                            found.append((".".join(_parse(path)), value))  # type: ignore[arg-type]
+                            found.append((at, value))
         return found
 
 
-_Paths = tuple[tuple[str, Callable[[Any], list[Any]]], ...]
-_INTERNED: dict[tuple[str, ...], _Paths] = {}
+class _PathSet:
+    """A rule's path list compiled: (path, walker, the concrete path when it has no `[*]`) per path.
+    Equal lists give the same object (`_paths`), which the `_Ctx` memo keys on."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, paths: tuple[str, ...]) -> None:
+        self.entries = tuple((p, _walker(p), None if None in _parse(p) else ".".join(_parse(p)))  # type: ignore[arg-type]
+                             for p in paths)
 
 
-def _paths(paths: list[str]) -> _Paths:
-    """(path, walker) per path; equal lists give the same object (the `_Ctx` memo keys on its id)."""
+_INTERNED: dict[tuple[str, ...], _PathSet] = {}
+
+
+def _paths(paths: list[str]) -> _PathSet:
     key = tuple(paths)
     found = _INTERNED.get(key)
     if found is None:
-        found = _INTERNED[key] = tuple((p, _walker(p)) for p in paths)
+        found = _INTERNED[key] = _PathSet(key)
     return found
 
 
@@ -558,7 +570,7 @@ def _not_both(r: Rule) -> Check:
 
     def check(c: _Ctx) -> Found:
         if not any(isinstance(obj, dict) and _present(obj.get(a)) and _present(obj.get(b))
-                   for _, walk in objects for obj in walk(c.model)):
+                   for _, walk, _ in objects.entries for obj in walk(c.model)):
             return _NOTHING
         return [broken(f"{at} names both {a} and {b}; use only one", at)
                 for p in paths for at, obj in _select(c.model, p)
