@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import takewhile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -229,13 +230,13 @@ def _older(api_version: str | None, minimum: str) -> bool:
 
 
 # ---- predicates ----------------------------------------------------------------------
-# Each kind is compiled once per rule (when the rules load) into a check: ctx -> [(message, target)].
+# Each kind is compiled once per rule (when the rules load) into a check: ctx -> its violations.
 # Checks walk values only; concrete paths (`select`) are built only for what a rule reports.
 
 class _Ctx:
     """What the checks of one request or transition share (plain slots: one is built per call)."""
 
-    __slots__ = ("operation_id", "body", "model", "before", "api_version", "is_patch", "memo")
+    __slots__ = ("api_version", "before", "body", "is_patch", "lists", "model", "operation_id", "vnets")
 
     def __init__(self, operation_id: str, body: Any, model: Any, before: Any, api_version: str | None,
                  is_patch: bool) -> None:
@@ -245,14 +246,15 @@ class _Ctx:
         self.before = before  # the current/previous model, or None
         self.api_version = api_version
         self.is_patch = is_patch
-        self.memo: dict[Any, Any] = {}
+        self.vnets: dict[Any, dict[str, None]] = {}
+        self.lists: dict[Any, list[tuple[str, list[Any]]]] = {}
 
     def vnets_of(self, doc: Any, paths: _PathSet) -> dict[str, None]:
         """The virtual networks `paths` reach in `doc`, in first-use order (several rules ask it of one model)."""
         key = paths if doc is self.model else (id(doc), paths)  # rules with equal path lists share a `_PathSet`
-        found = self.memo.get(key)
+        found = self.vnets.get(key)
         if found is None:
-            found = self.memo[key] = {}
+            found = self.vnets[key] = {}
             for _, walk, _ in paths.entries:
                 for value in walk(doc):
                     if isinstance(value, str):  # `_vnet`, inlined
@@ -266,9 +268,9 @@ class _Ctx:
     def lists_of(self, doc: Any, paths: _PathSet) -> list[tuple[str, list[Any]]]:
         """(concrete path, list) for each of `paths` (the NIC lists: three rules read them)."""
         key = paths if doc is self.model else (id(doc), paths)
-        found = self.memo.get(key)
+        found = self.lists.get(key)
         if found is None:
-            found = self.memo[key] = []
+            found = self.lists[key] = []
             for path, walk, at in paths.entries:
                 if at is None:
                     found.extend((at, v) for at, v in _select(doc, path) if isinstance(v, list))
@@ -281,7 +283,7 @@ class _Ctx:
 
 class _PathSet:
     """A rule's path list compiled: (path, walker, the concrete path when it has no `[*]`) per path.
-    Equal lists give the same object (`_paths`), which the `_Ctx` memo keys on."""
+    Equal lists give the same object (`_paths`), which the `_Ctx` memos key on."""
 
     __slots__ = ("entries",)
 
@@ -398,7 +400,7 @@ def _same_virtual_network(r: Rule) -> Check:
     paths = r.params["subnets"]
     compiled = _paths(paths)
     # what each path reaches before its first `[*]`: equal there in both models means equal virtual networks
-    roots = [_getter(".".join(_parse(p)[:_parse(p).index(None)]) if None in _parse(p) else p) for p in paths]
+    roots = [_getter(".".join(takewhile(lambda t: t is not None, _parse(p)))) for p in paths]  # type: ignore[arg-type]
 
     def check(c: _Ctx) -> Found:
         for root in roots:
@@ -630,17 +632,17 @@ class Rules:
         self._with_current = {op: _compile([r for r in rules if r.phase in ("request", "transition")])
                               for op, rules in self._by_op.items()}
         reads = _reads([r for r in self.rules.values() if r.phase == "transition"])
-        # the prefixes grouped by first member: ('properties', ('virtualMachineProfile', ...)), ('zones', None)
-        groups: dict[str, list[str] | None] = {}
+        # the prefixes grouped by first member: ('properties', False, ('virtualMachineProfile', ...)),
+        # ('zones', True, ()): each first member read once per model
+        groups: dict[str, tuple[list[bool], list[str]]] = {}
         for tokens in () if reads is None else (_plain(p) for p in reads):
-            head, sub = tokens[0], tokens[1:]  # type: ignore[index]
-            if sub:
-                if groups.setdefault(head, []) is not None:
-                    groups[head].append(sub[0])  # type: ignore[union-attr]
+            whole, subs = groups.setdefault(tokens[0], ([False], []))  # type: ignore[index]
+            if len(tokens) > 1:  # type: ignore[arg-type]
+                subs.append(tokens[1])  # type: ignore[index]
             else:
-                groups[head] = None  # the whole member is compared, which covers its sub-members
+                whole[0] = True
         self._transition_reads = None if reads is None else tuple(
-            (head, None if subs is None else tuple(subs)) for head, subs in groups.items())
+            (head, whole[0], tuple(subs)) for head, (whole, subs) in groups.items())
 
     def for_operation(self, operation_id: str) -> list[Rule]:
         return list(self._by_op.get(operation_id, ()))
@@ -658,14 +660,12 @@ class Rules:
         reads = self._transition_reads
         if reads is None:
             return False
-        for head, subs in reads:
+        for head, whole, subs in reads:
             old = before.get(head) if isinstance(before, dict) else None
             new = after.get(head) if isinstance(after, dict) else None
-            if subs is None:
-                # a subtree a PATCH left alone is the same object: equal without a deep compare (a NaN is not)
-                if (old is not new or isinstance(old, float)) and old != new:
-                    return False
-                continue
+            # a subtree a PATCH left alone is the same object: equal without a deep compare (a NaN is not)
+            if whole and (old is not new or isinstance(old, float)) and old != new:
+                return False
             old = old if isinstance(old, dict) else _EMPTY
             new = new if isinstance(new, dict) else _EMPTY
             for sub in subs:
