@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import takewhile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -100,20 +101,77 @@ def _select(doc: Any, path: str) -> list[tuple[str, Any]]:
     return out
 
 
-def _get(doc: Any, path: str) -> Any:
-    """The first value `path` reaches in `doc`, or None."""
-    tokens = _plain(path)
-    if tokens is None:
-        found = _select(doc, path)
-        return found[0][1] if found else None
-    node = doc
-    for head in tokens:  # `null` members count as missing, like `select`
-        if not isinstance(node, dict):
+def _getter(path: str) -> Callable[[Any], Any]:
+    """`_get` for one path, its tokens parsed once (when the rules load, not per request)."""
+    tokens = _parse(path)
+    if None in tokens:
+        walk = _walker(path)
+
+        def first(doc: Any) -> Any:
+            found = walk(doc)
+            return found[0] if found else None
+        return first
+    plain: tuple[str, ...] = tokens  # type: ignore[assignment]
+
+    def get(node: Any) -> Any:
+        for head in plain:
+            if not isinstance(node, dict):
+                return None
+            node = node.get(head)
+            if node is None:
+                return None
+        return node
+    return get
+
+
+def _walker(path: str) -> Callable[[Any], list[Any]]:
+    """The values `select` reaches, without their paths: one closure per `[*]`, each walking the member
+    chain that follows it in every element (elements lacking a member drop out)."""
+    tokens = _parse(path)
+    chains: list[tuple[str, ...]] = [()]
+    for t in tokens:
+        if t is None:
+            chains.append(())
+        else:
+            chains[-1] += (t,)
+    first, rest = chains[0], chains[1:]
+
+    def spread(i: int) -> Callable[[list[Any], list[Any]], None] | None:
+        if i == len(rest):
             return None
-        node = node.get(head)
-        if node is None:
-            return None
-    return node
+        chain, inner = rest[i], spread(i + 1)
+
+        def each(items: list[Any], out: list[Any]) -> None:
+            for item in items:
+                for head in chain:
+                    if not isinstance(item, dict):
+                        break
+                    item = item.get(head)
+                    if item is None:
+                        break
+                else:
+                    if inner is None:
+                        out.append(item)
+                    elif isinstance(item, list):
+                        inner(item, out)
+        return each
+    top = spread(0)
+
+    def walk(doc: Any) -> list[Any]:
+        node = doc
+        for head in first:
+            if not isinstance(node, dict):
+                return []
+            node = node.get(head)
+            if node is None:
+                return []
+        if top is None:
+            return [node]
+        out: list[Any] = []
+        if isinstance(node, list):
+            top(node, out)
+        return out
+    return walk
 
 
 def _norm(value: Any, mode: str = "casefold") -> Any:
@@ -161,6 +219,7 @@ def _vnets(doc: Any, paths: list[str]) -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=64)
 def _older(api_version: str | None, minimum: str) -> bool:
     if not api_version:
         return False
@@ -170,174 +229,376 @@ def _older(api_version: str | None, minimum: str) -> bool:
         return False  # unparsable versions are the spec's business, not a rule's
 
 
-# ---- predicates: each yields (message, target) -----------------------------------------
+# ---- predicates ----------------------------------------------------------------------
+# Each kind is compiled once per rule (when the rules load) into a check: ctx -> its violations.
+# Checks walk values only; concrete paths (`select`) are built only for what a rule reports.
 
-@dataclass
 class _Ctx:
-    operation_id: str
-    body: Any  # the request body as sent
-    model: Any  # the resource as it would be after the request (merged for PATCH)
-    before: Any  # the current/previous model, or None
-    api_version: str | None
-    is_patch: bool
-    vnets: dict[tuple[int, tuple[str, ...]], dict[str, str]] = field(default_factory=dict)
+    """What the checks of one request or transition share (plain slots: one is built per call)."""
 
-    def vnets_of(self, doc: Any, paths: list[str]) -> dict[str, str]:
-        """`_vnets` once per document and path list (two rules ask it of the same model)."""
-        key = (id(doc), tuple(paths))
+    __slots__ = ("api_version", "before", "body", "is_patch", "lists", "model", "operation_id", "vnets")
+
+    def __init__(self, operation_id: str, body: Any, model: Any, before: Any, api_version: str | None,
+                 is_patch: bool) -> None:
+        self.operation_id = operation_id
+        self.body = body  # the request body as sent
+        self.model = model  # the resource as it would be after the request (merged for PATCH)
+        self.before = before  # the current/previous model, or None
+        self.api_version = api_version
+        self.is_patch = is_patch
+        self.vnets: dict[Any, dict[str, None]] = {}
+        self.lists: dict[Any, list[tuple[str, list[Any]]]] = {}
+
+    def vnets_of(self, doc: Any, paths: _PathSet) -> dict[str, None]:
+        """The virtual networks `paths` reach in `doc`, in first-use order (several rules ask it of one model)."""
+        key = paths if doc is self.model else (id(doc), paths)  # rules with equal path lists share a `_PathSet`
         found = self.vnets.get(key)
         if found is None:
-            found = self.vnets[key] = _vnets(doc, paths)
+            found = self.vnets[key] = {}
+            for _, walk, _ in paths.entries:
+                for value in walk(doc):
+                    if isinstance(value, str):  # `_vnet`, inlined
+                        low = value.casefold()
+                        cut = low.find("/subnets/")
+                        v = low[:cut] if cut >= 0 else low
+                        if v not in found:
+                            found[v] = None
+        return found
+
+    def lists_of(self, doc: Any, paths: _PathSet) -> list[tuple[str, list[Any]]]:
+        """(concrete path, list) for each of `paths` (the NIC lists: three rules read them)."""
+        key = paths if doc is self.model else (id(doc), paths)
+        found = self.lists.get(key)
+        if found is None:
+            found = self.lists[key] = []
+            for path, walk, at in paths.entries:
+                if at is None:
+                    found.extend((at, v) for at, v in _select(doc, path) if isinstance(v, list))
+                else:
+                    for value in walk(doc):
+                        if isinstance(value, list):
+                            found.append((at, value))
         return found
 
 
-Found = Iterator[tuple[str, str | None]]
+class _PathSet:
+    """A rule's path list compiled: (path, walker, the concrete path when it has no `[*]`) per path.
+    Equal lists give the same object (`_paths`), which the `_Ctx` memos key on."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, paths: tuple[str, ...]) -> None:
+        self.entries = tuple((p, _walker(p), None if None in _parse(p) else ".".join(_parse(p)))  # type: ignore[arg-type]
+                             for p in paths)
 
 
-def _immutable(r: Rule, c: _Ctx) -> Found:
+_INTERNED: dict[tuple[str, ...], _PathSet] = {}
+
+
+def _paths(paths: list[str]) -> _PathSet:
+    key = tuple(paths)
+    found = _INTERNED.get(key)
+    if found is None:
+        found = _INTERNED[key] = _PathSet(key)
+    return found
+
+
+Found = list[RuleViolation]
+Check = Callable[[_Ctx], Found]
+
+
+def _reporter(r: Rule) -> Callable[[str, str | None], RuleViolation]:
+    """(message, target) -> the violation of `r` (built only when a rule speaks)."""
+    return lambda message, target: RuleViolation(r.id, message, target, r.code, r.status)
+_NOTHING: Found = []  # returned, never appended to
+_EMPTY: dict[str, Any] = {}  # read, never written
+
+
+_STR_NORM: dict[str, Callable[[str], str]] = {
+    "exact": str.__str__, "location": lambda v: v.replace(" ", "").casefold(), "casefold": str.casefold}
+
+
+def _immutable(r: Rule) -> Check:
+    return _immutables([r])
+
+
+def _immutables(rules: list[Rule]) -> Check:
+    """One check for a run of `immutable` rules (a scale set has many): one loop, no call per member read."""
+    plan = []
+    for r in rules:
+        mode = "exact" if r.params.get("case_sensitive") else r.params.get("normalize", "casefold")
+        path = r.params["path"]
+        plan.append((_reporter(r), path, _plain(path), _getter(path), mode, r.params.get("compare") == "set",
+                     _STR_NORM.get(mode, str.casefold)))  # the last: `_norm` of a string (other modes casefold)
+
+    def check(c: _Ctx) -> Found:
+        out: Found = _NOTHING
+        for broken, path, tokens, get, mode, as_set, norm in plan:
+            if tokens is None:
+                old = get(c.before)
+                new = None if old is None else get(c.model)
+            else:  # `get` inlined for both models
+                old = c.before
+                for head in tokens:
+                    old = old.get(head) if isinstance(old, dict) else None
+                    if old is None:
+                        break
+                if old is None:
+                    continue
+                new = c.model
+                for head in tokens:
+                    new = new.get(head) if isinstance(new, dict) else None
+                    if new is None:
+                        break
+            if old is None or new is None:
+                continue
+            if type(new) is str and type(old) is str:  # most immutable members: `_differs` of two strings
+                changed = norm(new) != norm(old)
+            elif as_set and isinstance(old, list) and isinstance(new, list):
+                changed = {_norm(x, mode) for x in old} != {_norm(x, mode) for x in new}
+            else:
+                changed = _differs(new, old, mode)
+            if changed:
+                out = out or []
+                out.append(broken(f"{path} cannot change after creation ({old!r} -> {new!r})", path))
+        return out
+    return check
+
+
+def _compile(rules: list[Rule]) -> list[Check]:
+    """The checks for these rules, in their order; consecutive `immutable` rules share one check."""
+    out: list[Check] = []
+    run: list[Rule] = []
+    for rule in rules + [None]:  # type: ignore[list-item]
+        if rule is not None and rule.kind == "immutable":
+            run.append(rule)
+            continue
+        if run:
+            out.append(_immutables(run))
+            run = []
+        if rule is not None:
+            out.append(_KINDS[rule.kind](rule))
+    return out
+
+
+def _one_way(r: Rule) -> Check:
+    broken = _reporter(r)
     path = r.params["path"]
-    mode = "exact" if r.params.get("case_sensitive") else r.params.get("normalize", "casefold")
-    old, new = _get(c.before, path), _get(c.model, path)
-    if old is None or new is None:
-        return
-    if r.params.get("compare") == "set" and isinstance(old, list) and isinstance(new, list):
-        changed = {_norm(x, mode) for x in old} != {_norm(x, mode) for x in new}
-    else:
-        changed = _differs(new, old, mode)
-    if changed:
-        yield f"{path} cannot change after creation ({old!r} -> {new!r})", path
+    get = _getter(path)
+    frm, to = r.params["from"], r.params["to"]
+
+    def check(c: _Ctx) -> Found:
+        old, new = get(c.before), get(c.model)
+        if old == frm and new == to:
+            return [broken(f"{path} may not change from {old!r} to {new!r}", path)]
+        return _NOTHING
+    return check
 
 
-def _one_way(r: Rule, c: _Ctx) -> Found:
-    path = r.params["path"]
-    old, new = _get(c.before, path), _get(c.model, path)
-    if old == r.params["from"] and new == r.params["to"]:
-        yield f"{path} may not change from {old!r} to {new!r}", path
+def _same_virtual_network(r: Rule) -> Check:
+    broken = _reporter(r)
+    paths = r.params["subnets"]
+    compiled = _paths(paths)
+    # what each path reaches before its first `[*]`: equal there in both models means equal virtual networks
+    roots = [_getter(".".join(takewhile(lambda t: t is not None, _parse(p)))) for p in paths]  # type: ignore[arg-type]
+
+    def check(c: _Ctx) -> Found:
+        for root in roots:
+            if root(c.before) != root(c.model):
+                break
+        else:
+            return _NOTHING  # the usual case: a PUT or a later GET with the network profile it had
+        old = c.vnets_of(c.before, compiled)
+        new = c.vnets_of(c.model, compiled)
+        if not old or not new:
+            return _NOTHING
+        for vnet in new:
+            if vnet not in old:
+                at = _vnets(c.model, paths)[vnet]
+                return [broken(f"subnet moves the scale set to another virtual network ({vnet.rsplit('/', 1)[-1]})", at)]
+        return _NOTHING
+    return check
 
 
-def _same_virtual_network(r: Rule, c: _Ctx) -> Found:
-    old = c.vnets_of(c.before, r.params["subnets"])
-    new = c.vnets_of(c.model, r.params["subnets"])
-    if not old or not new:
-        return
-    for vnet, at in new.items():
-        if vnet not in old:
-            yield f"subnet moves the scale set to another virtual network ({vnet.rsplit('/', 1)[-1]})", at
-            return
+def _one_primary(r: Rule) -> Check:
+    broken = _reporter(r)
+    lists = _paths(r.params["lists"])
+
+    def check(c: _Ctx) -> Found:
+        out: Found = _NOTHING
+        for at, nics in c.lists_of(c.model, lists):
+            if len(nics) > 1:
+                primaries = 0
+                for n in nics:
+                    if isinstance(n, dict) and (n.get("properties") or {}).get("primary") is True:
+                        primaries += 1
+                if primaries != 1:
+                    out = out or []
+                    out.append(broken(f"{primaries} of {len(nics)} NIC configurations are primary; exactly one must be", at))
+            elif len(nics) == 1:
+                n = nics[0]
+                if isinstance(n, dict) and (n.get("properties") or {}).get("primary") is False:
+                    out = out or []
+                    out.append(broken("the only NIC configuration is marked primary: false", at))
+        return out
+    return check
 
 
-def _nic_lists(r: Rule, doc: Any) -> Iterator[tuple[str, list[Any]]]:
-    for p in r.params["lists"]:
-        for at, value in _select(doc, p):
-            if isinstance(value, list):
-                yield at, value
+def _max_items(r: Rule) -> Check:
+    broken = _reporter(r)
+    lists = _paths(r.params["lists"])
+    most = r.params["max"]
+
+    def check(c: _Ctx) -> Found:
+        return [broken(f"{len(nics)} NIC configurations; at most {most} are allowed", at)
+                for at, nics in c.lists_of(c.model, lists) if len(nics) > most]
+    return check
 
 
-def _one_primary(r: Rule, c: _Ctx) -> Found:
-    for at, nics in _nic_lists(r, c.model):
-        flags = [((n or {}).get("properties") or {}).get("primary") if isinstance(n, dict) else None for n in nics]
-        primaries = sum(1 for f in flags if f is True)
-        if len(nics) > 1 and primaries != 1:
-            yield f"{primaries} of {len(nics)} NIC configurations are primary; exactly one must be", at
-        elif len(nics) == 1 and flags[0] is False:
-            yield "the only NIC configuration is marked primary: false", at
+def _one_virtual_network(r: Rule) -> Check:
+    broken = _reporter(r)
+    paths = r.params["subnets"]
+    compiled = _paths(paths)
+
+    def check(c: _Ctx) -> Found:
+        vnets = c.vnets_of(c.model, compiled)
+        if len(vnets) > 1:
+            names = sorted(v.rsplit("/", 1)[-1] for v in vnets)
+            at = list(_vnets(c.model, paths).values())[1]
+            return [broken(f"NICs connect to {len(vnets)} virtual networks ({', '.join(names)}); all must share one", at)]
+        return _NOTHING
+    return check
 
 
-def _max_items(r: Rule, c: _Ctx) -> Found:
-    for at, nics in _nic_lists(r, c.model):
-        if len(nics) > r.params["max"]:
-            yield f"{len(nics)} NIC configurations; at most {r.params['max']} are allowed", at
+_CAPACITY = _getter("sku.capacity")
+_SPG = _getter("properties.singlePlacementGroup")
+_ORCHESTRATION = _getter("properties.orchestrationMode")
 
 
-def _one_virtual_network(r: Rule, c: _Ctx) -> Found:
-    vnets = c.vnets_of(c.model, r.params["subnets"])
-    if len(vnets) > 1:
-        names = sorted(v.rsplit("/", 1)[-1] for v in vnets)
-        yield f"NICs connect to {len(vnets)} virtual networks ({', '.join(names)}); all must share one", list(vnets.values())[1]
+def _capacity_limit(r: Rule) -> Check:
+    broken = _reporter(r)
+    spg_limit, limit_ = r.params["max_single_placement_group"], r.params["max"]
 
-
-def _capacity_limit(r: Rule, c: _Ctx) -> Found:
-    capacity = _get(c.model, "sku.capacity")
-    if not isinstance(capacity, int) or isinstance(capacity, bool):
-        return
-    spg = _get(c.model, "properties.singlePlacementGroup")
-    if spg is None:
-        if c.is_patch and c.before is None:
-            return  # unknown: the stored model decides
-        mode = _get(c.model, "properties.orchestrationMode")
-        spg = not (isinstance(mode, str) and mode.casefold() == "flexible")
-    limit = r.params["max_single_placement_group"] if spg else r.params["max"]
-    if capacity > limit:
-        why = "while singlePlacementGroup is true" if spg else "per scale set"
-        yield f"sku.capacity {capacity} exceeds {limit} {why}", "sku.capacity"
+    def check(c: _Ctx) -> Found:
+        capacity = _CAPACITY(c.model)
+        if not isinstance(capacity, int) or isinstance(capacity, bool):
+            return _NOTHING
+        spg = _SPG(c.model)
+        if spg is None:
+            if c.is_patch and c.before is None:
+                return _NOTHING  # unknown: the stored model decides
+            mode = _ORCHESTRATION(c.model)
+            spg = not (isinstance(mode, str) and mode.casefold() == "flexible")
+        limit = spg_limit if spg else limit_
+        if capacity > limit:
+            why = "while singlePlacementGroup is true" if spg else "per scale set"
+            return [broken(f"sku.capacity {capacity} exceeds {limit} {why}", "sku.capacity")]
+        return _NOTHING
+    return check
 
 
 _HEALTH_EXTENSIONS = {"applicationhealthlinux", "applicationhealthwindows"}
+_UPGRADE_MODE = _getter("properties.upgradePolicy.mode")
+_HEALTH_PROBE = _getter("properties.virtualMachineProfile.networkProfile.healthProbe.id")
+_EXTENSION_TYPES = _walker("properties.virtualMachineProfile.extensionProfile.extensions[*].properties.type")
 
 
-def _rolling_health(r: Rule, c: _Ctx) -> Found:
-    if c.is_patch and c.before is None:
-        return
-    mode = _get(c.model, "properties.upgradePolicy.mode")
-    if not (isinstance(mode, str) and mode.casefold() == "rolling"):
-        return
-    if _get(c.model, "properties.virtualMachineProfile.networkProfile.healthProbe.id"):
-        return
-    for _, t in _select(c.model, "properties.virtualMachineProfile.extensionProfile.extensions[*].properties.type"):
-        if isinstance(t, str) and t.casefold() in _HEALTH_EXTENSIONS:
-            return
-    yield "upgradePolicy.mode Rolling without a health probe or application health extension", "properties.upgradePolicy.mode"
+def _rolling_health(r: Rule) -> Check:
+    broken = _reporter(r)
+    def check(c: _Ctx) -> Found:
+        if c.is_patch and c.before is None:
+            return _NOTHING
+        mode = _UPGRADE_MODE(c.model)
+        if not (isinstance(mode, str) and mode.casefold() == "rolling"):
+            return _NOTHING
+        if _HEALTH_PROBE(c.model):
+            return _NOTHING
+        for t in _EXTENSION_TYPES(c.model):
+            if isinstance(t, str) and t.casefold() in _HEALTH_EXTENSIONS:
+                return _NOTHING
+        return [broken("upgradePolicy.mode Rolling without a health probe or application health extension",
+                 "properties.upgradePolicy.mode")]
+    return check
 
 
-def _change_needs_api_version(r: Rule, c: _Ctx) -> Found:
+def _change_needs_api_version(r: Rule) -> Check:
+    broken = _reporter(r)
     minimum = r.params["min_api_version"]
-    if not _older(c.api_version, minimum):
-        return
-    for p in r.params["paths"]:
-        new = _get(c.body, p)
-        if new is None:
-            continue
-        if c.before is not None:
-            if _differs(new, _get(c.before, p)):
-                yield f"{p} changes with api-version {c.api_version}; needs {minimum} or later", p
-        elif c.is_patch:
-            yield f"{p} sent in an update with api-version {c.api_version}; needs {minimum} or later", p
+    paths = [(p, _getter(p)) for p in r.params["paths"]]
+
+    def check(c: _Ctx) -> Found:
+        if not _older(c.api_version, minimum):
+            return _NOTHING
+        out: Found = []
+        for p, get in paths:
+            new = get(c.body)
+            if new is None:
+                continue
+            if c.before is not None:
+                if _differs(new, get(c.before)):
+                    out.append(broken(f"{p} changes with api-version {c.api_version}; needs {minimum} or later", p))
+            elif c.is_patch:
+                out.append(broken(f"{p} sent in an update with api-version {c.api_version}; needs {minimum} or later", p))
+        return out
+    return check
 
 
-def _needs_api_version(r: Rule, c: _Ctx) -> Found:
+def _needs_api_version(r: Rule) -> Check:
+    broken = _reporter(r)
     minimum = r.params["min_api_version"]
-    if not _older(c.api_version, minimum):
-        return
-    for p in r.params["paths"]:
-        for at, _ in _select(c.body, p):
-            yield f"{at.rsplit('.', 1)[-1]} needs api-version {minimum} or later (got {c.api_version})", at
-            return
+    paths = r.params["paths"]
+
+    def check(c: _Ctx) -> Found:
+        if not _older(c.api_version, minimum):
+            return _NOTHING
+        out: Found = []
+        for p in paths:
+            for at, _ in _select(c.body, p):
+                out.append(broken(f"{at.rsplit('.', 1)[-1]} needs api-version {minimum} or later (got {c.api_version})", at))
+                break
+        return out
+    return check
 
 
 def _present(v: Any) -> bool:
     return v is not None and v != "" and v != [] and v != {}
 
 
-def _not_both(r: Rule, c: _Ctx) -> Found:
+def _not_both(r: Rule) -> Check:
+    broken = _reporter(r)
     a, b = r.params["fields"]
-    for p in r.params["objects"]:
-        for at, obj in _select(c.model, p):
-            if isinstance(obj, dict) and _present(obj.get(a)) and _present(obj.get(b)):
-                yield f"{at} names both {a} and {b}; use only one", at
+    paths = r.params["objects"]
+    objects = _paths(paths)
+
+    def check(c: _Ctx) -> Found:
+        if not any(isinstance(obj, dict) and _present(obj.get(a)) and _present(obj.get(b))
+                   for _, walk, _ in objects.entries for obj in walk(c.model)):
+            return _NOTHING
+        return [broken(f"{at} names both {a} and {b}; use only one", at)
+                for p in paths for at, obj in _select(c.model, p)
+                if isinstance(obj, dict) and _present(obj.get(a)) and _present(obj.get(b))]
+    return check
 
 
-def _exactly_one(r: Rule, c: _Ctx) -> Found:
+def _exactly_one(r: Rule) -> Check:
+    broken = _reporter(r)
     p = r.params["object"]
+    get = _getter(p)
     fields_ = r.params["fields"]
-    obj = _get(c.model, p)
-    given = [f for f in fields_ if isinstance(obj, dict) and _present(obj.get(f))]
-    if len(given) > 1:
-        yield f"{p} has {', '.join(given)}; use exactly one of {', '.join(fields_)}", p
-    elif not given and c.operation_id in r.params.get("required_for", ()):
-        yield f"{p} needs one of {', '.join(fields_)}", p
+    required_for = r.params.get("required_for", ())
+
+    def check(c: _Ctx) -> Found:
+        obj = get(c.model)
+        given = [f for f in fields_ if isinstance(obj, dict) and _present(obj.get(f))]
+        if len(given) > 1:
+            return [broken(f"{p} has {', '.join(given)}; use exactly one of {', '.join(fields_)}", p)]
+        if not given and c.operation_id in required_for:
+            return [broken(f"{p} needs one of {', '.join(fields_)}", p)]
+        return _NOTHING
+    return check
 
 
-_KINDS: dict[str, Callable[[Rule, _Ctx], Found]] = {
+_KINDS: dict[str, Callable[[Rule], Check]] = {
     "immutable": _immutable,
     "one-way": _one_way,
     "same-virtual-network": _same_virtual_network,
@@ -364,27 +625,54 @@ class Rules:
         for rule in self.rules.values():
             for op in rule.operations:
                 self._by_op.setdefault(op, []).append(rule)
-        self._transition = [r for r in self.rules.values() if r.phase == "transition"]
+        # rules compiled once into checks (their paths parsed now, not per request)
+        self._transition = _compile([r for r in self.rules.values() if r.phase == "transition"])
         # per operation, the rules a request runs without / with a current model (decided once, not per request)
-        self._alone = {op: [r for r in rules if r.phase == "request"] for op, rules in self._by_op.items()}
-        self._with_current = {op: [r for r in rules if r.phase in ("request", "transition")]
+        self._alone = {op: _compile([r for r in rules if r.phase == "request"]) for op, rules in self._by_op.items()}
+        self._with_current = {op: _compile([r for r in rules if r.phase in ("request", "transition")])
                               for op, rules in self._by_op.items()}
-        self._transition_reads = _reads(self._transition)
+        reads = _reads([r for r in self.rules.values() if r.phase == "transition"])
+        # the prefixes grouped by first member: ('properties', False, ('virtualMachineProfile', ...)),
+        # ('zones', True, ()): each first member read once per model
+        groups: dict[str, tuple[list[bool], list[str]]] = {}
+        for tokens in () if reads is None else (_plain(p) for p in reads):
+            whole, subs = groups.setdefault(tokens[0], ([False], []))  # type: ignore[index]
+            if len(tokens) > 1:  # type: ignore[arg-type]
+                subs.append(tokens[1])  # type: ignore[index]
+            else:
+                whole[0] = True
+        self._transition_reads = None if reads is None else tuple(
+            (head, whole[0], tuple(subs)) for head, (whole, subs) in groups.items())
 
     def for_operation(self, operation_id: str) -> list[Rule]:
         return list(self._by_op.get(operation_id, ()))
 
-    def _run(self, rules: list[Rule], ctx: _Ctx) -> list[RuleViolation]:
+    def _run(self, checks: list[Check], ctx: _Ctx) -> list[RuleViolation]:
         out: list[RuleViolation] = []
-        for rule in rules:
-            for message, target in _KINDS[rule.kind](rule, ctx):
-                out.append(RuleViolation(rule.id, message, target, rule.code, rule.status))
+        for check in checks:
+            found = check(ctx)
+            if found:
+                out.extend(found)
         return out
 
     def _unchanged(self, before: dict[str, Any], after: Any) -> bool:
         """True when no transition rule can fire between these models (see `_reads`)."""
         reads = self._transition_reads
-        return reads is not None and not any(_get(before, p) != _get(after, p) for p in reads)
+        if reads is None:
+            return False
+        for head, whole, subs in reads:
+            old = before.get(head) if isinstance(before, dict) else None
+            new = after.get(head) if isinstance(after, dict) else None
+            # a subtree a PATCH left alone is the same object: equal without a deep compare (a NaN is not)
+            if whole and (old is not new or isinstance(old, float)) and old != new:
+                return False
+            old = old if isinstance(old, dict) else _EMPTY
+            new = new if isinstance(new, dict) else _EMPTY
+            for sub in subs:
+                a, b = old.get(sub), new.get(sub)
+                if (a is not b or isinstance(a, float)) and a != b:
+                    return False
+        return True
 
     def check_request(
         self,
