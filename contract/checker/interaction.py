@@ -46,12 +46,6 @@ class Seen:
         self.bodies = bodies
         self.ok = 200 <= status < 300
 
-    @property
-    def blank(self) -> bool:
-        """No response body, or only whitespace."""
-        parsed = self._resp
-        return (parsed if parsed is not None else self.parsed).blank
-
     def header(self, name: str) -> str | None:
         """First value of a response header the checks read (lower-case name), from a dict built once.
         Only names of a wanted length are case-folded: answers carry a score of headers we never read."""

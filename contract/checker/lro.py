@@ -46,13 +46,19 @@ class LroTracker:
         for url in headers:
             if not url:
                 continue
-            key = split_uri(url).path.rstrip("/").lower()
+            key = poll_key(split_uri(url).path)
             self.by_path[key] = pending
             keys.append(key)
         return keys
 
-    def find(self, path: str) -> Pending | None:
-        return self.by_path.get(path.rstrip("/").lower())
+    def find(self, key: str) -> Pending | None:
+        """The operation polled at `key` (a path as `poll_key` spells it)."""
+        return self.by_path.get(key)
+
+
+def poll_key(path: str) -> str:
+    """How polling URLs are matched: by path, case-folded, without a trailing '/' (hosts are rewritten)."""
+    return path.rstrip("/").lower()
 
 
 def status_of(body: object) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 from contract.cassette import Interaction
 from contract.checker.classify import Place, Target, deployment_key, resource_group, target
 from contract.checker.interaction import Seen, _parse, mentions, secret_hints
-from contract.checker.lro import LroTracker, Pending, is_terminal, status_of
+from contract.checker.lro import LroTracker, Pending, is_terminal, poll_key, status_of
 from contract.checker.model import Violation
 
 UNKNOWN, EXISTS, ABSENT = "unknown", "exists", "absent"
@@ -105,7 +105,7 @@ class World:
         if found is None:
             t = self.target(place.path)
             found = self._places[place] = (t, self._chain(t) if t is not None else None,
-                                           place.path.rstrip("/").lower())
+                                           poll_key(place.path))
         return found
 
     def writes(self, r: Resource) -> int:
@@ -287,7 +287,7 @@ class World:
         key = (self._places.get(s.place) or self._where(s.place))[2]
         if s.monitor:
             # the Location URL: 202 while running, then the result (200/204) once finished
-            pending = self.lro.by_path.get(key)
+            pending = self.lro.find(key)
             if pending is not None and pending.finished_at is None and s.status in (200, 204):
                 pending.status, pending.finished_at = "Succeeded", s.index
                 self._finish(pending, "Succeeded", s.index)
@@ -301,7 +301,7 @@ class World:
             return out
         if status is not None:
             self.op_status[key] = status
-        pending = self.lro.by_path.get(key)
+        pending = self.lro.find(key)
         if status is not None and is_terminal(status) and pending is not None and pending.finished_at is None:
             pending.status, pending.finished_at = status, s.index
             self._finish(pending, status, s.index)
