@@ -52,10 +52,12 @@ class Scenario:
 
 
 def spec_vm_sizes(spec: Any) -> tuple[str, ...]:
-    """The sizes of VM_SIZES the contract also lists (its `vmSize` enum, when it has one).
+    """The sizes of VM_SIZES the contract accepts: all of them while `vmSize` is an open string
+    (the swagger's modelAsString, documented values kept as `x-known-values`), only those of
+    its `enum` if a spec closes it again.
 
-    Answers carry the size back (a VM's hardwareProfile.vmSize); a size the contract's
-    list lacks would make a correct answer look like a violation.
+    Answers carry the size back (a VM's hardwareProfile.vmSize); under a closed list, a size
+    the list lacks would make a correct answer look like a violation.
     """
     found: set[str] | None = None
     stack = [getattr(spec, "document", None)]
