@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import takewhile
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import yaml
 
+from contract.jsonpath import getter, parse_path, plain_path, select, select_list, walker
 from contract.specs import SpecError, UnknownApiVersion, _version_key, load_spec, specs_dir
 
 __all__ = ["Rule", "RuleViolation", "Rules", "load_rules", "merge_patch", "select"]
@@ -50,128 +50,6 @@ class RuleViolation:
     target: str | None
     code: str
     status: int
-
-
-# ---- JSON paths ------------------------------------------------------------------------
-
-_TOKEN = re.compile(r"([^.\[\]]+)|\[\*\]")
-
-
-@lru_cache(maxsize=256)
-def _parse(path: str) -> tuple[str | None, ...]:
-    """'a.b[*].c' -> ('a', 'b', None, 'c'); None stands for every array element."""
-    return tuple(m.group(1) if m.group(1) is not None else None for m in _TOKEN.finditer(path))
-
-
-@lru_cache(maxsize=256)
-def _plain(path: str) -> tuple[str, ...] | None:
-    """The member chain of a path without `[*]` (it reaches at most one value), else None."""
-    tokens = _parse(path)
-    return None if None in tokens else tokens  # type: ignore[return-value]
-
-
-def _walk(node: Any, tokens: tuple[str | None, ...], i: int, at: str, out: list[tuple[str, Any]]) -> None:
-    """Collect what tokens[i:] reach from `node` (a plain loop: the rules run on every write the checker sees)."""
-    n = len(tokens)
-    while i < n:
-        head = tokens[i]
-        i += 1
-        if head is None:
-            if isinstance(node, list):
-                for k, item in enumerate(node):
-                    _walk(item, tokens, i, f"{at}[{k}]", out)
-            return
-        if not isinstance(node, dict):
-            return
-        node = node.get(head)
-        if node is None:
-            return
-        at = f"{at}.{head}" if at else head
-    out.append((at, node))
-
-
-def select(doc: Any, path: str) -> Iterator[tuple[str, Any]]:
-    """Every (concrete path, value) that `path` reaches in `doc`; missing members yield nothing."""
-    return iter(_select(doc, path))
-
-
-def _select(doc: Any, path: str) -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    _walk(doc, _parse(path), 0, "", out)
-    return out
-
-
-def _getter(path: str) -> Callable[[Any], Any]:
-    """`_get` for one path, its tokens parsed once (when the rules load, not per request)."""
-    tokens = _parse(path)
-    if None in tokens:
-        walk = _walker(path)
-
-        def first(doc: Any) -> Any:
-            found = walk(doc)
-            return found[0] if found else None
-        return first
-    plain: tuple[str, ...] = tokens  # type: ignore[assignment]
-
-    def get(node: Any) -> Any:
-        for head in plain:
-            if not isinstance(node, dict):
-                return None
-            node = node.get(head)
-            if node is None:
-                return None
-        return node
-    return get
-
-
-def _walker(path: str) -> Callable[[Any], list[Any]]:
-    """The values `select` reaches, without their paths: one closure per `[*]`, each walking the member
-    chain that follows it in every element (elements lacking a member drop out)."""
-    tokens = _parse(path)
-    chains: list[tuple[str, ...]] = [()]
-    for t in tokens:
-        if t is None:
-            chains.append(())
-        else:
-            chains[-1] += (t,)
-    first, rest = chains[0], chains[1:]
-
-    def spread(i: int) -> Callable[[list[Any], list[Any]], None] | None:
-        if i == len(rest):
-            return None
-        chain, inner = rest[i], spread(i + 1)
-
-        def each(items: list[Any], out: list[Any]) -> None:
-            for item in items:
-                for head in chain:
-                    if not isinstance(item, dict):
-                        break
-                    item = item.get(head)
-                    if item is None:
-                        break
-                else:
-                    if inner is None:
-                        out.append(item)
-                    elif isinstance(item, list):
-                        inner(item, out)
-        return each
-    top = spread(0)
-
-    def walk(doc: Any) -> list[Any]:
-        node = doc
-        for head in first:
-            if not isinstance(node, dict):
-                return []
-            node = node.get(head)
-            if node is None:
-                return []
-        if top is None:
-            return [node]
-        out: list[Any] = []
-        if isinstance(node, list):
-            top(node, out)
-        return out
-    return walk
 
 
 def _norm(value: Any, mode: str = "casefold") -> Any:
@@ -212,7 +90,7 @@ def _vnets(doc: Any, paths: list[str]) -> dict[str, str]:
     """virtual network -> first concrete path that uses it."""
     out: dict[str, str] = {}
     for p in paths:
-        for at, value in _select(doc, p):
+        for at, value in select_list(doc, p):
             v = _vnet(value)
             if v is not None:
                 out.setdefault(v, at)
@@ -273,7 +151,7 @@ class _Ctx:
             found = self.lists[key] = []
             for path, walk, at in paths.entries:
                 if at is None:
-                    found.extend((at, v) for at, v in _select(doc, path) if isinstance(v, list))
+                    found.extend((at, v) for at, v in select_list(doc, path) if isinstance(v, list))
                 else:
                     for value in walk(doc):
                         if isinstance(value, list):
@@ -288,7 +166,7 @@ class _PathSet:
     __slots__ = ("entries",)
 
     def __init__(self, paths: tuple[str, ...]) -> None:
-        self.entries = tuple((p, _walker(p), None if None in _parse(p) else ".".join(_parse(p)))  # type: ignore[arg-type]
+        self.entries = tuple((p, walker(p), None if None in parse_path(p) else ".".join(parse_path(p)))  # type: ignore[arg-type]
                              for p in paths)
 
 
@@ -328,7 +206,7 @@ def _immutables(rules: list[Rule]) -> Check:
     for r in rules:
         mode = "exact" if r.params.get("case_sensitive") else r.params.get("normalize", "casefold")
         path = r.params["path"]
-        plan.append((_reporter(r), path, _plain(path), _getter(path), mode, r.params.get("compare") == "set",
+        plan.append((_reporter(r), path, plain_path(path), getter(path), mode, r.params.get("compare") == "set",
                      _STR_NORM.get(mode, str.casefold)))  # the last: `_norm` of a string (other modes casefold)
 
     def check(c: _Ctx) -> Found:
@@ -384,7 +262,7 @@ def _compile(rules: list[Rule]) -> list[Check]:
 def _one_way(r: Rule) -> Check:
     broken = _reporter(r)
     path = r.params["path"]
-    get = _getter(path)
+    get = getter(path)
     frm, to = r.params["from"], r.params["to"]
 
     def check(c: _Ctx) -> Found:
@@ -400,7 +278,7 @@ def _same_virtual_network(r: Rule) -> Check:
     paths = r.params["subnets"]
     compiled = _paths(paths)
     # what each path reaches before its first `[*]`: equal there in both models means equal virtual networks
-    roots = [_getter(".".join(takewhile(lambda t: t is not None, _parse(p)))) for p in paths]  # type: ignore[arg-type]
+    roots = [getter(".".join(takewhile(lambda t: t is not None, parse_path(p)))) for p in paths]  # type: ignore[arg-type]
 
     def check(c: _Ctx) -> Found:
         for root in roots:
@@ -470,9 +348,9 @@ def _one_virtual_network(r: Rule) -> Check:
     return check
 
 
-_CAPACITY = _getter("sku.capacity")
-_SPG = _getter("properties.singlePlacementGroup")
-_ORCHESTRATION = _getter("properties.orchestrationMode")
+_CAPACITY = getter("sku.capacity")
+_SPG = getter("properties.singlePlacementGroup")
+_ORCHESTRATION = getter("properties.orchestrationMode")
 
 
 def _capacity_limit(r: Rule) -> Check:
@@ -498,9 +376,9 @@ def _capacity_limit(r: Rule) -> Check:
 
 
 _HEALTH_EXTENSIONS = {"applicationhealthlinux", "applicationhealthwindows"}
-_UPGRADE_MODE = _getter("properties.upgradePolicy.mode")
-_HEALTH_PROBE = _getter("properties.virtualMachineProfile.networkProfile.healthProbe.id")
-_EXTENSION_TYPES = _walker("properties.virtualMachineProfile.extensionProfile.extensions[*].properties.type")
+_UPGRADE_MODE = getter("properties.upgradePolicy.mode")
+_HEALTH_PROBE = getter("properties.virtualMachineProfile.networkProfile.healthProbe.id")
+_EXTENSION_TYPES = walker("properties.virtualMachineProfile.extensionProfile.extensions[*].properties.type")
 
 
 def _rolling_health(r: Rule) -> Check:
@@ -524,7 +402,7 @@ def _rolling_health(r: Rule) -> Check:
 def _change_needs_api_version(r: Rule) -> Check:
     broken = _reporter(r)
     minimum = r.params["min_api_version"]
-    paths = [(p, _getter(p)) for p in r.params["paths"]]
+    paths = [(p, getter(p)) for p in r.params["paths"]]
 
     def check(c: _Ctx) -> Found:
         if not _older(c.api_version, minimum):
@@ -553,7 +431,7 @@ def _needs_api_version(r: Rule) -> Check:
             return _NOTHING
         out: Found = []
         for p in paths:
-            for at, _ in _select(c.body, p):
+            for at, _ in select_list(c.body, p):
                 out.append(broken(f"{at.rsplit('.', 1)[-1]} needs api-version {minimum} or later (got {c.api_version})", at))
                 break
         return out
@@ -575,7 +453,7 @@ def _not_both(r: Rule) -> Check:
                    for _, walk, _ in objects.entries for obj in walk(c.model)):
             return _NOTHING
         return [broken(f"{at} names both {a} and {b}; use only one", at)
-                for p in paths for at, obj in _select(c.model, p)
+                for p in paths for at, obj in select_list(c.model, p)
                 if isinstance(obj, dict) and _present(obj.get(a)) and _present(obj.get(b))]
     return check
 
@@ -583,7 +461,7 @@ def _not_both(r: Rule) -> Check:
 def _exactly_one(r: Rule) -> Check:
     broken = _reporter(r)
     p = r.params["object"]
-    get = _getter(p)
+    get = getter(p)
     fields_ = r.params["fields"]
     required_for = r.params.get("required_for", ())
 
@@ -635,7 +513,7 @@ class Rules:
         # the prefixes grouped by first member: ('properties', False, ('virtualMachineProfile', ...)),
         # ('zones', True, ()): each first member read once per model
         groups: dict[str, tuple[list[bool], list[str]]] = {}
-        for tokens in () if reads is None else (_plain(p) for p in reads):
+        for tokens in () if reads is None else (plain_path(p) for p in reads):
             whole, subs = groups.setdefault(tokens[0], ([False], []))  # type: ignore[index]
             if len(tokens) > 1:  # type: ignore[arg-type]
                 subs.append(tokens[1])  # type: ignore[index]
@@ -740,7 +618,7 @@ def _reads(rules: list[Rule]) -> tuple[str, ...] | None:
         else:
             return None
         for path in paths:
-            tokens = _parse(path)
+            tokens = parse_path(path)
             head = tokens[:2] if None not in tokens[:2] else tokens[:tokens.index(None)]
             if not head:
                 return None
