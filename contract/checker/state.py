@@ -101,6 +101,7 @@ class World:
         return chain
 
     def _where(self, place: Place) -> tuple[Target | None, list[Resource] | None, str]:
+        """The resource a request line addresses, its chain down from the scale set, and its LRO poll key."""
         found = self._places.get(place)
         if found is None:
             t = self.target(place.path)
@@ -166,7 +167,7 @@ class World:
     def feed(self, s: Seen) -> list[Violation]:
         if s.operation_id == "OperationStatus_Get":
             return self._poll(s)
-        t, chain, _ = self._places.get(s.place) or self._where(s.place)
+        t, chain, _ = self._where(s.place)
         if t is None:
             return []
         out: list[Violation] = []
@@ -284,7 +285,7 @@ class World:
             what = "monitor=true Location" if s.monitor else "operation-status"
             out.append(s.violation("lro-poll-status", f"poll of the {what} URL answered {s.status}; polls answer 2xx"))
             return out
-        key = (self._places.get(s.place) or self._where(s.place))[2]
+        key = self._where(s.place)[2]
         if s.monitor:
             # the Location URL: 202 while running, then the result (200/204) once finished
             pending = self.lro.find(key)
