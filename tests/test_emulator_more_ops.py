@@ -248,6 +248,14 @@ def test_attach_detach_data_disks_is_a_long_running_change_of_the_vm_model(world
                            "dataDisksToAttach": [{"diskId": DISK + "third", "lun": 3}]}).result()
     assert [(d.lun, d.name) for d in left.data_disks] == [(0, "second"), (3, "third")]
 
+    # the disks are the VM's own: a reimage keeps them; a VM PUT that leaves one out detaches it
+    world.vms.begin_reimage(RG, "disks", "0").result()
+    vm = world.vms.get(RG, "disks", "0")
+    assert [(d.lun, d.name) for d in vm.properties.storage_profile.data_disks] == [(0, "second"), (3, "third")]
+    vm.properties.storage_profile.data_disks = vm.properties.storage_profile.data_disks[:1]
+    world.vms.begin_update(RG, "disks", "0", vm).result()
+    assert [d.name for d in world.vms.get(RG, "disks", "0").properties.storage_profile.data_disks] == ["second"]
+
 
 def test_retrieve_boot_diagnostics_data_answers_placeholder_sas_uris(world: World) -> None:
     storage_uri = "https://diagaccount.blob.core.windows.net/"

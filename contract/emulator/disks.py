@@ -1,7 +1,8 @@
 """AttachDetachDataDisks on a scale set VM: managed data disks attached or detached by id.
 
-The VM's storage profile becomes its own (a per-instance override, as a VM PUT makes),
-so the VM model shows the new `dataDisks` at once; the operation is long-running like
+Attached disks belong to the VM (`VM.data_disks`), not to the scale set model, so a
+manual upgrade or reimage keeps them, as Azure keeps data disks; the VM model shows
+the new `dataDisks` at once. The operation is long-running like
 other VM actions (202, Azure-AsyncOperation + Location) and the final `Location` answer
 is the new StorageProfile (the swagger's final-state-via: location).
 """
@@ -23,7 +24,7 @@ from contract.emulator.http import (
 )
 from contract.emulator.scalesets import begin
 from contract.emulator.state import JSON, obj, objs
-from contract.emulator.vms import vm_view
+from contract.emulator.vms import disk_id, vm_view
 from contract.servers import arm_error
 
 ATTACH_DETACH = "VirtualMachineScaleSetVMs_AttachDetachDataDisks"
@@ -36,10 +37,6 @@ def _invalid(message: str, target: str | None) -> Refused:
     return Refused(arm_error(400, "InvalidParameter", message, target=target))
 
 
-def _disk_id(disk: JSON) -> str:
-    return str(obj(disk.get("managedDisk")).get("id") or "")
-
-
 def attach_detach_data_disks(call: Call) -> web.Response:
     """Every problem is found before anything changes: one bad entry refuses the whole request."""
     vmss, vm = find_vm(call)
@@ -50,23 +47,29 @@ def attach_detach_data_disks(call: Call) -> web.Response:
     detach = objs(call.body.get("dataDisksToDetach"))
     if not attach and not detach:
         raise _invalid("At least one of dataDisksToAttach or dataDisksToDetach must be given.", None)
-    storage: JSON = copy.deepcopy(vm_view(vmss, vm)["properties"]["storageProfile"])
-    disks = objs(storage.get("dataDisks"))
-    attached = {_disk_id(d).lower(): d for d in disks if _disk_id(d)}
+    # Work on copies; state changes only once every entry is accepted.
+    own = copy.deepcopy(vm.data_disks)
+    override = copy.deepcopy(vm.overrides.get("storageProfile"))  # a VM PUT's own storage profile, if any
+    current = objs(obj(vm_view(vmss, vm)["properties"].get("storageProfile")).get("dataDisks"))
+    attached = {disk_id(d).lower() for d in current if disk_id(d)}
+    used = {d.get("lun") for d in current}
     for i, entry in enumerate(detach):
         key = str(entry.get("diskId", "")).lower()
         if key not in attached:
             raise _invalid(f"Data disk '{entry.get('diskId')}' is not attached to VM '{vmss.name}_{vm.instance_id}'.",
                            f"dataDisksToDetach[{i}].diskId")
-        disks.remove(attached.pop(key))
-    used = {d.get("lun") for d in disks}
+        attached.discard(key)
+        used -= {d.get("lun") for d in current if disk_id(d).lower() == key}
+        own = [d for d in own if disk_id(d).lower() != key]
+        if isinstance(override, dict):
+            override["dataDisks"] = [d for d in objs(override.get("dataDisks")) if disk_id(d).lower() != key]
     for i, entry in enumerate(attach):
-        disk_id = str(entry.get("diskId", ""))
-        name = _DISK_ID.match(disk_id)
+        new_id = str(entry.get("diskId", ""))
+        name = _DISK_ID.match(new_id)
         if name is None:
-            raise _invalid(f"'{disk_id}' is not a managed disk resource id.", f"dataDisksToAttach[{i}].diskId")
-        if disk_id.lower() in attached:
-            raise _invalid(f"Data disk '{disk_id}' is already attached to VM '{vmss.name}_{vm.instance_id}'.",
+            raise _invalid(f"'{new_id}' is not a managed disk resource id.", f"dataDisksToAttach[{i}].diskId")
+        if new_id.lower() in attached:
+            raise _invalid(f"Data disk '{new_id}' is already attached to VM '{vmss.name}_{vm.instance_id}'.",
                            f"dataDisksToAttach[{i}].diskId")
         lun = entry.get("lun")
         if lun is None:
@@ -78,13 +81,13 @@ def attach_detach_data_disks(call: Call) -> web.Response:
         elif lun in used:
             raise _invalid(f"A disk at LUN {lun} already exists.", f"dataDisksToAttach[{i}].lun")
         used.add(lun)
-        disk = _attached_disk(entry, name.group(1), lun)
-        attached[disk_id.lower()] = disk
-        disks.append(disk)
-    storage["dataDisks"] = sorted(disks, key=lambda d: d.get("lun", 0))
-    vm.overrides["storageProfile"] = storage
+        attached.add(new_id.lower())
+        own.append(_attached_disk(entry, name.group(1), lun))
+    vm.data_disks = own
+    if isinstance(override, dict):
+        vm.overrides["storageProfile"] = override
     op = begin(call, vmss, [vm], scale_set_state=None)
-    op.result = copy.deepcopy(storage)
+    op.result = copy.deepcopy(vm_view(vmss, vm)["properties"]["storageProfile"])
     return answer(202, write=True, headers=call.lro(op, location=True))
 
 

@@ -61,6 +61,8 @@ def put_vm(call: Call) -> web.Response:
     clean = call.accepted_body("scale set VM", VM_UPDATE, current=vm_view(vmss, vm))
     props = obj(clean.get("properties"))
     vm.overrides = {k: copy.deepcopy(v) for k, v in props.items() if k not in _VM_READ_ONLY}
+    if isinstance(obj(props.get("storageProfile")).get("dataDisks"), list):
+        vm.data_disks = []  # the PUT's data disk list is the whole truth: a disk it leaves out is detached
     if isinstance(clean.get("tags"), dict):
         vm.tags = dict(clean["tags"])
     op = begin(call, vmss, [vm], scale_set_state=None)

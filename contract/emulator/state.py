@@ -95,6 +95,7 @@ class VM:
     provisioning_state: str = "Creating"
     power_state: str = "running"
     overrides: JSON = field(default_factory=dict)  # properties set by a per-instance PUT
+    data_disks: list[JSON] = field(default_factory=list)  # attached by AttachDetachDataDisks; kept by upgrades
     tags: JSON = field(default_factory=dict)
 
 

@@ -79,6 +79,8 @@ def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False) -> JSON:
     for name, value in vm.overrides.items():
         if name != "networkProfileConfiguration":
             props[name] = value
+    if vm.data_disks:
+        props["storageProfile"] = with_attached_disks(obj(props.get("storageProfile")), vm.data_disks)
     if instance_view:
         props["instanceView"] = vm_instance_view(vm, placement_group_id(vmss, vm))
     view: JSON = {
@@ -134,6 +136,18 @@ def vm_zone(vmss: ScaleSet, vm: VM) -> str | None:
     if isinstance(zones, list) and zones:
         return str(zones[int(vm.instance_id) % len(zones)])
     return None
+
+
+def disk_id(disk: JSON) -> str:
+    return str(obj(disk.get("managedDisk")).get("id") or "")
+
+
+def with_attached_disks(storage: JSON, attached: list[JSON]) -> JSON:
+    """`storage` whose dataDisks also hold the VM's own attached disks (by LUN; a disk listed already stays once)."""
+    listed = objs(storage.get("dataDisks"))
+    known = {disk_id(d).lower() for d in listed if disk_id(d)}
+    disks = listed + [d for d in attached if disk_id(d).lower() not in known]
+    return {**storage, "dataDisks": sorted(disks, key=lambda d: d.get("lun", 0) if isinstance(d.get("lun"), int) else 0)}
 
 
 def vm_instance_view(vm: VM, placement_group: str | None = None) -> JSON:
