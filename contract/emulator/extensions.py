@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from contract.emulator import rolling
 from contract.emulator.http import Call, answer, ensure_idle, find_parent, find_vm
+from contract.emulator.lro import Operation
 from contract.emulator.scalesets import auto_upgrade, begin
 from contract.emulator.state import JSON, VM, ScaleSet, obj, objs
 from contract.servers import arm_error
@@ -114,10 +116,19 @@ def _write(call: Call, *, patch: bool) -> web.Response:
         extensions[extensions.index(existing)] = entry
     else:
         extensions.append(entry)
-    op = begin(call, owner.vmss, owner.changed(), scale_set_state=owner.scale_set_state)
+    op = _begin(call, owner)
     op.on_done.append(lambda: props.__setitem__("provisioningState", "Succeeded"))
     return answer(200 if existing is not None else 201, _view(owner, entry), write=True,
                   headers=call.lro(op, location=False))
+
+
+def _begin(call: Call, owner: _Owner) -> Operation:
+    """The write's operation; a scale set model change in Rolling mode is a rolling upgrade."""
+    changed = owner.changed()
+    op = begin(call, owner.vmss, changed, scale_set_state=owner.scale_set_state)
+    if owner.scale_set_state is not None and changed and rolling.is_rolling(owner.vmss):
+        rolling.start(owner.vmss, op, len(changed))
+    return op
 
 
 def delete_extension(call: Call) -> web.Response:
@@ -127,5 +138,5 @@ def delete_extension(call: Call) -> web.Response:
         return answer(204)
     ensure_idle(call, owner.vmss)
     _extensions(owner.profile, create=True).remove(ext)
-    op = begin(call, owner.vmss, owner.changed(), scale_set_state=owner.scale_set_state)
+    op = _begin(call, owner)
     return answer(202, write=True, headers=call.lro(op, location=True))

@@ -2,18 +2,28 @@
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 
 from aiohttp import web
 
-from contract.emulator.http import Call, answer, ensure_idle, find_parent, find_vm, require_object
+from contract.emulator.http import (
+    Call,
+    Refused,
+    answer,
+    ensure_idle,
+    find_parent,
+    find_vm,
+    require_object,
+)
 from contract.emulator.network import network_interfaces, public_ips
 from contract.emulator.scalesets import begin, run_action
-from contract.emulator.state import ScaleSet, obj
-from contract.emulator.vms import vm_instance_view, vm_view
+from contract.emulator.state import VM, ScaleSet, obj
+from contract.emulator.vms import placement_group_id, vm_instance_view, vm_view
 from contract.servers import arm_error
 
 VM_UPDATE = "VirtualMachineScaleSetVMs_Update"
 RUN_COMMAND = "VirtualMachineScaleSetVMs_RunCommand"
+_SPOT_PRIORITIES = ("spot", "low")  # Low: the older name of Spot
 # VM properties ARM computes; a client that PUTs back what it GOT sends them and ARM ignores them.
 _VM_READ_ONLY = frozenset({"latestModelApplied", "modelDefinitionApplied", "vmId", "provisioningState",
                            "timeCreated", "instanceView", "networkProfile", "resources"})
@@ -40,7 +50,8 @@ def get_vm(call: Call) -> web.Response:
 
 
 def get_vm_instance_view(call: Call) -> web.Response:
-    return answer(200, vm_instance_view(find_vm(call)[1]))
+    vmss, vm = find_vm(call)
+    return answer(200, vm_instance_view(vm, placement_group_id(vmss, vm)))
 
 
 def put_vm(call: Call) -> web.Response:
@@ -50,6 +61,8 @@ def put_vm(call: Call) -> web.Response:
     clean = call.accepted_body("scale set VM", VM_UPDATE, current=vm_view(vmss, vm))
     props = obj(clean.get("properties"))
     vm.overrides = {k: copy.deepcopy(v) for k, v in props.items() if k not in _VM_READ_ONLY}
+    if isinstance(obj(props.get("storageProfile")).get("dataDisks"), list):
+        vm.data_disks = []  # the PUT's data disk list is the whole truth: a disk it leaves out is detached
     if isinstance(clean.get("tags"), dict):
         vm.tags = dict(clean["tags"])
     op = begin(call, vmss, [vm], scale_set_state=None)
@@ -92,6 +105,64 @@ def run_command(call: Call) -> web.Response:
         {"code": "ComponentStatus/StdErr/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded",
          "message": ""}]}
     return answer(202, write=True, headers=call.lro(op, location=True))
+
+
+def simulate_eviction(call: Call) -> web.Response:
+    """POST .../simulateEviction: 204 (the documented example), only for a Spot VM that is allocated.
+
+    The eviction follows the scale set's evictionPolicy at once: Deallocate (the default) leaves the
+    VM deallocated, Delete removes it and lowers the capacity, as an instance delete does.
+    """
+    vmss, vm = find_vm(call)
+    ensure_idle(call, vmss)
+    priority = str(vm.profile.get("priority") or "Regular")
+    if priority.lower() not in _SPOT_PRIORITIES:
+        raise _vm_not_allowed(vmss, vm, "simulateEviction", f"its priority is '{priority}'; only Spot virtual "
+                                                            "machines can be evicted")
+    if vm.power_state == "deallocated":
+        raise _vm_not_allowed(vmss, vm, "simulateEviction", "it is deallocated")
+    if str(vm.profile.get("evictionPolicy") or "Deallocate").lower() == "delete":
+        run_action(vmss, "delete", [vm])
+    else:
+        vm.power_state = "deallocated"
+    return answer(204, write=True)
+
+
+def retrieve_boot_diagnostics_data(call: Call) -> web.Response:
+    """POST .../retrieveBootDiagnosticsData: 200 with SAS URIs of the screenshot and serial log blobs.
+
+    The URIs are shaped like Azure's (the storageUri's account, or managed boot diagnostics storage
+    when none is set) but signed with a fixed placeholder: the emulator never mints a real secret.
+    """
+    vmss, vm = find_vm(call)
+    raw = call.query("sasUriExpirationTimeInMinutes")
+    minutes = 120  # the swagger's default
+    if raw is not None:
+        try:
+            minutes = int(raw)
+        except ValueError:
+            minutes = 0
+        if not 1 <= minutes <= 1440:
+            raise Refused(arm_error(400, "InvalidParameter",
+                                    f"sasUriExpirationTimeInMinutes '{raw}' must be an integer from 1 to 1440.",
+                                    target="sasUriExpirationTimeInMinutes"))
+    boot = obj(obj(obj(vm.overrides.get("diagnosticsProfile") or vm.profile.get("diagnosticsProfile"))
+                   ).get("bootDiagnostics"))
+    if boot.get("enabled") is not True:
+        raise _vm_not_allowed(vmss, vm, "retrieveBootDiagnosticsData", "boot diagnostics are not enabled")
+    storage = str(boot.get("storageUri") or "https://md-emulator.blob.storage.azure.net/").rstrip("/")
+    name = f"{vmss.name}_{vm.instance_id}"
+    expiry = (_dt.datetime.now(_dt.UTC) + _dt.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sas = f"sv=2018-03-28&sr=b&sp=r&se={expiry}&sig=EMULATED-NOT-A-SIGNATURE"
+    base = f"{storage}/bootdiagnostics-{vmss.name.lower()[:9]}-{vm.vm_id}/{name}.{vm.vm_id}"
+    return answer(200, {"consoleScreenshotBlobUri": f"{base}.screenshot.bmp?{sas}",
+                        "serialConsoleLogBlobUri": f"{base}.serialconsole.log?{sas}"}, write=True)
+
+
+def _vm_not_allowed(vmss: ScaleSet, vm: VM, operation: str, why: str) -> Refused:
+    return Refused(arm_error(409, "OperationNotAllowed",
+                             f"Operation '{operation}' is not allowed on VM '{vmss.name}_{vm.instance_id}' "
+                             f"since {why}."))
 
 
 # ----------------------------------------------------------------------------- NICs and public IPs

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from contract.emulator import extensions, instances, resources, runcommands, scalesets
+from contract.emulator import (
+    disks,
+    extensions,
+    instances,
+    placement,
+    resources,
+    rolling,
+    runcommands,
+    scalesets,
+)
 from contract.emulator.contract import Contract
 from contract.emulator.http import Call, Emulator, Refused
 from contract.emulator.lro import Operations
@@ -65,12 +74,18 @@ ROUTES: tuple[Route, ...] = (
     _route(f"{_VMSS}/extensions/(?P<ext>{_SEG})", get=extensions.get_extension, put=extensions.put_extension,
            patch=extensions.patch_extension, delete=extensions.delete_extension),
     _route(f"{_VMSS}/(?P<action>{scalesets.ACTIONS})", post=scalesets.scale_set_action),
+    _route(f"{_VMSS}/converttosingleplacementgroup", post=placement.convert_to_single_placement_group),
+    _route(f"{_VMSS}/forcerecoveryservicefabricplatformupdatedomainwalk", post=placement.force_recovery_walk),
+    _route(f"{_VMSS}/rollingupgrades/latest", get=rolling.get_latest),
     _route(f"{_VMSS}/publicipaddresses", get=instances.list_public_ips),
     _route(f"{_VMSS}/virtualmachines", get=instances.list_vms),
     _route(_VM, get=instances.get_vm, put=instances.put_vm, delete=instances.delete_vm),
     _route(f"{_VM}/instanceview", get=instances.get_vm_instance_view),
     _route(f"{_VM}/(?P<action>{'|'.join(instances.VM_ACTIONS)})", post=instances.vm_action),
     _route(f"{_VM}/runcommand", post=instances.run_command),
+    _route(f"{_VM}/simulateeviction", post=instances.simulate_eviction),
+    _route(f"{_VM}/attachdetachdatadisks", post=disks.attach_detach_data_disks),
+    _route(f"{_VM}/retrievebootdiagnosticsdata", post=instances.retrieve_boot_diagnostics_data),
     _route(f"{_VM}/extensions", get=extensions.list_extensions),
     _route(f"{_VM}/extensions/(?P<ext>{_SEG})", get=extensions.get_extension, put=extensions.put_extension,
            patch=extensions.patch_extension, delete=extensions.delete_extension),

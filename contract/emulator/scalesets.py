@@ -14,8 +14,17 @@ from typing import Any
 
 from aiohttp import web
 
-from contract.emulator.http import (Call, Refused, answer, ensure_idle, find_group, find_scale_set, require_members,
-                                   require_object)
+from contract.emulator import rolling
+from contract.emulator.http import (
+    Call,
+    Refused,
+    answer,
+    ensure_idle,
+    find_group,
+    find_scale_set,
+    require_members,
+    require_object,
+)
 from contract.emulator.lro import Operation
 from contract.emulator.state import JSON, VM, ScaleSet, normalize_location, now_iso, obj
 from contract.emulator.vms import scale_set_instance_view
@@ -119,8 +128,8 @@ def put_scale_set(call: Call) -> web.Response:
         vmss.scale_to(vmss.capacity)
         op = begin(call, vmss, list(vmss.vms.values()), scale_set_state="Creating")
         return answer(201, view(vmss), write=True, headers=call.lro(op, location=False))
-    touched = _apply(existing, model)
-    op = begin(call, existing, touched, scale_set_state="Updating")
+    added, upgraded = _apply(existing, model)
+    op = _begin_update(call, existing, added, upgraded)
     return answer(200, view(existing), write=True, headers=call.lro(op, location=False))
 
 
@@ -131,8 +140,8 @@ def patch_scale_set(call: Call) -> web.Response:
     call.check(UPDATE, call.body, view(vmss))
     require_members(call.body, _OBJECT_MEMBERS)
     merged = call.contract.merge(view(vmss), call.contract.without_secrets(call.body))
-    touched = _apply(vmss, _new_model(call, merged, vmss))
-    op = begin(call, vmss, touched, scale_set_state="Updating")
+    added, upgraded = _apply(vmss, _new_model(call, merged, vmss))
+    op = _begin_update(call, vmss, added, upgraded)
     return answer(200, view(vmss), write=True, headers=call.lro(op, location=False))
 
 
@@ -186,8 +195,18 @@ def _default_os_disk(props: JSON) -> None:
         disk["createOption"] = "FromImage"
 
 
-def _apply(vmss: ScaleSet, model: JSON) -> list[VM]:
-    """Install an accepted model: new model version if the VM model changed, scale, auto-upgrade."""
+def _begin_update(call: Call, vmss: ScaleSet, added: list[VM], upgraded: list[VM]) -> Operation:
+    """The operation of an accepted PUT/PATCH; in Rolling mode, bringing VMs to a new model is a rolling upgrade."""
+    op = begin(call, vmss, added + upgraded, scale_set_state="Updating")
+    if upgraded and rolling.is_rolling(vmss):
+        rolling.start(vmss, op, len(upgraded))
+    return op
+
+
+def _apply(vmss: ScaleSet, model: JSON) -> tuple[list[VM], list[VM]]:
+    """Install an accepted model: new model version if the VM model changed, scale, auto-upgrade.
+
+    Returns the VMs added by scaling and those auto-upgraded to the new model."""
     old_profile, old_sku = copy.deepcopy(vmss.profile), dict(vmss.sku)
     state = vmss.properties.get("provisioningState", "Succeeded")
     vmss.model = model
@@ -197,7 +216,8 @@ def _apply(vmss: ScaleSet, model: JSON) -> list[VM]:
         vmss.model_version += 1
     before = set(vmss.vms)
     vmss.scale_to(vmss.capacity)
-    return [vm for iid, vm in vmss.vms.items() if iid not in before] + auto_upgrade(vmss)
+    added = [vm for iid, vm in vmss.vms.items() if iid not in before]
+    return added, auto_upgrade(vmss)
 
 
 def auto_upgrade(vmss: ScaleSet) -> list[VM]:
@@ -233,6 +253,7 @@ _ACTION_OPERATIONS = {
     "extensionrollingupgrade": "VirtualMachineScaleSetRollingUpgrades_StartExtensionUpgrade",
     "rollingupgrades/cancel": "VirtualMachineScaleSetRollingUpgrades_Cancel",
 }
+_ROLLING_STARTS = ("osrollingupgrade", "extensionrollingupgrade")
 ACTIONS = "|".join(re.escape(a) for a in _ACTION_OPERATIONS)
 
 
@@ -252,8 +273,12 @@ def scale_set_action(call: Call) -> web.Response:
                                 f"Instance ids {', '.join(unknown)} are not part of scale set '{vmss.name}'.",
                                 target="instanceIds"))
     targets = [vmss.vms[i] for i in ids] if ids is not None else list(vmss.vms.values())
+    if action == "rollingupgrades/cancel":
+        rolling.cancel(call, vmss)  # before `begin` fast-forwards the running operation
     touched = run_action(vmss, action, targets)
     op = begin(call, vmss, touched, scale_set_state=None)
+    if action in _ROLLING_STARTS:
+        rolling.start(vmss, op, len(touched))
     return answer(202, write=True, headers=call.lro(op, location=True))
 
 

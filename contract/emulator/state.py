@@ -95,6 +95,7 @@ class VM:
     provisioning_state: str = "Creating"
     power_state: str = "running"
     overrides: JSON = field(default_factory=dict)  # properties set by a per-instance PUT
+    data_disks: list[JSON] = field(default_factory=list)  # attached by AttachDetachDataDisks; kept by upgrades
     tags: JSON = field(default_factory=dict)
 
 
@@ -110,6 +111,17 @@ class RunCommand:
 
 
 @dataclass
+class RollingUpgrade:
+    """The latest rolling upgrade of a scale set: it rolls forward while `operation` runs."""
+
+    operation: str  # id of the operation that carries the upgrade
+    policy: JSON
+    instances: int
+    start_time: str = field(default_factory=now_iso)
+    cancelled_at: str | None = None
+
+
+@dataclass
 class ScaleSet:
     """A scale set: the stored model (secrets already removed) plus its instances."""
 
@@ -122,6 +134,8 @@ class ScaleSet:
     vms: dict[str, VM] = field(default_factory=dict)
     run_commands: dict[tuple[str, str], RunCommand] = field(default_factory=dict)
     pending_operation: str | None = None
+    rolling_upgrade: RollingUpgrade | None = None
+    active_placement_group: str | None = None  # chosen by ConvertToSinglePlacementGroup
 
     @property
     def id(self) -> str:

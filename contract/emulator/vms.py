@@ -5,10 +5,13 @@ received), so a model change, an upgrade or a reimage shows up without bookkeepi
 """
 from __future__ import annotations
 
+import uuid
 
 from contract.emulator.state import JSON, VM, ScaleSet, now_iso, obj, objs
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+UPDATE_DOMAINS = 5  # platform update domains a scale set spreads its VMs over (instance id modulo)
+PLACEMENT_GROUP_SIZE = 100  # ARM's ceiling for one placement group (ARM-FACTS: capacity <= 100 while single)
 
 
 def _base36(n: int, width: int = 6) -> str:
@@ -76,8 +79,10 @@ def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False) -> JSON:
     for name, value in vm.overrides.items():
         if name != "networkProfileConfiguration":
             props[name] = value
+    if vm.data_disks:
+        props["storageProfile"] = with_attached_disks(obj(props.get("storageProfile")), vm.data_disks)
     if instance_view:
-        props["instanceView"] = vm_instance_view(vm)
+        props["instanceView"] = vm_instance_view(vm, placement_group_id(vmss, vm))
     view: JSON = {
         "name": f"{vmss.name}_{vm.instance_id}",
         "id": vm_id,
@@ -88,13 +93,64 @@ def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False) -> JSON:
         "sku": vm.sku,
         "properties": props,
     }
-    zones = vmss.model.get("zones")
-    if isinstance(zones, list) and zones:
-        view["zones"] = [zones[int(vm.instance_id) % len(zones)]]
+    zone = vm_zone(vmss, vm)
+    if zone is not None:
+        view["zones"] = [zone]
     return view
 
 
-def vm_instance_view(vm: VM) -> JSON:
+def update_domain(vm: VM) -> int:
+    return int(vm.instance_id) % UPDATE_DOMAINS
+
+
+def placement_group_ids(vmss: ScaleSet) -> list[str]:
+    """The placement groups the scale set's allocated VMs run in (most populated first)."""
+    counts: dict[str, int] = {}
+    for vm in vmss.vms.values():
+        group = placement_group_id(vmss, vm)
+        if group is not None:
+            counts[group] = counts.get(group, 0) + 1
+    return sorted(counts, key=lambda g: -counts[g])
+
+
+def placement_group_id(vmss: ScaleSet, vm: VM) -> str | None:
+    """Where `vm` is placed: one group while singlePlacementGroup is true (the one
+    ConvertToSinglePlacementGroup chose, if any), else groups of 100 by instance id.
+    A deallocated VM has none (the VM instance view's placementGroupId, per the swagger).
+    Ids are stable GUIDs derived from the scale set's uniqueId."""
+    if vm.power_state == "deallocated":
+        return None
+    single = vmss.properties.get("singlePlacementGroup") is not False
+    if single and vmss.active_placement_group is not None:
+        return vmss.active_placement_group
+    return placement_group(vmss, 0 if single else int(vm.instance_id) // PLACEMENT_GROUP_SIZE)
+
+
+def placement_group(vmss: ScaleSet, index: int) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{vmss.properties.get('uniqueId', vmss.id)}/placementGroups/{index}"))
+
+
+def vm_zone(vmss: ScaleSet, vm: VM) -> str | None:
+    """The zone a VM of a zonal scale set lands in (spread round-robin by instance id)."""
+    zones = vmss.model.get("zones")
+    if isinstance(zones, list) and zones:
+        return str(zones[int(vm.instance_id) % len(zones)])
+    return None
+
+
+def disk_id(disk: JSON) -> str:
+    return str(obj(disk.get("managedDisk")).get("id") or "")
+
+
+def with_attached_disks(storage: JSON, attached: list[JSON]) -> JSON:
+    """`storage` whose dataDisks also hold the VM's own attached disks (by LUN; a disk listed already stays once)."""
+    listed = objs(storage.get("dataDisks"))
+    known = {disk_id(d).lower() for d in listed if disk_id(d)}
+    disks = listed + [d for d in attached if disk_id(d).lower() not in known]
+    return {**storage, "dataDisks": sorted(disks, key=lambda d: d.get("lun", 0) if isinstance(d.get("lun"), int) else 0)}
+
+
+def vm_instance_view(vm: VM, placement_group: str | None = None) -> JSON:
     """The VM instance view: provisioning and power state, as `az vmss get-instance-view` shows."""
     state = vm.provisioning_state.lower()
     statuses = [
@@ -102,7 +158,7 @@ def vm_instance_view(vm: VM) -> JSON:
         status(f"PowerState/{vm.power_state}", _POWER_DISPLAY.get(vm.power_state, vm.power_state)),
     ]
     view: JSON = {
-        "platformUpdateDomain": int(vm.instance_id) % 5,
+        "platformUpdateDomain": update_domain(vm),
         "platformFaultDomain": int(vm.instance_id) % 2,
         "vmAgent": {"vmAgentVersion": "2.7.41491.1102", "statuses": [
             status("ProvisioningState/succeeded", "Ready", now_iso())]},
@@ -111,6 +167,8 @@ def vm_instance_view(vm: VM) -> JSON:
                                        vm.time_created)]}],
         "statuses": statuses,
     }
+    if placement_group is not None:
+        view["placementGroupId"] = placement_group
     return view
 
 
