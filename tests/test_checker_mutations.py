@@ -16,7 +16,7 @@ from typing import Any, Callable
 import pytest
 
 from contract import check
-from contract.cassette import Cassette, Interaction, load_cassette
+from contract.cassette import Cassette, Interaction, Request, Response, load_cassette
 from contract.checker import RULES
 
 REC = Path(__file__).parent / "data" / "recordings"
@@ -371,6 +371,24 @@ def test_observed_model_single_placement_group_false_to_true() -> None:
     c.interactions[15].request.body = json.dumps(req)
     edit(c.interactions[18], lambda b: b["properties"].update(singlePlacementGroup=True))
     _assert_only(c, "single-placement-group-one-way")
+
+
+def test_convert_to_single_placement_group_is_the_documented_way_back_to_true() -> None:
+    """The same false -> true, but after a successful ConvertToSinglePlacementGroup: no violation."""
+    c = corpus("test_vmss_update_policy")
+    for i in (14, 15):
+        edit(c.interactions[i], lambda b: b["properties"].update(singlePlacementGroup=False))
+    req = json.loads(c.interactions[15].request.body)
+    req["properties"]["singlePlacementGroup"] = False
+    c.interactions[15].request.body = json.dumps(req)
+    edit(c.interactions[18], lambda b: b["properties"].update(singlePlacementGroup=True))
+    get = c.interactions[18].request
+    path, _, query = get.uri.partition("?")
+    convert = Interaction(
+        Request("POST", f"{path}/convertToSinglePlacementGroup?{query}", "{}", {"Content-Type": ["application/json"]}),
+        Response(200, "OK", {}, ""))
+    c.interactions.insert(17, convert)
+    assert rules_in(c) == {}
 
 
 def test_observed_model_moves_to_another_virtual_network() -> None:

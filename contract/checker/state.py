@@ -23,6 +23,7 @@ from contract.checker.model import Violation
 
 UNKNOWN, EXISTS, ABSENT = "unknown", "exists", "absent"
 _UPGRADING_ACTIONS = frozenset({"manualupgrade", "reimage", "reimageall"})
+_CONVERT_TO_SINGLE_PLACEMENT_GROUP = "converttosingleplacementgroup"
 
 
 @dataclass
@@ -182,8 +183,12 @@ class World:
             for c in chain:
                 c.writes += 1
             self._start_lro(s, t, chain)
-            if s.method == "POST" and t.tail.strip("/") in _UPGRADING_ACTIONS:
-                self._upgrading(s, t, chain[0])
+            if s.method == "POST":
+                action = t.tail.strip("/")
+                if action in _UPGRADING_ACTIONS:
+                    self._upgrading(s, t, chain[0])
+                elif action == _CONVERT_TO_SINGLE_PLACEMENT_GROUP:
+                    self._converted(chain[0])
         body = s.response_body if s.ok else None
         if s.ok and t.self_path and s.method in ("GET", "PUT", "PATCH") and isinstance(body, dict):
             if r.kind in ("scaleset", "runcommand"):
@@ -278,6 +283,16 @@ class World:
         else:
             scale_set.outdated.difference_update(ids)
             scale_set.upgraded.update(ids)
+
+    @staticmethod
+    def _converted(scale_set: Resource) -> None:
+        """ConvertToSinglePlacementGroup is the documented way from many placement groups back to one:
+        the one-way rule judges PUT/PATCH, so the model later answers are compared with takes the
+        action's effect (a copy: the parsed answer is shared with equal bodies)."""
+        model = scale_set.model
+        props = model.get("properties") if isinstance(model, dict) else None
+        if isinstance(props, dict):
+            scale_set.model = {**model, "properties": {**props, "singlePlacementGroup": True}}  # type: ignore[dict-item]
 
     def _poll(self, s: Seen) -> list[Violation]:
         out: list[Violation] = []
