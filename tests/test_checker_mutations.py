@@ -362,7 +362,8 @@ def test_observed_model_breaks_immutable_rule(rule_id: str) -> None:
     _assert_only(c, rule_id)
 
 
-def test_observed_model_single_placement_group_false_to_true() -> None:
+def _single_placement_group_back_to_true() -> Cassette:
+    """test_vmss_update_policy with the PUT at 15 moving to many placement groups and the GET at 18 back to one."""
     c = corpus("test_vmss_update_policy")
     for i in (14, 15):
         edit(c.interactions[i], lambda b: b["properties"].update(singlePlacementGroup=False))
@@ -370,18 +371,16 @@ def test_observed_model_single_placement_group_false_to_true() -> None:
     req["properties"]["singlePlacementGroup"] = False
     c.interactions[15].request.body = json.dumps(req)
     edit(c.interactions[18], lambda b: b["properties"].update(singlePlacementGroup=True))
-    _assert_only(c, "single-placement-group-one-way")
+    return c
+
+
+def test_observed_model_single_placement_group_false_to_true() -> None:
+    _assert_only(_single_placement_group_back_to_true(), "single-placement-group-one-way")
 
 
 def test_convert_to_single_placement_group_is_the_documented_way_back_to_true() -> None:
     """The same false -> true, but after a successful ConvertToSinglePlacementGroup: no violation."""
-    c = corpus("test_vmss_update_policy")
-    for i in (14, 15):
-        edit(c.interactions[i], lambda b: b["properties"].update(singlePlacementGroup=False))
-    req = json.loads(c.interactions[15].request.body)
-    req["properties"]["singlePlacementGroup"] = False
-    c.interactions[15].request.body = json.dumps(req)
-    edit(c.interactions[18], lambda b: b["properties"].update(singlePlacementGroup=True))
+    c = _single_placement_group_back_to_true()
     get = c.interactions[18].request
     path, _, query = get.uri.partition("?")
     convert = Interaction(
