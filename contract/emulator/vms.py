@@ -6,6 +6,7 @@ received), so a model change, an upgrade or a reimage shows up without bookkeepi
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 
 from contract.emulator.state import JSON, VM, ScaleSet, now_iso, obj, objs
 
@@ -127,7 +128,13 @@ def placement_group_id(vmss: ScaleSet, vm: VM) -> str | None:
 
 
 def placement_group(vmss: ScaleSet, index: int) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{vmss.properties.get('uniqueId', vmss.id)}/placementGroups/{index}"))
+    return _placement_group(str(vmss.properties.get("uniqueId", vmss.id)), index)
+
+
+@lru_cache(maxsize=4096)
+def _placement_group(unique_id: str, index: int) -> str:
+    """A stable GUID per scale set and group (SHA-1 based: worked out once, instance views ask it per read)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{unique_id}/placementGroups/{index}"))
 
 
 def vm_zone(vmss: ScaleSet, vm: VM) -> str | None:
