@@ -13,6 +13,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
@@ -548,10 +549,17 @@ def _resolve(version: str, known: tuple[str, ...]) -> ApiVersion:
 
 
 def specs_dir() -> Path:
-    """`$VMSS_CONTRACT_SPECS`, else the `specs/` folder next to the package."""
+    """`$VMSS_CONTRACT_SPECS`, else the specs shipped in the package, else the checkout's `specs/`.
+
+    A wheel carries `specs/` as `contract/_specs/` (see setup.py); a source checkout (editable
+    install) has no such folder and reads the top-level `specs/` that people edit.
+    """
     env = os.environ.get("VMSS_CONTRACT_SPECS")
     if env:
         return Path(env)
+    shipped = resources.files("contract") / "_specs"
+    if shipped.is_dir():
+        return Path(str(shipped))
     return Path(__file__).resolve().parent.parent / "specs"
 
 
