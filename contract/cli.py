@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "emulate": ("emulate", "Run the stateful VMSS emulator."),
     "check": ("check", "Check cassettes against the VMSS contract."),
     "fuzz": ("fuzz", "Send generated valid and invalid payloads to an endpoint."),
+    "parity": ("parity", "Measure how faithfully the emulator answers a recording's own traffic."),
     "specs": ("specs", "List the operations the harness knows."),
 }
 
