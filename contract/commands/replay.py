@@ -17,9 +17,12 @@ from contract.servers import server_options
               help="Once every recorded answer to a request was served, serve the last one again.")
 @click.option("--sanitize-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="The recorder's sanitizer config (salt, rules), so requests with real ids match the cassette.")
+@click.option("--identity/--no-identity", default=True, show_default=True,
+              help="Also serve a local fake identity provider (OpenID discovery, OAuth token endpoints, managed "
+                   "identity) under /identity and ARM's /metadata/endpoints on the same port; see `env az`.")
 @server_options
 def command(cassettes: tuple[Path, ...], fallback: str, allow_repeats: bool, sanitize_config: Path | None,
-            host: str, port: int, tls: bool, tls_dir: Path | None) -> None:
+            host: str, port: int, tls: bool, tls_dir: Path | None, identity: bool) -> None:
     """Serve CASSETTES (files or folders of vcrpy cassettes) until stopped.
 
     Identical requests get the recorded answers in order; URLs in answers point
@@ -37,4 +40,8 @@ def command(cassettes: tuple[Path, ...], fallback: str, allow_repeats: bool, san
         raise click.ClickException(str(exc)) from None
     except ImportError as exc:  # --fallback emulate without the emulator
         raise click.ClickException(f"--fallback emulate is not available: {exc}") from None
+    if identity:
+        from contract.identity import mount_identity
+
+        mount_identity(app)
     serve_forever(app, host=host, port=port, tls=tls, tls_dir=tls_dir)
