@@ -269,6 +269,8 @@ class Spec:
     def __post_init__(self) -> None:
         self._ops_raw: dict[str, dict[str, Any]] = {}
         self._routes: dict[tuple[str, int], list[tuple[re.Pattern[str], Operation]]] = {}
+        # operations under an ARM scope of any depth (`/{scope}/providers/Microsoft.Authorization/...`)
+        self._scoped_routes: dict[str, list[tuple[int, re.Pattern[str], Operation]]] = {}
         self._match_cache: dict[tuple[str, str], OperationMatch | None] = {}
         self._validators: dict[tuple[str, str], Callable[[Any], Iterator[tuple[list[Any], str, str]]] | None] = {}
         self._compiler = _Compiler(self.document.get("components", {}).get("schemas", {}))
@@ -280,6 +282,7 @@ class Spec:
     # ---- building -------------------------------------------------------
     def _index(self) -> None:
         ranked: dict[tuple[str, int], list[tuple[int, re.Pattern[str], Operation]]] = {}
+        scoped: dict[str, list[tuple[int, re.Pattern[str], Operation]]] = {}
         versions = self.document.get("x-api-versions", {})
         if not self.api_versions:
             self.api_versions = tuple(versions.get("Microsoft.Compute", ()))
@@ -308,16 +311,26 @@ class Spec:
                 self.operations[oid] = op
                 self._ops_raw[oid] = raw
                 segs = path.strip("/").split("/")
+                spanning = _multi_segment_params(raw, item, self.document)
                 parts = []
                 for seg in segs:
                     m = _PARAM_RE.fullmatch(seg)
-                    parts.append(f"(?P<{m.group(1)}>[^/]+)" if m else re.escape(seg))
+                    if m and m.group(1) in spanning:
+                        parts.append(f"(?P<{m.group(1)}>[^/]+(?:/[^/]+)*?)")
+                    else:
+                        parts.append(f"(?P<{m.group(1)}>[^/]+)" if m else re.escape(seg))
                 rx = re.compile("/" + "/".join(parts), re.IGNORECASE)
                 literal = sum(1 for seg in segs if not _PARAM_RE.fullmatch(seg))
-                ranked.setdefault((op.method, len(segs)), []).append((literal, rx, op))
+                if any(_PARAM_RE.fullmatch(seg) and _PARAM_RE.fullmatch(seg).group(1) in spanning for seg in segs):
+                    scoped.setdefault(op.method, []).append((literal, rx, op))
+                else:
+                    ranked.setdefault((op.method, len(segs)), []).append((literal, rx, op))
         for key, routes in ranked.items():  # most literal segments first: literals beat parameters
             routes.sort(key=lambda r: -r[0])
             self._routes[key] = [(rx, op) for _, rx, op in routes]
+        for method, routes in scoped.items():
+            routes.sort(key=lambda r: -r[0])
+            self._scoped_routes[method] = routes
         self._schema_version = str(self.document.get("info", {}).get("x-schema-api-version") or "")
         self._secret_names = frozenset(self._collect_secret_names())
         self._no_secrets = self._secret_free_check()
@@ -373,6 +386,14 @@ class Spec:
             m = rx.fullmatch(p)
             if m:
                 found = OperationMatch(op, m.groupdict())
+                break
+        for literal, rx, op in self._scoped_routes.get(method.upper(), ()):
+            # An extension resource under another resource's path (a role assignment under a scale set)
+            # belongs to the extension's provider; a fixed path wins only with more literal segments.
+            m = rx.fullmatch(p)
+            if m:
+                if found is None or literal >= _literal_segments(found.operation.path):
+                    found = OperationMatch(op, m.groupdict())
                 break
         if len(self._match_cache) > 65536:  # bounded: paths carry ids
             self._match_cache.clear()
@@ -561,6 +582,23 @@ def specs_dir() -> Path:
     if shipped.is_dir():
         return Path(str(shipped))
     return Path(__file__).resolve().parent.parent / "specs"
+
+
+def _literal_segments(path: str) -> int:
+    return sum(1 for seg in path.strip("/").split("/") if not _PARAM_RE.fullmatch(seg))
+
+
+def _multi_segment_params(raw: dict[str, Any], item: dict[str, Any], document: dict[str, Any]) -> set[str]:
+    """Path parameters that span several segments: an ARM scope, marked `x-ms-skip-url-encoding`
+    in the swagger (the client sends the id's slashes as they are)."""
+    names: set[str] = set()
+    components = (document.get("components") or {}).get("parameters") or {}
+    for param in list(item.get("parameters") or []) + list(raw.get("parameters") or []):
+        if isinstance(param, dict) and isinstance(param.get("$ref"), str):
+            param = components.get(param["$ref"].rsplit("/", 1)[-1], {})
+        if isinstance(param, dict) and param.get("in") == "path" and param.get("x-ms-skip-url-encoding"):
+            names.add(str(param.get("name")))
+    return names
 
 
 def load_spec(path: str | os.PathLike[str] | None = None) -> Spec:

@@ -455,3 +455,20 @@ def test_patch_accepts_members_of_the_whole_model(spec):
     for version in (None, "2024-03-01", "2026-04-01"):
         assert spec.validate_request(oid, {"properties": {"orchestrationMode": "Flexible"}}, version) == []
     assert spec.validate_request(oid, {"properties": {"bogus": 1}}, "2024-03-01")[0].keyword == "additionalProperties"
+
+
+def test_an_extension_resource_under_a_scale_set_is_its_own_providers_operation():
+    """`{scope}` spans segments (x-ms-skip-url-encoding), so a role assignment under a scale set's id is
+    RoleAssignments_*, never a VMSS operation (ARM-FACTS: extension resources belong to their provider)."""
+    from contract.specs import load_spec as _load
+
+    spec = _load(Path(__file__).parent.parent / "specs" / "authorization.openapi.yaml")
+    vmss = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/web"
+    found = spec.match("PUT", f"{vmss}/providers/Microsoft.Authorization/roleAssignments/1f2e")
+    assert found is not None and found.operation.operation_id == "RoleAssignments_Create"
+    assert found.params == {"scope": vmss.lstrip("/"), "roleAssignmentName": "1f2e"}
+    # a fixed path with more literal segments still wins over the scoped one
+    listed = spec.match("GET", "/subscriptions/s/providers/Microsoft.Authorization/roleAssignments")
+    assert listed is not None and listed.operation.operation_id == "RoleAssignments_ListForSubscription"
+    under = spec.match("GET", f"{vmss}/providers/microsoft.authorization/roleassignments")
+    assert under is not None and under.operation.operation_id == "RoleAssignments_ListForScope"
