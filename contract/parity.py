@@ -51,7 +51,8 @@ _AUTH = {"Authorization": "Bearer parity", "Accept": "application/json"}
 # ----------------------------------------------------------------------------- member sets
 
 def member_paths(document: Any) -> set[str]:
-    """Every member path of a JSON document, array indices folded (`a.b[].c`).
+    """Every member path of a JSON document, array indices folded (`a.b[].c`), and so are the keys
+    of maps keyed by ARM id (`userAssignedIdentities.{id}.principalId`).
 
     Empty or non-JSON bodies have no members, so two empty answers agree fully.
     """
@@ -60,6 +61,7 @@ def member_paths(document: Any) -> set[str]:
     def walk(node: Any, prefix: str) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
+                key = "{id}" if str(key).startswith("/subscriptions/") else key  # map keyed by ARM id
                 path = f"{prefix}.{key}" if prefix else str(key)
                 paths.add(path)
                 walk(value, path)

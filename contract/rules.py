@@ -584,16 +584,16 @@ class Rules:
 
 
 def merge_patch(model: Any, patch: Any) -> Any:
-    """ARM PATCH semantics: objects merge recursively, arrays and scalars replace whole; returns a new dict.
-
-    A `null` in the patch leaves the member unchanged: Compute's PATCH treats null as "not sent"
-    (the SDKs never send null to clear a member).
+    """ARM PATCH semantics, a JSON merge patch (RFC 7396): objects merge recursively, arrays and scalars
+    replace whole, and a `null` removes the member (`"userAssignedIdentities": {"<id>": null}` unassigns
+    that identity, as Azure's managed-identity docs for scale sets show); returns a new dict.
     """
     if not isinstance(patch, dict):
         return copy.deepcopy(model) if patch is None else copy.deepcopy(patch)
     out = copy.deepcopy(model) if isinstance(model, dict) else {}
     for key, value in patch.items():
         if value is None:
+            out.pop(key, None)
             continue
         if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = merge_patch(out[key], value)
@@ -632,6 +632,7 @@ def _merged(model: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     out = dict(model)
     for key, value in patch.items():
         if value is None:
+            out.pop(key, None)
             continue
         old = out.get(key)
         out[key] = _merged(old, value) if isinstance(value, dict) and isinstance(old, dict) else value

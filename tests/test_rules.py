@@ -267,7 +267,8 @@ def test_merge_patch_semantics():
     current = {"a": {"b": 1, "c": [1, 2]}, "tags": {"x": "1"}, "keep": True}
     patch = {"a": {"c": [3]}, "tags": {"y": "2"}, "keep": None, "new": {"z": 0}}
     merged = merge_patch(current, patch)
-    assert merged == {"a": {"b": 1, "c": [3]}, "tags": {"x": "1", "y": "2"}, "keep": True, "new": {"z": 0}}
+    # RFC 7396: the null removes `keep` (ARM-FACTS: "null removes a member").
+    assert merged == {"a": {"b": 1, "c": [3]}, "tags": {"x": "1", "y": "2"}, "new": {"z": 0}}
     assert current == {"a": {"b": 1, "c": [1, 2]}, "tags": {"x": "1"}, "keep": True}  # inputs untouched
     merged["a"]["c"].append(9)
     assert patch["a"]["c"] == [3]

@@ -81,13 +81,20 @@ def delete_vm(call: Call) -> web.Response:
 
 
 def vm_action(call: Call) -> web.Response:
-    vmss, vm = find_vm(call)
+    """POST .../virtualMachines/{id}/{action}; the id `*` means every instance of the scale set, as the
+    scale set's own actions read `instanceIds: ["*"]`."""
+    if call.params["iid"] == "*":
+        vmss = find_parent(call)
+        targets = list(vmss.vms.values())
+    else:
+        vmss, vm = find_vm(call)
+        targets = [vm]
     ensure_idle(call, vmss)
     action = call.params["action"].lower()
     if call.body is not None:
         require_object(call.body, "action parameters")
     call.check(VM_ACTIONS[action], call.body)
-    touched = run_action(vmss, action, [vm])
+    touched = run_action(vmss, action, targets)
     op = begin(call, vmss, touched, scale_set_state=None)
     return answer(202, write=True, headers=call.lro(op, location=True))
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from contract.emulator import rolling
+from contract.emulator import defaults, lenient, rolling
 from contract.emulator.http import (
     Call,
     Refused,
@@ -117,9 +117,13 @@ def put_scale_set(call: Call) -> web.Response:
     existing = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
     if existing is not None:
         ensure_idle(call, existing)
-    call.check(CREATE, call.body, view(existing) if existing is not None else None)
-    require_members(call.body, _OBJECT_MEMBERS)
-    model = _new_model(call, call.contract.without_secrets(call.body), existing)
+    body = lenient.read_body(call.contract.spec, CREATE, call.body)
+    call.check(CREATE, body, view(existing) if existing is not None else None)
+    require_members(body, _OBJECT_MEMBERS)
+    clean = call.contract.without_secrets(body)
+    if existing is not None:
+        clean = defaults.keep_on_put(_stored(existing), clean)
+    model = _new_model(call, clean, existing, password_given=_password_given(body))
     if existing is None:
         vmss = ScaleSet(subscription=call.params["sub"], resource_group=group.name,
                         name=call.params["vmss"], model=model)
@@ -137,10 +141,12 @@ def patch_scale_set(call: Call) -> web.Response:
     vmss = find_scale_set(call, missing_code="PatchResourceNotFound")
     ensure_idle(call, vmss)
     require_object(call.body, "virtual machine scale set update")
-    call.check(UPDATE, call.body, view(vmss))
-    require_members(call.body, _OBJECT_MEMBERS)
-    merged = call.contract.merge(view(vmss), call.contract.without_secrets(call.body))
-    added, upgraded = _apply(vmss, _new_model(call, merged, vmss))
+    body = lenient.read_body(call.contract.spec, UPDATE, call.body, patch=True)
+    present = lenient.without_nulls(body)  # a null removes (RFC 7396); the schema judges what is sent
+    call.check(UPDATE, present, view(vmss))
+    require_members(present, _OBJECT_MEMBERS)
+    merged = call.contract.merge(view(vmss), call.contract.without_secrets(body))
+    added, upgraded = _apply(vmss, _new_model(call, merged, vmss, password_given=_password_given(body)))
     op = _begin_update(call, vmss, added, upgraded)
     return answer(200, view(vmss), write=True, headers=call.lro(op, location=False))
 
@@ -156,7 +162,20 @@ def delete_scale_set(call: Call) -> web.Response:
     return answer(202, write=True, headers=call.lro(op, location=True))
 
 
-def _new_model(call: Call, body: JSON, existing: ScaleSet | None) -> JSON:
+def _stored(vmss: ScaleSet) -> JSON:
+    """What a later PUT is laid over: the model without what ARM computes per answer, and without
+    tags (a PUT states the resource's tags whole, as ARM's PUT does for every tracked resource)."""
+    model = {k: copy.deepcopy(v) for k, v in vmss.model.items() if k not in ("name", "id", "type", "tags")}
+    obj(model.get("properties")).pop("provisioningState", None)
+    return model
+
+
+def _password_given(body: Any) -> bool:
+    os_profile = obj(obj(obj(body).get("properties")).get("virtualMachineProfile")).get("osProfile")
+    return isinstance(os_profile, dict) and os_profile.get("adminPassword") is not None
+
+
+def _new_model(call: Call, body: JSON, existing: ScaleSet | None, *, password_given: bool = False) -> JSON:
     """The stored model for an accepted PUT/PATCH body (secrets already removed)."""
     location = body.get("location") or (existing.location if existing else "")
     model: JSON = {
@@ -177,11 +196,8 @@ def _new_model(call: Call, body: JSON, existing: ScaleSet | None) -> JSON:
     props.setdefault("uniqueId", str(uuid.uuid4()))
     props.setdefault("timeCreated", now_iso())
     props.setdefault("orchestrationMode", "Uniform")
-    if props.get("orchestrationMode") == "Uniform":  # Flexible sets have neither
-        props.setdefault("singlePlacementGroup", True)
-        props.setdefault("overprovision", True)
-    props.setdefault("upgradePolicy", {"mode": "Manual"})
     _default_os_disk(props)
+    defaults.fill_create_defaults(model, password_given=password_given)
     return model
 
 
@@ -265,6 +281,7 @@ def scale_set_action(call: Call) -> web.Response:
     body = call.body
     if body is not None:
         require_object(body, "action parameters")
+        body = lenient.read_body(call.contract.spec, _ACTION_OPERATIONS[action], body)
     call.check(_ACTION_OPERATIONS[action], body)
     ids = _instance_ids(body)
     unknown = [i for i in (ids or []) if i not in vmss.vms]
@@ -302,11 +319,17 @@ def run_action(vmss: ScaleSet, action: str, targets: list[VM]) -> list[VM]:
 
 
 def _instance_ids(body: Any) -> list[str] | None:
-    """The action's instanceIds (None: all instances)."""
+    """The action's instanceIds (None: all instances).
+
+    `["*"]` means every instance: the real `az vmss restart` / `az vmss stop` with no ids send it
+    (azure-cli's vmss power actions default `instance_ids` to `['*']`) and Azure acts on all of them.
+    """
     if not isinstance(body, dict) or body.get("instanceIds") is None:
         return None
     ids = body["instanceIds"]
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise Refused(arm_error(400, "InvalidParameter", "instanceIds must be a list of strings.",
                                 target="instanceIds"))
+    if "*" in ids:
+        return None
     return list(ids)
