@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fuzz": ("fuzz", "Send generated valid and invalid payloads to an endpoint."),
     "parity": ("parity", "Measure how faithfully the emulator answers a recording's own traffic."),
     "specs": ("specs", "List the operations the harness knows."),
+    "env": ("env", "Print what points a client (`env az`: the real Azure CLI) at a running server, offline."),
 }
 
 

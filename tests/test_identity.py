@@ -57,6 +57,17 @@ def test_app_service_managed_identity(server: BackgroundServer, monkeypatch: pyt
     assert claims["appid"] == "user-assigned-1"
 
 
+def test_imds_managed_identity(server: BackgroundServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The VM metadata service, moved here by AZURE_POD_IDENTITY_AUTHORITY_HOST (read by MSAL)."""
+    for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", f"{server.url}/identity")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", verify(server))
+    token = ManagedIdentityCredential(connection_verify=verify(server)).get_token(
+        "https://management.azure.com/.default")
+    assert read_token(token.token)["appid"] == "system-assigned"
+
+
 def test_cloud_metadata_is_unauthenticated_and_points_here(server: BackgroundServer) -> None:
     answer = requests.get(f"{server.url}/metadata/endpoints", params={"api-version": "2022-09-01"},
                           verify=verify(server), timeout=10)
