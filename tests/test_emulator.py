@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -506,8 +507,9 @@ def test_every_documented_operation_is_routed_or_listed_as_not_emulated() -> Non
     assert len(routed) >= 50
 
 
-def test_strict_operations_refuse_a_write_while_one_runs_and_change_nothing() -> None:
-    with BackgroundServer(lambda: create_app(lro_polls=1, strict_operations=True)) as srv:
+def test_a_write_while_an_operation_runs_is_refused_by_default_and_changes_nothing() -> None:
+    """ARM-FACTS: another operation still running on the resource is 409 OperationNotAllowed."""
+    with BackgroundServer(lambda: create_app(lro_polls=1, complete_on_read=False, complete_after=None)) as srv:
         client = Client(srv.url)
         client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
         created = client.call("PUT", VMSS_PATH, vmss_body())
@@ -519,12 +521,33 @@ def test_strict_operations_refuse_a_write_while_one_runs_and_change_nothing() ->
         assert got["tags"] == {} and got["properties"]["provisioningState"] == "Creating"
         client.poll(created)
         assert client.call("PATCH", VMSS_PATH, {"tags": {"a": "b"}}).status_code == 200
-    with BackgroundServer(lambda: create_app(lro_polls=1)) as srv:  # default: fast-forward
+    with BackgroundServer(lambda: create_app(lro_polls=1, strict_operations=False)) as srv:  # asked: fast-forward
         client = Client(srv.url)
         client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
         created = client.call("PUT", VMSS_PATH, vmss_body())
         assert client.call("PATCH", VMSS_PATH, {"tags": {"a": "b"}}).status_code == 200
         assert client.call("GET", created.headers["Azure-AsyncOperation"], version=None).json()["status"] == "Succeeded"
+
+
+def test_operations_finish_on_a_read_of_the_scale_set_or_after_a_while_without_polls() -> None:
+    """`az rest`, `--no-wait` and Terraform's read-after-write never poll the status URL."""
+    with BackgroundServer(lambda: create_app(lro_polls=5)) as srv:  # default: a read finishes it
+        client = Client(srv.url)
+        client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+        created = client.call("PUT", VMSS_PATH, vmss_body())
+        assert created.json()["properties"]["provisioningState"] == "Creating"
+        assert client.call("GET", VMSS_PATH).json()["properties"]["provisioningState"] == "Succeeded"
+        assert client.call("GET", created.headers["Azure-AsyncOperation"], version=None).json()["status"] == \
+            "Succeeded"
+        assert client.call("PATCH", VMSS_PATH, {"tags": {"a": "b"}}).status_code == 200  # nothing runs now
+    with BackgroundServer(lambda: create_app(lro_polls=5, complete_on_read=False, complete_after=0.2)) as srv:
+        client = Client(srv.url)
+        client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+        created = client.call("PUT", VMSS_PATH, vmss_body())
+        time.sleep(0.3)  # the emulator's own short completion time, not ARM's 30 s poll delay
+        assert client.call("PATCH", VMSS_PATH, {"tags": {"a": "b"}}).status_code == 200
+        assert client.call("GET", created.headers["Azure-AsyncOperation"], version=None).json()["status"] == \
+            "Succeeded"
 
 
 def test_mistyped_members_get_invalid_parameter_with_their_target(client: Client) -> None:

@@ -62,10 +62,16 @@ class Arm:
         return f"/subscriptions/{SUB}/resourceGroups/{self.group}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}"
 
     def call(self, method: str, path: str, body: Any = None, version: str = V) -> requests.Response:
+        """One request; a write's operation is then polled to its end, as the SDK and az do."""
         sep = "&" if "?" in path else "?"
-        return self.http.request(method, f"{self.base}{path}{sep}{version}",
-                                 data=json.dumps(body) if body is not None else None,
-                                 headers={"Content-Type": "application/json"} if body is not None else {})
+        answer = self.http.request(method, f"{self.base}{path}{sep}{version}",
+                                   data=json.dumps(body) if body is not None else None,
+                                   headers={"Content-Type": "application/json"} if body is not None else {})
+        status_url = answer.headers.get("Azure-AsyncOperation")
+        for _ in range(10 if status_url else 0):
+            if self.http.get(status_url).json()["status"] != "InProgress":
+                break
+        return answer
 
 
 @pytest.fixture(scope="module")

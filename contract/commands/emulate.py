@@ -11,20 +11,29 @@ from contract.servers import server_options
 @click.command()
 @click.option("--lro-polls", default=1, show_default=True, type=click.IntRange(0, 1000),
               help="Polls of an operation that answer InProgress before it succeeds.")
-@click.option("--strict-operations", is_flag=True,
-              help="Answer 409 OperationNotAllowed to a write while the scale set's operation still runs "
-                   "(default: finish the running one at once).")
+@click.option("--fast-forward-operations", is_flag=True,
+              help="Finish a running operation at once when another write arrives (default: ARM's 409 "
+                   "OperationNotAllowed, as Azure answers).")
+@click.option("--strict-operations", is_flag=True, hidden=True,
+              help="The default now; kept so older command lines still work.")
+@click.option("--complete-after", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="Seconds after which an operation nobody polls finishes on its own.")
+@click.option("--complete-on-read/--no-complete-on-read", default=True, show_default=True,
+              help="A read of the scale set or its VMs finishes its running operation (as clients that never "
+                   "poll, like az rest or Terraform, expect). Turn off, with --lro-polls N, to watch "
+                   "in-between states.")
 @click.option("--identity/--no-identity", default=True, show_default=True,
               help="Also serve a local fake identity provider (OpenID discovery, OAuth token endpoints, managed "
                    "identity) under /identity and ARM's /metadata/endpoints on the same port; see `env az`.")
 @server_options
-def command(lro_polls: int, strict_operations: bool, host: str, port: int, tls: bool, tls_dir: Path | None,
-            identity: bool) -> None:
+def command(lro_polls: int, fast_forward_operations: bool, strict_operations: bool, complete_after: float,
+            complete_on_read: bool, host: str, port: int, tls: bool, tls_dir: Path | None, identity: bool) -> None:
     """Run an in-memory VMSS API that answers like ARM (state is lost on exit)."""
     from contract.emulator import create_app
     from contract.servers import serve_forever
 
-    app = create_app(lro_polls=lro_polls, strict_operations=strict_operations)
+    app = create_app(lro_polls=lro_polls, strict_operations=not fast_forward_operations,
+                     complete_after=complete_after, complete_on_read=complete_on_read)
     if identity:
         from contract.identity import mount_identity
 

@@ -21,7 +21,8 @@ class Emulator:
     store: Store
     operations: Operations
     contract: Contract
-    strict_operations: bool = False  # a write during a running operation: 409 (True) or fast-forward
+    strict_operations: bool = True  # a write during a running operation: ARM's 409 (True) or fast-forward it
+    complete_on_read: bool = True  # a read of a scale set (or anything below it) finishes its running operation
 
 
 @dataclass
@@ -106,6 +107,7 @@ def refuse_if(response: web.Response | None) -> None:
 
 
 def find_group(call: Call) -> ResourceGroup:
+    call.emulator.operations.settle_due()  # whatever could be seen from here has finished if its time is up
     group = call.store.group(call.params["sub"], call.params["rg"])
     if group is None:
         raise Refused(arm_error(404, "ResourceGroupNotFound",
@@ -122,6 +124,16 @@ def find_scale_set(call: Call, missing_code: str = "ResourceNotFound") -> ScaleS
                                 f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{call.params['vmss']}' "
                                 f"under resource group '{call.params['rg']}' was not found."))
     return vmss
+
+
+def finish_pending(call: Call, vmss: ScaleSet) -> None:
+    """A read of the scale set or its VMs finishes the scale set's running operation: a client that reads
+    instead of polling (az rest, --no-wait, Terraform's read-after-write) sees it done. Reads of other
+    resources below it (rolling upgrade status, run commands) do not."""
+    if call.emulator.complete_on_read and vmss.pending_operation is not None:
+        running = call.emulator.operations.get(vmss.subscription, vmss.pending_operation)
+        if running is not None:
+            running.finish()
 
 
 def find_parent(call: Call) -> ScaleSet:
@@ -159,7 +171,8 @@ def require_members(body: Any, names: tuple[str, ...]) -> None:
 
 
 def ensure_idle(call: Call, vmss: ScaleSet) -> None:
-    """With strict operations, ARM's 409 for a write while another operation on the scale set runs."""
+    """ARM's 409 for a write while another operation on the scale set runs (unless the emulator was
+    asked to fast-forward it: `begin` then finishes the running one first)."""
     if not call.emulator.strict_operations or vmss.pending_operation is None:
         return
     running = call.emulator.operations.get(vmss.subscription, vmss.pending_operation)

@@ -13,6 +13,7 @@ from contract.emulator.http import (
     ensure_idle,
     find_parent,
     find_vm,
+    finish_pending,
     require_object,
 )
 from contract.emulator.network import network_interfaces, public_ips
@@ -39,6 +40,7 @@ VM_ACTIONS = {"reimage": "VirtualMachineScaleSetVMs_Reimage", "reimageall": "Vir
 
 def list_vms(call: Call) -> web.Response:
     vmss = find_parent(call)
+    finish_pending(call, vmss)
     expand = call.expands("instanceView")
     vms = sorted(vmss.vms.values(), key=lambda v: int(v.instance_id))
     return answer(200, {"value": [vm_view(vmss, vm, instance_view=expand) for vm in vms]})
@@ -46,11 +48,13 @@ def list_vms(call: Call) -> web.Response:
 
 def get_vm(call: Call) -> web.Response:
     vmss, vm = find_vm(call)
+    finish_pending(call, vmss)
     return answer(200, vm_view(vmss, vm, instance_view=call.expands("instanceView")))
 
 
 def get_vm_instance_view(call: Call) -> web.Response:
     vmss, vm = find_vm(call)
+    finish_pending(call, vmss)
     return answer(200, vm_instance_view(vm, placement_group_id(vmss, vm)))
 
 

@@ -1,13 +1,19 @@
-"""ARM long-running operations: operation-status resources that finish after N polls.
+"""ARM long-running operations: operation-status resources that finish on their own.
 
 A write starts an `Operation`; each poll of its status (or monitor) URL moves it
 one step; after `polls` InProgress answers it turns Succeeded, runs its completion
-callbacks once, and never changes again. Every LRO answer carries `retry-after-ms: 1`
-because azure-core treats a zero or missing delay as "sleep 30 s".
+callbacks once, and never changes again. As in Azure, an operation also finishes
+without anyone polling: once `complete_after` seconds have passed (checked lazily,
+whenever a request could see it), and, by the handlers' choice, when the resource is
+read (`az rest`, `--no-wait` and Terraform's read-after-write never poll).
+Every LRO answer carries `retry-after-ms: 1` because azure-core treats a zero or
+missing delay as "sleep 30 s".
 """
 from __future__ import annotations
 
+import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +36,7 @@ class Operation:
     end_time: str | None = None
     on_done: list[Callable[[], None]] = field(default_factory=list)
     result: Any = None  # what the monitor (Location) URL answers once done, for actions that return one
+    deadline: float | None = None  # time.monotonic() after which it has finished on its own
 
     @property
     def done(self) -> bool:
@@ -67,23 +74,37 @@ class Operations:
     oldest goes first, finished on the way out if a client never polled it.
     """
 
-    def __init__(self, polls: int, keep: int = 50_000) -> None:
+    def __init__(self, polls: int, keep: int = 50_000, complete_after: float | None = None) -> None:
         self.polls = max(0, polls)
         self.keep = max(1, keep)
+        self.complete_after = complete_after
         self._ops: dict[str, Operation] = {}
+        self._running: deque[Operation] = deque()  # in start order, so deadlines are in order too
 
     def start(self, subscription: str, location: str, on_done: Callable[[], None] | None = None) -> Operation:
         op = Operation(id=str(uuid.uuid4()), subscription=subscription, location=location,
                        polls_left=self.polls)
         if on_done is not None:
             op.on_done.append(on_done)
+        if self.complete_after is not None:
+            op.deadline = time.monotonic() + self.complete_after
+            self._running.append(op)
         self._ops[op.id] = op
         while len(self._ops) > self.keep:
             oldest = self._ops.pop(next(iter(self._ops)))
             oldest.finish()
         return op
 
+    def settle_due(self) -> None:
+        """Finish every operation whose time is up (cheap when none is: one look at the oldest)."""
+        if not self._running:
+            return
+        now = time.monotonic()
+        while self._running and (self._running[0].done or (self._running[0].deadline or 0) <= now):
+            self._running.popleft().finish()
+
     def get(self, subscription: str, operation_id: str) -> Operation | None:
+        self.settle_due()
         op = self._ops.get(operation_id.lower())
         if op is None or op.subscription.lower() != subscription.lower():
             return None

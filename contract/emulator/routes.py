@@ -35,6 +35,7 @@ from contract.specs import Spec
 Handler = Callable[[Call], web.Response]
 
 EMULATOR = web.AppKey("emulator", Emulator)
+COMPLETE_AFTER = 5.0  # seconds until an operation nobody polls or reads finishes on its own
 
 _SEG = r"[^/]+"
 _SUB = rf"/subscriptions/(?P<sub>{_SEG})"
@@ -141,17 +142,21 @@ def make_dispatch(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.R
     return dispatch
 
 
-def create_app(lro_polls: int = 1, *, strict_operations: bool = False, spec: Spec | None = None,
+def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_on_read: bool = True,
+               complete_after: float | None = COMPLETE_AFTER, spec: Spec | None = None,
                rules: Rules | None = None, max_body: int = DEFAULT_MAX_BODY) -> web.Application:
     """A fresh, empty emulator: every app has its own state.
 
     `lro_polls`: how many polls of an operation answer InProgress before it succeeds.
+    Operations also finish on their own, as Azure's do: `complete_after` seconds after they
+    start (None: never by time), and when the scale set or anything below it is read
+    (`complete_on_read`). Turn both off to watch the in-between states.
     `strict_operations`: a write on a scale set whose operation still runs gets ARM's
-    409 OperationNotAllowed; by default the running operation is fast-forwarded instead,
-    so clients that do not poll still see a consistent state.
+    409 OperationNotAllowed (the default, as Azure); False fast-forwards the running one instead.
     """
-    emulator = Emulator(store=Store(), operations=Operations(lro_polls), contract=Contract(spec, rules),
-                        strict_operations=strict_operations)
+    emulator = Emulator(store=Store(), operations=Operations(lro_polls, complete_after=complete_after),
+                        contract=Contract(spec, rules), strict_operations=strict_operations,
+                        complete_on_read=complete_on_read)
     app = web.Application(middlewares=[guard_middleware(max_body=max_body)], client_max_size=max_body + 1)
     app[EMULATOR] = emulator
     app.router.add_route("*", "/{tail:.*}", make_dispatch(emulator))

@@ -22,6 +22,7 @@ from contract.emulator.http import (
     ensure_idle,
     find_group,
     find_scale_set,
+    finish_pending,
     require_members,
     require_object,
 )
@@ -73,6 +74,7 @@ def begin(call: Call, vmss: ScaleSet, vms: list[VM], *, scale_set_state: str | N
 
 def get_scale_set(call: Call) -> web.Response:
     vmss = find_scale_set(call)
+    finish_pending(call, vmss)
     return answer(200, vmss.model)  # serialized at once: no copy needed
 
 
@@ -80,14 +82,21 @@ def list_scale_sets(call: Call) -> web.Response:
     group = call.params.get("rg")
     if group is not None:
         find_group(call)  # a missing group is a 404, not an empty list
+    else:
+        call.emulator.operations.settle_due()
     items = call.store.list_scale_sets(call.params["sub"], group)
+    for vmss in items:
+        finish_pending(call, vmss)
     return answer(200, {"value": [v.model for v in items]})
 
 
 def list_by_location(call: Call) -> web.Response:
+    call.emulator.operations.settle_due()
     where = normalize_location(call.params["loc"])
-    items = [v.model for v in call.store.list_scale_sets(call.params["sub"]) if normalize_location(v.location) == where]
-    return answer(200, {"value": items})
+    items = [v for v in call.store.list_scale_sets(call.params["sub"]) if normalize_location(v.location) == where]
+    for vmss in items:
+        finish_pending(call, vmss)
+    return answer(200, {"value": [v.model for v in items]})
 
 
 def list_skus(call: Call) -> web.Response:
@@ -106,6 +115,7 @@ def get_os_upgrade_history(call: Call) -> web.Response:
 
 def get_instance_view(call: Call) -> web.Response:
     vmss = find_scale_set(call)
+    finish_pending(call, vmss)
     return answer(200, scale_set_instance_view(vmss))
 
 
@@ -276,8 +286,9 @@ ACTIONS = "|".join(re.escape(a) for a in _ACTION_OPERATIONS)
 def scale_set_action(call: Call) -> web.Response:
     """POST .../{action}: 202 + Azure-AsyncOperation + Location, empty body."""
     vmss = find_scale_set(call, missing_code="ResourceNotFound")
-    ensure_idle(call, vmss)
     action = call.params["action"].lower()
+    if action != "rollingupgrades/cancel":  # cancelling is what one does while an upgrade runs
+        ensure_idle(call, vmss)
     body = call.body
     if body is not None:
         require_object(body, "action parameters")
