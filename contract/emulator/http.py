@@ -23,6 +23,7 @@ class Emulator:
     contract: Contract
     strict_operations: bool = True  # a write during a running operation: ARM's 409 (True) or fast-forward it
     complete_on_read: bool = True  # a read of a scale set (or anything below it) finishes its running operation
+    network_integrity: bool = False  # scale sets may reference only network resources this emulator has
 
 
 @dataclass

@@ -18,6 +18,7 @@ from contract.emulator import (
     disks,
     extensions,
     instances,
+    network_resources,
     placement,
     resources,
     rolling,
@@ -112,9 +113,30 @@ def _unknown_route(path: str) -> web.Response:
     return arm_error(404, "NotFound", f"No ARM resource answers at '{path}'.")
 
 
+def _network_call(emulator: Emulator, request: web.Request) -> web.Response | None:
+    """Microsoft.Network operations, found through specs/network.openapi.yaml (None: not one of them)."""
+    found = network_resources.spec().match(request.method, request.path)
+    if found is None:
+        return None
+    api = emulator.contract.other_provider_version(request.query.get("api-version", ""))
+    if isinstance(api, web.Response):
+        return api
+    params = {**found.params, "sub": found.params.get("subscriptionId", ""),
+              "rg": found.params.get("resourceGroupName", "")}
+    call = Call(request=request, emulator=emulator, params=params, api=api, body=request.get(JSON_BODY))
+    try:
+        return network_resources.HANDLERS[found.operation.operation_id](call)
+    except Refused as refused:
+        return refused.response
+
+
 def make_dispatch(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def dispatch(request: web.Request) -> web.Response:
         path = request.path.rstrip("/") or "/"
+        if "/microsoft.network/" in path.lower():
+            network = _network_call(emulator, request)
+            if network is not None:
+                return network
         for route in ROUTES:
             match = route.pattern.match(path)
             if match is not None:
@@ -144,7 +166,8 @@ def make_dispatch(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.R
 
 def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_on_read: bool = True,
                complete_after: float | None = COMPLETE_AFTER, spec: Spec | None = None,
-               rules: Rules | None = None, max_body: int = DEFAULT_MAX_BODY) -> web.Application:
+               rules: Rules | None = None, max_body: int = DEFAULT_MAX_BODY,
+               network_integrity: bool = False) -> web.Application:
     """A fresh, empty emulator: every app has its own state.
 
     `lro_polls`: how many polls of an operation answer InProgress before it succeeds.
@@ -153,10 +176,13 @@ def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_o
     (`complete_on_read`). Turn both off to watch the in-between states.
     `strict_operations`: a write on a scale set whose operation still runs gets ARM's
     409 OperationNotAllowed (the default, as Azure); False fast-forwards the running one instead.
+    `network_integrity`: a scale set PUT/PATCH may reference only subnets, pools, NSGs, ASGs and
+    public IP prefixes this emulator holds (Azure's 400 InvalidResourceReference); off by default
+    until every caller builds its network first (issue 13).
     """
     emulator = Emulator(store=Store(), operations=Operations(lro_polls, complete_after=complete_after),
                         contract=Contract(spec, rules), strict_operations=strict_operations,
-                        complete_on_read=complete_on_read)
+                        complete_on_read=complete_on_read, network_integrity=network_integrity)
     app = web.Application(middlewares=[guard_middleware(max_body=max_body)], client_max_size=max_body + 1)
     app[EMULATOR] = emulator
     app.router.add_route("*", "/{tail:.*}", make_dispatch(emulator))

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from contract.emulator import defaults, lenient, rolling
+from contract.emulator import defaults, lenient, references, rolling
 from contract.emulator.http import (
     Call,
     Refused,
@@ -134,6 +134,7 @@ def put_scale_set(call: Call) -> web.Response:
     if existing is not None:
         clean = defaults.keep_on_put(_stored(existing), clean)
     model = _new_model(call, clean, existing, password_given=_password_given(body))
+    references.check_scale_set_write(call, model)
     if existing is None:
         vmss = ScaleSet(subscription=call.params["sub"], resource_group=group.name,
                         name=call.params["vmss"], model=model)
@@ -156,7 +157,9 @@ def patch_scale_set(call: Call) -> web.Response:
     call.check(UPDATE, present, view(vmss))
     require_members(present, _OBJECT_MEMBERS)
     merged = call.contract.merge(view(vmss), call.contract.without_secrets(body))
-    added, upgraded = _apply(vmss, _new_model(call, merged, vmss, password_given=_password_given(body)))
+    model = _new_model(call, merged, vmss, password_given=_password_given(body))
+    references.check_scale_set_write(call, model)
+    added, upgraded = _apply(vmss, model)
     op = _begin_update(call, vmss, added, upgraded)
     return answer(200, view(vmss), write=True, headers=call.lro(op, location=False))
 

@@ -203,6 +203,15 @@ def _vm_sku(sku: JSON) -> JSON:
     return {k: v for k, v in sku.items() if k in ("name", "tier")}
 
 
+@dataclass
+class Resource:
+    """A generic ARM resource: its id (as created), its type and the model Azure answers."""
+
+    id: str
+    type: str
+    model: JSON
+
+
 def _key(*parts: str) -> tuple[str, ...]:
     return tuple(p.lower() for p in parts)
 
@@ -213,6 +222,7 @@ class Store:
     def __init__(self) -> None:
         self.groups: dict[tuple[str, ...], ResourceGroup] = {}
         self.scale_sets: dict[tuple[str, ...], ScaleSet] = {}
+        self._resources: dict[str, Resource] = {}  # lower-case id -> resource
 
     def group(self, subscription: str, name: str) -> ResourceGroup | None:
         return self.groups.get(_key(subscription, name))
@@ -226,6 +236,9 @@ class Store:
             prefix = _key(subscription, name)
             for key in [k for k in self.scale_sets if k[:2] == prefix]:
                 del self.scale_sets[key]
+            below = f"{group.id.lower()}/"
+            for rid in [r for r in self._resources if r.startswith(below)]:
+                del self._resources[rid]
         return group
 
     def scale_set(self, subscription: str, group: str, name: str) -> ScaleSet | None:
@@ -241,3 +254,22 @@ class Store:
         sub = subscription.lower()
         rg = group.lower() if group is not None else None
         return [v for k, v in self.scale_sets.items() if k[0] == sub and (rg is None or k[1] == rg)]
+
+    # ---- generic resources (ids are case-insensitive; children are the ids below one)
+    def put_resource(self, resource: Resource) -> None:
+        self._resources[resource.id.lower()] = resource
+
+    def resource(self, resource_id: str) -> Resource | None:
+        return self._resources.get(resource_id.rstrip("/").lower())
+
+    def resources(self, prefix: str = "", type: str | None = None) -> list[Resource]:
+        low = prefix.lower()
+        kind = type.lower() if type is not None else None
+        return [r for k, r in self._resources.items()
+                if k.startswith(low) and (kind is None or r.type.lower() == kind)]
+
+    def delete_resource(self, resource_id: str) -> Resource | None:
+        key = resource_id.rstrip("/").lower()
+        for child in [k for k in self._resources if k.startswith(f"{key}/")]:
+            del self._resources[child]
+        return self._resources.pop(key, None)

@@ -1,0 +1,246 @@
+"""The network a scale set stands on, driven over TLS by the real azure-mgmt-network SDK (sync and aio).
+
+A virtual network with a subnet, an NSG, a Standard public IP and a Standard load balancer with
+backend and NAT pools; then a scale set (azure-mgmt-compute) using them with network integrity on;
+then the deletes Azure refuses while they are in use; then the resource group goes, and everything
+in it with it. The checker judges every answer.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.network import NetworkManagementClient
+from azure.mgmt.network.aio import NetworkManagementClient as AsyncNetworkManagementClient
+from azure.mgmt.resource.resources import ResourceManagementClient
+
+from contract.checker import check
+from contract.emulator import create_app
+from contract.plugin import AsyncStaticCredential, StaticCredential
+from contract.servers import BackgroundServer
+from support import Capture, assert_no_violations
+
+SUB = "00000000-0000-0000-0000-0000000000bb"
+RG = "rg-network"
+NET = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network"
+SUBNET = f"{NET}/virtualNetworks/vnet1/subnets/default"
+LB = f"{NET}/loadBalancers/lb1"
+POOL = f"{LB}/backendAddressPools/pool1"
+NAT_POOL = f"{LB}/inboundNatPools/ssh"
+
+
+@pytest.fixture(scope="module")
+def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("network-tls")
+
+
+@pytest.fixture
+def capture() -> Capture:
+    return Capture()
+
+
+@pytest.fixture
+def server(tls_dir: Path, capture: Capture) -> Iterator[BackgroundServer]:
+    def factory() -> web.Application:
+        app = create_app(network_integrity=True)
+        app.middlewares.insert(0, capture.middleware)
+        return app
+
+    srv = BackgroundServer(factory, tls=True, tls_dir=tls_dir).start()
+    yield srv
+    srv.stop()
+
+
+def _kwargs(srv: BackgroundServer) -> dict[str, Any]:
+    return {"base_url": srv.url, "connection_verify": str(srv.ca_path), "retry_total": 0}
+
+
+def refused(call: Any, status: int, code: str) -> HttpResponseError:
+    with pytest.raises(HttpResponseError) as info:
+        call()
+    assert info.value.status_code == status, info.value.message
+    assert info.value.error is not None and info.value.error.code == code, info.value.message
+    return info.value
+
+
+def scale_set(pools: list[str], nat_pools: list[str], subnet: str = SUBNET, public_ip_sku: str | None = None,
+              capacity: int = 2) -> dict[str, Any]:
+    ip_config: dict[str, Any] = {"subnet": {"id": subnet},
+                                 "loadBalancerBackendAddressPools": [{"id": p} for p in pools],
+                                 "loadBalancerInboundNatPools": [{"id": p} for p in nat_pools]}
+    if public_ip_sku is not None:
+        ip_config["publicIPAddressConfiguration"] = {"name": "pub", "sku": {"name": public_ip_sku},
+                                                     "properties": {"idleTimeoutInMinutes": 4}}
+    return {
+        "location": "westus",
+        "sku": {"name": "Standard_D2s_v3", "tier": "Standard", "capacity": capacity},
+        "properties": {
+            "upgradePolicy": {"mode": "Manual"},
+            "virtualMachineProfile": {
+                "osProfile": {"computerNamePrefix": "net", "adminUsername": "azureuser",
+                              "adminPassword": "Secret#Pass123"},
+                "storageProfile": {"imageReference": {"publisher": "Canonical", "offer": "UbuntuServer",
+                                                      "sku": "18.04-LTS", "version": "latest"},
+                                   "osDisk": {"createOption": "FromImage",
+                                              "managedDisk": {"storageAccountType": "Standard_LRS"}}},
+                "networkProfile": {"networkInterfaceConfigurations": [{
+                    "name": "nic", "properties": {"primary": True, "ipConfigurations": [
+                        {"name": "ipc", "properties": ip_config}]}}]},
+            },
+        },
+    }
+
+
+def build_network(net: NetworkManagementClient) -> None:
+    nsg = net.network_security_groups.begin_create_or_update(RG, "nsg1", {"location": "westus", "properties": {
+        "securityRules": [{"name": "ssh", "properties": {
+            "protocol": "Tcp", "access": "Allow", "direction": "Inbound", "priority": 100,
+            "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "*",
+            "destinationPortRange": "22"}}]}}).result()
+    assert [r.name for r in nsg.properties.default_security_rules][:1] == ["AllowVnetInBound"]
+    vnet = net.virtual_networks.begin_create_or_update(RG, "vnet1", {"location": "westus", "properties": {
+        "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+        "subnets": [{"name": "default", "properties": {"addressPrefix": "10.0.0.0/24",
+                                                       "networkSecurityGroup": {"id": nsg.id}}}]}}).result()
+    assert vnet.properties.provisioning_state == "Succeeded" and vnet.properties.resource_guid
+    assert vnet.properties.subnets[0].id == SUBNET
+    pip = net.public_ip_addresses.begin_create_or_update(RG, "pip1", {
+        "location": "westus", "sku": {"name": "Standard"},
+        "properties": {"publicIPAllocationMethod": "Static"}}).result()
+    assert pip.properties.ip_address
+    lb = net.load_balancers.begin_create_or_update(RG, "lb1", {
+        "location": "westus", "sku": {"name": "Standard"}, "properties": {
+            "frontendIPConfigurations": [{"name": "fe", "properties": {"publicIPAddress": {"id": pip.id}}}],
+            "backendAddressPools": [{"name": "pool1"}],
+            "probes": [{"name": "tcp22", "properties": {"protocol": "Tcp", "port": 22}}],
+            "inboundNatPools": [{"name": "ssh", "properties": {
+                "frontendIPConfiguration": {"id": f"{LB}/frontendIPConfigurations/fe"}, "protocol": "Tcp",
+                "frontendPortRangeStart": 50000, "frontendPortRangeEnd": 50099, "backendPort": 22}}]}}).result()
+    assert [p.id for p in lb.properties.backend_address_pools] == [POOL]
+
+
+def test_scale_set_on_its_network_sync(server: BackgroundServer, capture: Capture) -> None:
+    kwargs = _kwargs(server)
+    resources = ResourceManagementClient(StaticCredential(), SUB, **kwargs)
+    net = NetworkManagementClient(StaticCredential(), SUB, **kwargs)
+    compute = ComputeManagementClient(StaticCredential(), SUB, **kwargs)
+    vmss = compute.virtual_machine_scale_sets
+
+    resources.resource_groups.create_or_update(RG, {"location": "westus"})
+    build_network(net)
+    assert net.subnets.get(RG, "vnet1", "default").properties.ip_configurations is None
+
+    # references to what does not exist, of the wrong type, or across SKUs are refused, changing nothing
+    refused(lambda: vmss.begin_create_or_update(RG, "ss", scale_set([f"{LB}/backendAddressPools/nope"], [])).result(),
+            400, "InvalidResourceReference")
+    refused(lambda: vmss.begin_create_or_update(
+        RG, "ss", scale_set([], [], subnet=f"{NET}/virtualNetworks/other/subnets/default")).result(),
+        400, "InvalidResourceReference")
+    refused(lambda: vmss.begin_create_or_update(RG, "ss", scale_set([NAT_POOL], [])).result(),
+            400, "InvalidRequestFormat")
+    refused(lambda: vmss.begin_create_or_update(RG, "ss", scale_set([POOL], [], public_ip_sku="Basic")).result(),
+            400, "DifferentSkuLoadBalancerAndPublicIPAddressNotAllowedInVMSS")
+    assert [s.name for s in vmss.list(RG)] == []
+
+    created = vmss.begin_create_or_update(RG, "ss", scale_set([POOL], [NAT_POOL])).result()
+    assert created.properties.provisioning_state == "Succeeded"
+    vmss.begin_update(RG, "ss", {"sku": {"capacity": 3}}).result()
+
+    # the used resources list their users, one ip configuration per instance
+    users = net.subnets.get(RG, "vnet1", "default").properties.ip_configurations
+    assert len(users) == 3 and all("/virtualMachineScaleSets/ss/virtualMachines/" in u.id for u in users)
+    pool = net.load_balancer_backend_address_pools.get(RG, "lb1", "pool1")
+    assert sorted(u.id for u in pool.properties.backend_ip_configurations) == sorted(u.id for u in users)
+    assert net.network_security_groups.get(RG, "nsg1").properties.subnets[0].id == SUBNET
+
+    # what is in use cannot be deleted
+    refused(lambda: net.subnets.begin_delete(RG, "vnet1", "default").result(), 400, "InUseSubnetCannotBeDeleted")
+    refused(lambda: net.virtual_networks.begin_delete(RG, "vnet1").result(), 400, "InUseSubnetCannotBeDeleted")
+    refused(lambda: net.network_security_groups.begin_delete(RG, "nsg1").result(),
+            400, "InUseNetworkSecurityGroupCannotBeDeleted")
+    refused(lambda: net.load_balancers.begin_delete(RG, "lb1").result(),
+            400, "LoadBalancerInUseByVirtualMachineScaleSet")
+    refused(lambda: net.public_ip_addresses.begin_delete(RG, "pip1").result(), 400, "PublicIPAddressCannotBeDeleted")
+    refused(lambda: net.virtual_networks.begin_create_or_update(RG, "vnet1", {  # a PUT that drops the subnet
+        "location": "westus", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}}}).result(),
+        400, "InUseSubnetCannotBeDeleted")
+    assert net.subnets.get(RG, "vnet1", "default").name == "default"
+
+    # a second subnet nobody uses goes; deleting what is not there is a 204, not an error
+    net.subnets.begin_create_or_update(RG, "vnet1", "spare", {"properties": {"addressPrefix": "10.0.1.0/24"}}).result()
+    net.subnets.begin_delete(RG, "vnet1", "spare").result()
+    net.subnets.begin_delete(RG, "vnet1", "spare").result()
+    assert [s.name for s in net.subnets.list(RG, "vnet1")] == ["default"]
+    assert net.virtual_networks.update_tags(RG, "vnet1", {"tags": {"team": "net"}}).tags == {"team": "net"}
+
+    # the group delete takes everything with it
+    resources.resource_groups.begin_delete(RG).result()
+    assert list(net.virtual_networks.list_all()) == [] and list(net.load_balancers.list_all()) == []
+    with pytest.raises(ResourceNotFoundError):
+        net.virtual_networks.get(RG, "vnet1")
+
+    assert_no_violations(check(capture.interactions))
+
+
+def test_network_crud_aio(server: BackgroundServer, capture: Capture) -> None:
+    kwargs = _kwargs(server)
+    ResourceManagementClient(StaticCredential(), SUB, **kwargs).resource_groups.create_or_update(
+        RG, {"location": "westus"})
+
+    async def flow() -> None:
+        async with AsyncNetworkManagementClient(AsyncStaticCredential(), SUB, **kwargs) as net:
+            asg = await (await net.application_security_groups.begin_create_or_update(
+                RG, "asg1", {"location": "westus"})).result()
+            assert asg.properties.provisioning_state == "Succeeded"
+            with pytest.raises(HttpResponseError) as info:  # the subnet does not exist yet
+                await net.network_interfaces.begin_create_or_update(RG, "nic1", {
+                    "location": "westus", "properties": {"ipConfigurations": [{"name": "ipc", "properties": {
+                        "subnet": {"id": SUBNET}}}]}})
+            assert info.value.error.code == "InvalidResourceReference"
+            await (await net.virtual_networks.begin_create_or_update(RG, "vnet1", {
+                "location": "westus", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+                                                     "subnets": [{"name": "default",
+                                                                  "properties": {"addressPrefix": "10.0.0.0/24"}}]}}
+            )).result()
+            nic = await (await net.network_interfaces.begin_create_or_update(RG, "nic1", {
+                "location": "westus", "properties": {"ipConfigurations": [{"name": "ipc", "properties": {
+                    "subnet": {"id": SUBNET}, "applicationSecurityGroups": [{"id": asg.id}]}}]}})).result()
+            assert nic.properties.ip_configurations[0].properties.private_ip_address
+            subnet = await net.subnets.get(RG, "vnet1", "default")
+            assert [c.id for c in subnet.properties.ip_configurations] == [f"{nic.id}/ipConfigurations/ipc"]
+            with pytest.raises(HttpResponseError) as info:
+                await net.subnets.begin_delete(RG, "vnet1", "default")
+            assert info.value.error.code == "InUseSubnetCannotBeDeleted"
+            await (await net.network_interfaces.begin_delete(RG, "nic1")).result()
+            await (await net.subnets.begin_delete(RG, "vnet1", "default")).result()
+            assert [n.name async for n in net.network_interfaces.list(RG)] == []
+            with pytest.raises(ResourceNotFoundError):
+                await net.network_interfaces.get(RG, "nic1")
+
+    asyncio.run(flow())
+    assert_no_violations(check(capture.interactions))
+
+
+def test_integrity_is_an_option(tls_dir: Path) -> None:
+    """Off by default (callers that never build a network keep working); on, a missing subnet is refused."""
+    for integrity, expect_refusal in ((False, False), (True, True)):
+        srv = BackgroundServer(lambda i=integrity: create_app(network_integrity=i), tls=True, tls_dir=tls_dir).start()
+        try:
+            kwargs = _kwargs(srv)
+            ResourceManagementClient(StaticCredential(), SUB, **kwargs).resource_groups.create_or_update(
+                RG, {"location": "westus"})
+            compute = ComputeManagementClient(StaticCredential(), SUB, **kwargs)
+            create = lambda: compute.virtual_machine_scale_sets.begin_create_or_update(  # noqa: E731
+                RG, "ss", scale_set([], [], capacity=1)).result()
+            if expect_refusal:
+                refused(create, 400, "InvalidResourceReference")
+            else:
+                assert create().name == "ss"
+        finally:
+            srv.stop()
