@@ -1,7 +1,7 @@
 """The VMSS contract as data: operations, api-versions and compiled schemas.
 
-`specs/vmss.openapi.yaml` is the single source of truth; this module loads it
-once, compiles every validator once (lazily, per operation and status), and
+`specs/*.openapi.yaml` (one file per provider area, `vmss.openapi.yaml` the base)
+is the single source of truth; this module loads and merges them once, compiles every validator once (lazily, per operation and status), and
 answers the questions the proxy, replay server, emulator, checker and
 strategies ask on their hot paths (`match`, `validate_*`) cheaply.
 """
@@ -37,7 +37,8 @@ __all__ = [
     "specs_dir",
 ]
 
-SPEC_FILE = "vmss.openapi.yaml"
+SPEC_FILE = "vmss.openapi.yaml"  # the base document; every other `*.openapi.yaml` is merged in
+SPEC_SUFFIX = ".openapi.yaml"
 _METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 _VERSION_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:-([A-Za-z][A-Za-z0-9]*))?$")
 _PARAM_RE = re.compile(r"\{([^}/]+)\}")
@@ -409,11 +410,13 @@ class Spec:
         return _resolve(version, tuple(known))
 
     # ---- validation -----------------------------------------------------
-    def _newer_than_schema(self, api_version: str | None) -> bool:
-        if not api_version or not self._schema_version:
+    def _newer_than_schema(self, api_version: str | None, operation_id: str) -> bool:
+        """Whether `api_version` is newer than the swagger version the operation's schemas come from."""
+        schema_version = str(self._ops_raw[operation_id].get("x-schema-api-version") or self._schema_version)
+        if not api_version or not schema_version:
             return False
         try:
-            return _version_key(api_version) > _version_key(self._schema_version)
+            return _version_key(api_version) > _version_key(schema_version)
         except UnknownApiVersion:
             return False
 
@@ -453,7 +456,7 @@ class Spec:
             if op.request_body_required:
                 return [SchemaError("$", "a request body is required", "required")]
             return []
-        which = "request-open" if self._newer_than_schema(api_version) else "request"
+        which = "request-open" if self._newer_than_schema(api_version, operation_id) else "request"
         fn = self._validator(operation_id, which)
         if fn is None:
             return []
@@ -602,17 +605,41 @@ def _multi_segment_params(raw: dict[str, Any], item: dict[str, Any], document: d
 
 
 def load_spec(path: str | os.PathLike[str] | None = None) -> Spec:
-    """Load and index the spec once per file (cached); `path` is the YAML file or its folder."""
+    """Load and index the spec once (cached).
+
+    `path` is a folder (every `*.openapi.yaml` in it, one file per provider area, merged into
+    one `Spec`) or a single OpenAPI file; by default `specs_dir()`.
+    """
     p = Path(path) if path is not None else specs_dir()
-    if p.is_dir() or p.suffix not in (".yaml", ".yml", ".json"):
+    if not p.is_dir() and p.suffix not in (".yaml", ".yml", ".json"):
         p = p / SPEC_FILE
     return _load_spec(str(p.resolve()))
 
 
+def spec_files(folder: Path) -> list[Path]:
+    """The folder's OpenAPI documents: the VMSS one first (its component names stay unprefixed)."""
+    files = sorted(folder.glob(f"*{SPEC_SUFFIX}"))
+    return sorted(files, key=lambda f: (f.name != SPEC_FILE, f.name))
+
+
 @lru_cache(maxsize=4)
 def _load_spec(path: str) -> Spec:
+    where = Path(path)
+    if where.is_dir():
+        files = spec_files(where)
+        if not files:
+            raise SpecError(f"cannot read spec: no *{SPEC_SUFFIX} files in {where}")
+    else:
+        files = [where]
+    documents = [(f, _read_document(f)) for f in files]
+    if len(documents) == 1:
+        return Spec(document=documents[0][1], path=where)
+    return Spec(document=merge_documents(documents), path=where)
+
+
+def _read_document(path: Path) -> dict[str, Any]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise SpecError(f"cannot read spec {path}: {e.strerror or e}") from None
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -622,7 +649,102 @@ def _load_spec(path: str) -> Spec:
         raise SpecError(f"spec {path} is not valid YAML: {e}") from None
     if not isinstance(doc, dict) or "paths" not in doc:
         raise SpecError(f"spec {path} is not an OpenAPI document (no 'paths')")
-    return Spec(document=doc, path=Path(path))
+    return doc
+
+
+def merge_documents(documents: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
+    """One OpenAPI document from several, each self-contained.
+
+    The first document is the base. Every later one has its components renamed `<stem>.<name>`
+    (and its `$ref`s rewritten to match), so two files may both define `SubResource`; each of its
+    operations carries the file's provider api-versions and schema version unless it names its own.
+    A (path, method) or operationId defined twice is an error naming both files.
+    """
+    (_, base), rest = documents[0], documents[1:]
+    merged = copy.deepcopy(base)
+    merged.setdefault("components", {})
+    versions: dict[str, list[str]] = {k: list(v) for k, v in (merged.get("x-api-versions") or {}).items()
+                                       if isinstance(v, list)}
+    owner: dict[str, str] = {}
+    for path_item in merged.get("paths", {}).values():
+        for method in _METHODS:
+            raw = path_item.get(method) if isinstance(path_item, dict) else None
+            if isinstance(raw, dict) and raw.get("operationId"):
+                owner[raw["operationId"]] = documents[0][0].name
+    for file, doc in rest:
+        prefix = file.name[: -len(SPEC_SUFFIX)] if file.name.endswith(SPEC_SUFFIX) else file.stem
+        doc = _namespaced(copy.deepcopy(doc), prefix)
+        for section, entries in (doc.get("components") or {}).items():
+            if isinstance(entries, dict):
+                merged["components"].setdefault(section, {}).update(entries)
+        file_versions = {k: v for k, v in (doc.get("x-api-versions") or {}).items() if isinstance(v, list)}
+        for provider, listed in file_versions.items():
+            known = versions.setdefault(provider, [])
+            known.extend(v for v in listed if v not in known)
+        schema_version = (doc.get("info") or {}).get("x-schema-api-version")
+        for path, item in (doc.get("paths") or {}).items():
+            target = merged["paths"].setdefault(path, {})
+            for key, raw in item.items():
+                if key not in _METHODS:
+                    target.setdefault(key, raw)
+                    continue
+                if key in target:
+                    raise SpecError(f"{key.upper()} {path} is defined twice ({file.name} and another spec file)")
+                oid = raw.get("operationId")
+                if oid in owner:
+                    raise SpecError(f"operationId {oid} is defined in both {owner[oid]} and {file.name}")
+                owner[oid] = file.name
+                if "x-api-versions" not in raw:
+                    provided = _provider_versions(path, file_versions)
+                    if provided:
+                        raw["x-api-versions"] = provided
+                if schema_version and "x-schema-api-version" not in raw:
+                    raw["x-schema-api-version"] = str(schema_version)
+                target[key] = raw
+    if versions:
+        merged["x-api-versions"] = {**(merged.get("x-api-versions") or {}), **versions}
+    return merged
+
+
+_PROVIDER_RE = re.compile(r"/providers/([A-Za-z]+\.[A-Za-z.]+)/", re.IGNORECASE)
+
+
+def _provider_versions(path: str, versions: dict[str, list[str]]) -> list[str]:
+    """The api-versions of the provider that owns `path` (its last `/providers/<Namespace>/`)."""
+    if not versions:
+        return []
+    found = _PROVIDER_RE.findall(path + "/")
+    lowered = {k.lower(): v for k, v in versions.items()}
+    if found and found[-1].lower() in lowered:
+        return list(lowered[found[-1].lower()])
+    return list(next(iter(versions.values())))
+
+
+def _namespaced(doc: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """`doc` with every component renamed `<prefix>.<name>` and every local `$ref` rewritten."""
+    components = doc.get("components") or {}
+    doc["components"] = {
+        section: {f"{prefix}.{name}": value for name, value in entries.items()} if isinstance(entries, dict)
+        else entries
+        for section, entries in components.items()
+    }
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/"):
+                section, _, name = ref[len("#/components/"):].partition("/")
+                node["$ref"] = f"#/components/{section}/{prefix}.{name}"
+            for value in node.values():
+                rewrite(value)
+        elif isinstance(node, list):
+            for value in node:
+                rewrite(value)
+        return node
+
+    rewrite(doc.get("paths"))
+    rewrite(doc["components"])
+    return doc
 
 
 def warn_api_version(resolved: ApiVersion) -> None:

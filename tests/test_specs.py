@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from contract.cassette import load_cassette
-from contract.specs import SpecError, UnknownApiVersion, load_spec, specs_dir
+from contract.specs import SpecError, UnknownApiVersion, load_spec, spec_files, specs_dir
 
 SPEC_FILE = specs_dir() / "vmss.openapi.yaml"
 VMSS = ("/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1")
@@ -57,20 +57,25 @@ def _vmss_body(**props):
 
 # ---- the document ------------------------------------------------------------------------
 
-def test_document_passes_openapi_spec_validator():
+def test_every_spec_file_passes_openapi_spec_validator():
     from openapi_spec_validator import validate
     from openapi_spec_validator.readers import read_from_filename
 
-    document, _ = read_from_filename(str(SPEC_FILE))
-    validate(document)  # raises on any error
-    assert document["openapi"].startswith("3.1")
+    files = spec_files(specs_dir())
+    assert files[0] == SPEC_FILE and len(files) >= 2
+    for file in files:
+        document, _ = read_from_filename(str(file))
+        validate(document)  # raises on any error
+        assert document["openapi"].startswith("3.1"), file.name
 
 
 def test_schemathesis_loads_every_operation(spec):
     import schemathesis
 
-    schema = schemathesis.openapi.from_path(str(SPEC_FILE))
-    labels = {result.ok().label for result in schema.get_all_operations()}
+    labels = set()
+    for file in spec_files(specs_dir()):
+        schema = schemathesis.openapi.from_path(str(file))
+        labels |= {result.ok().label for result in schema.get_all_operations()}
     assert len(labels) == len(spec.operations)
     assert "PUT " + next(o.path for o in spec.operations.values()
                          if o.operation_id == "VirtualMachineScaleSets_CreateOrUpdate") in labels
@@ -145,7 +150,8 @@ def test_match(spec, method, path, oid):
 def test_match_params_and_misses(spec):
     m = spec.match("GET", VMSS + "/virtualMachines/7/instanceView")
     assert m.params == {"subscriptionId": "sub", "resourceGroupName": "rg", "vmScaleSetName": "vmss1", "instanceId": "7"}
-    assert spec.match("GET", "/subscriptions/s/resourcegroups/rg") is None
+    assert spec.match("GET", "/subscriptions/s/resourcegroups/rg").operation.operation_id == "ResourceGroups_Get"
+    assert spec.match("GET", "/subscriptions/s/resourcegroups/rg/unknown") is None
     assert spec.match("DELETE", VMSS + "/skus") is None
     assert spec.match("GET", VMSS + "/virtualMachines/7/instanceView/extra") is None
 
@@ -327,7 +333,8 @@ def test_load_spec_is_cached_and_env_override(tmp_path, monkeypatch):
     shutil.copy(SPEC_FILE, copy / "vmss.openapi.yaml")
     monkeypatch.setenv("VMSS_CONTRACT_SPECS", str(copy))
     other = load_spec()
-    assert other is not load_spec(SPEC_FILE) and other.path == (copy / "vmss.openapi.yaml").resolve()
+    assert other is not load_spec(SPEC_FILE) and other.path == copy.resolve()
+    assert load_spec(SPEC_FILE).path == SPEC_FILE.resolve()  # one file alone is a spec too
 
 
 def test_broken_spec_gives_clear_error(tmp_path):
@@ -472,3 +479,54 @@ def test_an_extension_resource_under_a_scale_set_is_its_own_providers_operation(
     assert listed is not None and listed.operation.operation_id == "RoleAssignments_ListForSubscription"
     under = spec.match("GET", f"{vmss}/providers/microsoft.authorization/roleassignments")
     assert under is not None and under.operation.operation_id == "RoleAssignments_ListForScope"
+
+
+# ---- several spec files ------------------------------------------------------------------------
+
+_EXTRA = """
+openapi: 3.1.0
+info: {title: extra, version: '1', x-schema-api-version: '2023-01-01'}
+x-api-versions:
+  Microsoft.Extra: ['2022-01-01', '2023-01-01']
+paths:
+  /subscriptions/{subscriptionId}/providers/Microsoft.Extra/things/{name}:
+    put:
+      operationId: %s
+      requestBody:
+        required: true
+        content: {application/json: {schema: {$ref: '#/components/schemas/CloudError'}}}
+      responses:
+        '200': {description: ok}
+        default: {description: error}
+components:
+  schemas:
+    CloudError:
+      type: object
+      properties: {size: {type: integer}}
+"""
+
+
+def test_spec_files_merge_with_their_own_components_and_versions(tmp_path):
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    shutil.copy(SPEC_FILE, folder / "vmss.openapi.yaml")
+    (folder / "extra.openapi.yaml").write_text(_EXTRA % "Things_CreateOrUpdate")
+    spec = load_spec(folder)
+    op = spec.operation("Things_CreateOrUpdate")
+    assert op.api_versions == ("2022-01-01", "2023-01-01")
+    # the extra file's CloudError is its own (namespaced): the VMSS CloudError is untouched
+    assert spec.validate_request("Things_CreateOrUpdate", {"size": 3}) == []
+    assert [e.keyword for e in spec.validate_request("Things_CreateOrUpdate", {"size": "x"})] == ["type"]
+    assert "extra.CloudError" in spec.document["components"]["schemas"]
+    assert "error" in spec.document["components"]["schemas"]["CloudError"]["properties"]
+    assert spec.match("PUT", "/subscriptions/s/providers/microsoft.extra/things/t").operation is op
+    assert spec.resolve_api_version("2024-01-01", "Things_CreateOrUpdate").effective == "2023-01-01"
+
+
+def test_an_operation_id_defined_in_two_spec_files_is_refused(tmp_path):
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    shutil.copy(SPEC_FILE, folder / "vmss.openapi.yaml")
+    (folder / "extra.openapi.yaml").write_text(_EXTRA % "VirtualMachineScaleSets_Get")
+    with pytest.raises(SpecError, match="VirtualMachineScaleSets_Get is defined in both vmss.openapi.yaml and extra"):
+        load_spec(folder)

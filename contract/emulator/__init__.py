@@ -2,7 +2,8 @@
 
 Split by idea: `state` (what exists), `lro` (operation-status resources),
 `vms` and `runcommands` (how instances look), `contract` (specs + rules as ARM
-refusals), `resources` / `scalesets` / `instances` (handlers), `routes` (URL map).
+refusals), `resources` / `scalesets` / `instances` ... (handlers, each module's `HANDLERS` keyed by
+operationId), `routes` (dispatch through `Spec.match`, the checker's own lookup).
 """
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from contract.servers import arm_error
 from contract.specs import ApiVersion, SchemaError, Spec, UnknownApiVersion, load_spec
 
 _REQUIRED = re.compile(r"""["']([^"']+)["'] is a required property""")
-_DATE_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha)?$", re.IGNORECASE)
 
 
 class Contract:
@@ -41,23 +40,15 @@ class Contract:
 
     # ---------------------------------------------------------------- api-versions
 
-    def api_version(self, requested: str) -> ApiVersion | web.Response:
-        """The version whose contract applies, or ARM's 400 for one the provider does not serve."""
+    def api_version(self, requested: str, operation_id: str | None = None) -> ApiVersion | web.Response:
+        """The version whose contract applies to the operation, or ARM's 400 for one its provider does not serve."""
         try:
-            return self.spec.resolve_api_version(requested)
+            return self.spec.resolve_api_version(requested, operation_id)
         except UnknownApiVersion as exc:
-            known = ", ".join(self.spec.api_versions)
+            versions = self.spec.operation(operation_id).api_versions if operation_id else self.spec.api_versions
             return arm_error(400, "InvalidApiVersionParameter",
                              f"The api-version '{requested}' is invalid. {exc} "
-                             f"The supported versions are '{known}'.")
-
-    @staticmethod
-    def other_provider_version(requested: str) -> ApiVersion | web.Response:
-        """Providers outside the spec (Microsoft.Resources): any date-shaped version is served."""
-        if _DATE_VERSION.match(requested):
-            return ApiVersion(requested=requested, effective=requested, known=True)
-        return arm_error(400, "InvalidApiVersionParameter",
-                         f"The api-version '{requested}' is invalid. It must look like 'YYYY-MM-DD'.")
+                             f"The supported versions are '{', '.join(versions)}'.")
 
     # ---------------------------------------------------------------- refusals
 

@@ -98,3 +98,6 @@ def _attached_disk(entry: dict[str, Any], name: str, lun: int) -> JSON:
     return {"lun": lun, "name": name, "createOption": "Attach", "caching": entry.get("caching", "None"),
             "writeAcceleratorEnabled": entry.get("writeAcceleratorEnabled", False), "managedDisk": managed,
             "deleteOption": entry.get("deleteOption", "Detach"), "toBeDetached": False}
+
+
+HANDLERS = {"VirtualMachineScaleSetVMs_AttachDetachDataDisks": attach_detach_data_disks}

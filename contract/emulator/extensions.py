@@ -33,7 +33,7 @@ class _Owner:
 
 
 def _owner(call: Call) -> _Owner:
-    if "iid" in call.params:
+    if "instanceId" in call.params:
         vmss, vm = find_vm(call)
         return _Owner(vmss, vm.profile, f"{vmss.id}/virtualMachines/{vm.instance_id}",
                       "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/extensions",
@@ -84,9 +84,9 @@ def list_extensions(call: Call) -> web.Response:
 
 def get_extension(call: Call) -> web.Response:
     owner = _owner(call)
-    ext = _find(owner, call.params["ext"])
+    ext = _find(owner, call.extension_name)
     if ext is None:
-        return arm_error(404, "ResourceNotFound", f"Extension '{call.params['ext']}' was not found.")
+        return arm_error(404, "ResourceNotFound", f"Extension '{call.extension_name}' was not found.")
     return answer(200, _view(owner, ext))
 
 
@@ -102,15 +102,15 @@ def patch_extension(call: Call) -> web.Response:
 def _write(call: Call, *, patch: bool) -> web.Response:
     owner = _owner(call)
     ensure_idle(call, owner.vmss)
-    existing = _find(owner, call.params["ext"])
+    existing = _find(owner, call.extension_name)
     if patch and existing is None:
-        return arm_error(404, "PatchResourceNotFound", f"Extension '{call.params['ext']}' was not found.")
+        return arm_error(404, "PatchResourceNotFound", f"Extension '{call.extension_name}' was not found.")
     clean = call.accepted_body("extension", owner.operations[1 if patch else 0])
     props = obj(clean.get("properties"))
     if patch and existing is not None:
         props = call.contract.merge(obj(existing.get("properties")), props)
     props["provisioningState"] = "Updating" if existing is not None else "Creating"
-    entry = {"name": existing.get("name") if existing else call.params["ext"], "properties": props}
+    entry = {"name": existing.get("name") if existing else call.extension_name, "properties": props}
     extensions = _extensions(owner.profile, create=True)
     if existing is not None:
         extensions[extensions.index(existing)] = entry
@@ -133,10 +133,18 @@ def _begin(call: Call, owner: _Owner) -> Operation:
 
 def delete_extension(call: Call) -> web.Response:
     owner = _owner(call)
-    ext = _find(owner, call.params["ext"])
+    ext = _find(owner, call.extension_name)
     if ext is None:
         return answer(204)
     ensure_idle(call, owner.vmss)
     _extensions(owner.profile, create=True).remove(ext)
     op = _begin(call, owner)
     return answer(202, write=True, headers=call.lro(op, location=True))
+
+
+HANDLERS = {
+    f"{family}_{verb}": handler
+    for family in ("VirtualMachineScaleSetExtensions", "VirtualMachineScaleSetVMExtensions")
+    for verb, handler in (("List", list_extensions), ("Get", get_extension), ("CreateOrUpdate", put_extension),
+                          ("Update", patch_extension), ("Delete", delete_extension))
+}

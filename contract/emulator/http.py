@@ -11,7 +11,7 @@ from contract.emulator.contract import Contract
 from contract.emulator.lro import Operation, Operations, lro_headers
 from contract.emulator.state import VM, ResourceGroup, ScaleSet, Store
 from contract.servers import JSON_CONTENT_TYPE, arm_error, arm_headers
-from contract.specs import ApiVersion
+from contract.specs import ApiVersion, Operation as SpecOperation
 
 
 @dataclass
@@ -28,13 +28,25 @@ class Emulator:
 
 @dataclass
 class Call:
-    """A routed request: path parameters (as sent), the resolved api-version, the parsed body."""
+    """A routed request: the spec operation it hit, its path parameters (named as in the spec's
+    path template, values as sent), the resolved api-version, the parsed body."""
 
     request: web.Request
     emulator: Emulator
     params: dict[str, str]
     api: ApiVersion
     body: Any
+    operation: SpecOperation
+
+    @property
+    def action(self) -> str:
+        """The literal tail of an action's path, lower case: `restart`, `rollingupgrades/cancel`."""
+        return self.operation.path.rsplit("}/", 1)[-1].lower()
+
+    @property
+    def extension_name(self) -> str:
+        """The swagger names a scale set's extension and a VM's extension parameter differently."""
+        return self.params.get("vmssExtensionName") or self.params["vmExtensionName"]
 
     @property
     def version(self) -> str:
@@ -109,21 +121,21 @@ def refuse_if(response: web.Response | None) -> None:
 
 def find_group(call: Call) -> ResourceGroup:
     call.emulator.operations.settle_due()  # whatever could be seen from here has finished if its time is up
-    group = call.store.group(call.params["sub"], call.params["rg"])
+    group = call.store.group(call.params["subscriptionId"], call.params["resourceGroupName"])
     if group is None:
         raise Refused(arm_error(404, "ResourceGroupNotFound",
-                                f"Resource group '{call.params['rg']}' could not be found."))
+                                f"Resource group '{call.params['resourceGroupName']}' could not be found."))
     return group
 
 
 def find_scale_set(call: Call, missing_code: str = "ResourceNotFound") -> ScaleSet:
     """The scale set of the path, or ARM's 404 (the group's first, as ARM checks it first)."""
     find_group(call)
-    vmss = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
+    vmss = call.store.scale_set(call.params["subscriptionId"], call.params["resourceGroupName"], call.params["vmScaleSetName"])
     if vmss is None:
         raise Refused(arm_error(404, missing_code,
-                                f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{call.params['vmss']}' "
-                                f"under resource group '{call.params['rg']}' was not found."))
+                                f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{call.params['vmScaleSetName']}' "
+                                f"under resource group '{call.params['resourceGroupName']}' was not found."))
     return vmss
 
 
@@ -144,11 +156,11 @@ def find_parent(call: Call) -> ScaleSet:
 
 def find_vm(call: Call) -> tuple[ScaleSet, VM]:
     vmss = find_parent(call)
-    vm = vmss.vms.get(call.params["iid"])
+    vm = vmss.vms.get(call.params["instanceId"])
     if vm is None:
         raise Refused(arm_error(404, "ResourceNotFound",
                                 f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{vmss.name}/virtualMachines/"
-                                f"{call.params['iid']}' under resource group '{call.params['rg']}' was not found."))
+                                f"{call.params['instanceId']}' under resource group '{call.params['resourceGroupName']}' was not found."))
     return vmss, vm
 
 

@@ -75,7 +75,7 @@ def put_vm(call: Call) -> web.Response:
 
 def delete_vm(call: Call) -> web.Response:
     vmss = find_parent(call)
-    vm = vmss.vms.get(call.params["iid"])
+    vm = vmss.vms.get(call.params["instanceId"])
     if vm is None:
         return answer(204)
     ensure_idle(call, vmss)
@@ -87,14 +87,14 @@ def delete_vm(call: Call) -> web.Response:
 def vm_action(call: Call) -> web.Response:
     """POST .../virtualMachines/{id}/{action}; the id `*` means every instance of the scale set, as the
     scale set's own actions read `instanceIds: ["*"]`."""
-    if call.params["iid"] == "*":
+    if call.params["instanceId"] == "*":
         vmss = find_parent(call)
         targets = list(vmss.vms.values())
     else:
         vmss, vm = find_vm(call)
         targets = [vm]
     ensure_idle(call, vmss)
-    action = call.params["action"].lower()
+    action = call.action
     if call.body is not None:
         require_object(call.body, "action parameters")
     call.check(VM_ACTIONS[action], call.body)
@@ -180,7 +180,7 @@ def _vm_not_allowed(vmss: ScaleSet, vm: VM, operation: str, why: str) -> Refused
 
 def _network_parent(call: Call) -> ScaleSet:
     """The scale set of a network path (and its VM, when the path names one, must exist)."""
-    if call.params.get("iid") is not None:
+    if call.params.get("instanceId") is not None:
         return find_vm(call)[0]
     return find_parent(call)
 
@@ -188,27 +188,50 @@ def _network_parent(call: Call) -> ScaleSet:
 def list_public_ips(call: Call) -> web.Response:
     """`.../publicipaddresses` for the scale set, or for one VM's NIC IP configuration."""
     vmss = _network_parent(call)
-    return answer(200, {"value": public_ips(vmss, call.params.get("iid"), call.params.get("nic"),
-                                            call.params.get("ipc"))})
+    params = call.params
+    return answer(200, {"value": public_ips(vmss, params.get("instanceId"), params.get("networkInterfaceName"),
+                                            params.get("ipConfigurationName"))})
 
 
 def get_public_ip(call: Call) -> web.Response:
     vmss = _network_parent(call)
-    found = public_ips(vmss, call.params["iid"], call.params["nic"], call.params["ipc"], call.params["pip"])
+    params = call.params
+    found = public_ips(vmss, params["instanceId"], params["networkInterfaceName"], params["ipConfigurationName"],
+                       params["publicIpAddressName"])
     if not found:
-        return arm_error(404, "ResourceNotFound", f"Public IP address '{call.params['pip']}' was not found.")
+        return arm_error(404, "ResourceNotFound", f"Public IP address '{params['publicIpAddressName']}' was not found.")
     return answer(200, found[0])
 
 
 def list_network_interfaces(call: Call) -> web.Response:
     """`.../networkInterfaces` of the scale set or of one VM."""
     vmss = _network_parent(call)
-    return answer(200, {"value": network_interfaces(vmss, call.params.get("iid"))})
+    return answer(200, {"value": network_interfaces(vmss, call.params.get("instanceId"))})
 
 
 def get_network_interface(call: Call) -> web.Response:
     vmss = _network_parent(call)
-    found = network_interfaces(vmss, call.params["iid"], call.params["nic"])
+    name = call.params["networkInterfaceName"]
+    found = network_interfaces(vmss, call.params["instanceId"], name)
     if not found:
-        return arm_error(404, "ResourceNotFound", f"Network interface '{call.params['nic']}' was not found.")
+        return arm_error(404, "ResourceNotFound", f"Network interface '{name}' was not found.")
     return answer(200, found[0])
+
+
+HANDLERS = {
+    "VirtualMachineScaleSetVMs_List": list_vms,
+    "VirtualMachineScaleSetVMs_Get": get_vm,
+    "VirtualMachineScaleSetVMs_GetInstanceView": get_vm_instance_view,
+    "VirtualMachineScaleSetVMs_Update": put_vm,
+    "VirtualMachineScaleSetVMs_Delete": delete_vm,
+    **{operation_id: vm_action for operation_id in VM_ACTIONS.values()},
+    RUN_COMMAND: run_command,
+    "VirtualMachineScaleSetVMs_SimulateEviction": simulate_eviction,
+    "VirtualMachineScaleSetVMs_RetrieveBootDiagnosticsData": retrieve_boot_diagnostics_data,
+    "NetworkInterfaces_ListVirtualMachineScaleSetNetworkInterfaces": list_network_interfaces,
+    "NetworkInterfaces_ListVirtualMachineScaleSetVMNetworkInterfaces": list_network_interfaces,
+    "NetworkInterfaces_GetVirtualMachineScaleSetNetworkInterface": get_network_interface,
+    "PublicIPAddresses_ListVirtualMachineScaleSetPublicIPAddresses": list_public_ips,
+    "PublicIPAddresses_ListVirtualMachineScaleSetVMPublicIPAddresses": list_public_ips,
+    "PublicIPAddresses_GetVirtualMachineScaleSetPublicIPAddress": get_public_ip,
+}

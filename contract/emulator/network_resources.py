@@ -25,12 +25,6 @@ from contract.emulator.network_defaults import fill, fill_child, new_etag, set_s
 from contract.emulator.network_kinds import BY_TYPE, KINDS, Kind
 from contract.emulator.state import JSON, Resource, normalize_location, obj, objs
 from contract.servers import arm_error
-from contract.specs import Spec, load_spec, specs_dir
-
-def spec() -> Spec:
-    """specs/network.openapi.yaml on its own (until every spec file loads as one)."""
-    return load_spec(specs_dir() / "network.openapi.yaml")
-
 
 _NOT_FOUND_HINT = "For more details please go to https://aka.ms/ARMResourceNotFoundFix"
 

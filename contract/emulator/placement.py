@@ -126,3 +126,9 @@ def force_recovery_walk(call: Call) -> web.Response:
     if later:
         body["nextPlatformUpdateDomain"] = later[0]
     return answer(200, body, write=True)
+
+
+HANDLERS = {
+    "VirtualMachineScaleSets_ConvertToSinglePlacementGroup": convert_to_single_placement_group,
+    "VirtualMachineScaleSets_ForceRecoveryServiceFabricPlatformUpdateDomainWalk": force_recovery_walk,
+}

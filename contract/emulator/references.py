@@ -470,8 +470,8 @@ def check_scale_set_write(call: Any, model: JSON) -> None:
     if not getattr(call.emulator, "network_integrity", False):
         return
     params = call.params
-    sub = params.get("subscriptionId") or params.get("sub", "")
-    group = params.get("resourceGroupName") or params.get("rg", "")
+    sub = params.get("subscriptionId", "")
+    group = params.get("resourceGroupName", "")
     name = params.get("vmScaleSetName") or params.get("vmss", "")
     check_scale_set(call.store, f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Compute/"
                                 f"virtualMachineScaleSets/{name}", model)

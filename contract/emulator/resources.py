@@ -18,11 +18,11 @@ def put_group(call: Call) -> web.Response:
     tags = call.body.get("tags") or {}
     if not isinstance(tags, dict):
         return arm_error(400, "InvalidParameter", "Tags must be an object of strings.", target="tags")
-    existing = call.store.group(call.params["sub"], call.params["rg"])
+    existing = call.store.group(call.params["subscriptionId"], call.params["resourceGroupName"])
     if existing is not None:
         existing.tags = dict(tags)
         return answer(200, existing.view(), write=True)
-    group = ResourceGroup(subscription=call.params["sub"], name=call.params["rg"],
+    group = ResourceGroup(subscription=call.params["subscriptionId"], name=call.params["resourceGroupName"],
                           location=location.replace(" ", "").lower(), tags=dict(tags))
     call.store.put_group(group)
     return answer(201, group.view(), write=True)
@@ -36,7 +36,7 @@ def get_group(call: Call) -> web.Response:
 
 
 def list_groups(call: Call) -> web.Response:
-    groups = [g.view() for g in call.store.groups.values() if g.subscription.lower() == call.params["sub"].lower()]
+    groups = [g.view() for g in call.store.groups.values() if g.subscription.lower() == call.params["subscriptionId"].lower()]
     return answer(200, {"value": groups})
 
 
@@ -44,17 +44,17 @@ def delete_group(call: Call) -> web.Response:
     """Deleting a group deletes what is in it; 202 with a Location ARM's poller follows."""
     group = find_group(call)
     call.store.delete_group(group.subscription, group.name)
-    op = call.emulator.operations.start(call.params["sub"], group.location)
-    location = (f"{call.origin}/subscriptions/{call.params['sub']}/operationresults/{op.id}"
+    op = call.emulator.operations.start(call.params["subscriptionId"], group.location)
+    location = (f"{call.origin}/subscriptions/{call.params['subscriptionId']}/operationresults/{op.id}"
                 f"?api-version={call.api.requested}")
     return answer(202, write=True, headers={"Location": location, **POLL_HINT})
 
 
 def get_operation_result(call: Call) -> web.Response:
     """Microsoft.Resources' Location poll: 202 while running, 200 once done."""
-    op = call.emulator.operations.get(call.params["sub"], call.params["opid"])
+    op = call.emulator.operations.get(call.params["subscriptionId"], call.params["operationId"])
     if op is None:
-        return arm_error(404, "NotFound", f"Operation '{call.params['opid']}' was not found.")
+        return arm_error(404, "NotFound", f"Operation '{call.params['operationId']}' was not found.")
     op.poll()
     if op.done:
         return answer(200)
@@ -63,9 +63,9 @@ def get_operation_result(call: Call) -> web.Response:
 
 def get_operation_status(call: Call) -> web.Response:
     """`.../locations/{loc}/operations/{id}`: status JSON; with `monitor=true`, the empty final answer."""
-    op = call.emulator.operations.get(call.params["sub"], call.params["opid"])
+    op = call.emulator.operations.get(call.params["subscriptionId"], call.params["operationId"])
     if op is None:
-        return arm_error(404, "NotFound", f"Operation '{call.params['opid']}' was not found.")
+        return arm_error(404, "NotFound", f"Operation '{call.params['operationId']}' was not found.")
     op.poll()
     if (call.query("monitor") or "").lower() == "true":
         if op.done:
@@ -73,3 +73,14 @@ def get_operation_status(call: Call) -> web.Response:
         return answer(202, headers={"Location": str(call.request.url), **POLL_HINT})
     headers = {} if op.done else dict(POLL_HINT)
     return answer(200, op.view(), headers=headers)
+
+
+HANDLERS = {
+    "ResourceGroups_CreateOrUpdate": put_group,
+    "ResourceGroups_Get": get_group,
+    "ResourceGroups_CheckExistence": get_group,
+    "ResourceGroups_List": list_groups,
+    "ResourceGroups_Delete": delete_group,
+    "OperationResults_Get": get_operation_result,
+    "OperationStatus_Get": get_operation_status,
+}

@@ -42,7 +42,7 @@ def cancel(call: Call, vmss: ScaleSet) -> None:
 
 
 def _finished(call: Call, upgrade: RollingUpgrade) -> bool:
-    op = call.emulator.operations.get(call.params["sub"], upgrade.operation)
+    op = call.emulator.operations.get(call.params["subscriptionId"], upgrade.operation)
     return op is None or op.done  # an operation dropped from the store finished on its way out
 
 
@@ -73,3 +73,6 @@ def get_latest(call: Call) -> web.Response:
                          "pendingInstanceCount": 0},
         },
     })
+
+
+HANDLERS = {"VirtualMachineScaleSetRollingUpgrades_GetLatest": get_latest}

@@ -1,16 +1,15 @@
-"""The emulator's URL map and `create_app`.
+"""The emulator's dispatcher and `create_app`.
 
-ARM paths are case-insensitive, so routing is a table of case-insensitive
-regular expressions over the path (trailing slash tolerated) rather than
-aiohttp's case-sensitive router. Each route names its provider, which decides
-how the api-version is checked: Microsoft.Compute against the specs, the
-Microsoft.Resources paths by shape only.
+There is no route table here: a request is matched with `Spec.match`, the same lookup
+the checker uses, and answered by the handler registered for the matched operationId.
+Each handler module ends with `HANDLERS: dict[operationId, handler]`; adding an API is
+a spec entry plus a handler. Paths the spec does not know get ARM's 404.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from types import ModuleType
 
 from aiohttp import web
 
@@ -31,80 +30,42 @@ from contract.emulator.lro import Operations
 from contract.emulator.state import Store
 from contract.rules import Rules
 from contract.servers import DEFAULT_MAX_BODY, JSON_BODY, arm_error, guard_middleware
-from contract.specs import Spec
+from contract.specs import OperationMatch, Spec
 
 Handler = Callable[[Call], web.Response]
 
 EMULATOR = web.AppKey("emulator", Emulator)
 COMPLETE_AFTER = 5.0  # seconds until an operation nobody polls or reads finishes on its own
 
-_SEG = r"[^/]+"
-_SUB = rf"/subscriptions/(?P<sub>{_SEG})"
-_RG = rf"{_SUB}/resourcegroups/(?P<rg>{_SEG})"
-_VMSS = rf"{_RG}/providers/microsoft\.compute/virtualmachinescalesets/(?P<vmss>{_SEG})"
-_VM = rf"{_VMSS}/virtualmachines/(?P<iid>{_SEG})"
-
-
-@dataclass(frozen=True)
-class Route:
-    pattern: re.Pattern[str]
-    methods: dict[str, Handler]
-    provider: str  # "compute" | "resources"
-
-
-def _route(pattern: str, provider: str = "compute", **methods: Handler) -> Route:
-    return Route(re.compile(f"^{pattern}$", re.IGNORECASE), {m.upper(): h for m, h in methods.items()}, provider)
-
-
-ROUTES: tuple[Route, ...] = (
-    _route(f"{_SUB}/providers/microsoft\\.compute/locations/(?P<loc>{_SEG})/operations/(?P<opid>{_SEG})",
-           get=resources.get_operation_status),
-    _route(f"{_SUB}/operationresults/(?P<opid>{_SEG})", "resources", get=resources.get_operation_result),
-    _route(f"{_SUB}/resourcegroups", "resources", get=resources.list_groups),
-    _route(_RG, "resources", put=resources.put_group, get=resources.get_group, head=resources.get_group,
-           delete=resources.delete_group),
-    _route(f"{_SUB}/providers/microsoft\\.compute/virtualmachinescalesets", get=scalesets.list_scale_sets),
-    _route(f"{_RG}/providers/microsoft\\.compute/virtualmachinescalesets", get=scalesets.list_scale_sets),
-    _route(f"{_SUB}/providers/microsoft\\.compute/locations/(?P<loc>{_SEG})/virtualmachinescalesets",
-           get=scalesets.list_by_location),
-    _route(_VMSS, get=scalesets.get_scale_set, put=scalesets.put_scale_set, patch=scalesets.patch_scale_set,
-           delete=scalesets.delete_scale_set),
-    _route(f"{_VMSS}/instanceview", get=scalesets.get_instance_view),
-    _route(f"{_VMSS}/skus", get=scalesets.list_skus),
-    _route(f"{_VMSS}/osupgradehistory", get=scalesets.get_os_upgrade_history),
-    _route(f"{_VMSS}/extensions", get=extensions.list_extensions),
-    _route(f"{_VMSS}/extensions/(?P<ext>{_SEG})", get=extensions.get_extension, put=extensions.put_extension,
-           patch=extensions.patch_extension, delete=extensions.delete_extension),
-    _route(f"{_VMSS}/(?P<action>{scalesets.ACTIONS})", post=scalesets.scale_set_action),
-    _route(f"{_VMSS}/converttosingleplacementgroup", post=placement.convert_to_single_placement_group),
-    _route(f"{_VMSS}/forcerecoveryservicefabricplatformupdatedomainwalk", post=placement.force_recovery_walk),
-    _route(f"{_VMSS}/rollingupgrades/latest", get=rolling.get_latest),
-    _route(f"{_VMSS}/publicipaddresses", get=instances.list_public_ips),
-    _route(f"{_VMSS}/virtualmachines", get=instances.list_vms),
-    _route(_VM, get=instances.get_vm, put=instances.put_vm, delete=instances.delete_vm),
-    _route(f"{_VM}/instanceview", get=instances.get_vm_instance_view),
-    _route(f"{_VM}/(?P<action>{'|'.join(instances.VM_ACTIONS)})", post=instances.vm_action),
-    _route(f"{_VM}/runcommand", post=instances.run_command),
-    _route(f"{_VM}/simulateeviction", post=instances.simulate_eviction),
-    _route(f"{_VM}/attachdetachdatadisks", post=disks.attach_detach_data_disks),
-    _route(f"{_VM}/retrievebootdiagnosticsdata", post=instances.retrieve_boot_diagnostics_data),
-    _route(f"{_VM}/extensions", get=extensions.list_extensions),
-    _route(f"{_VM}/extensions/(?P<ext>{_SEG})", get=extensions.get_extension, put=extensions.put_extension,
-           patch=extensions.patch_extension, delete=extensions.delete_extension),
-    _route(f"{_VM}/runcommands", get=runcommands.list_run_commands),
-    _route(f"{_VM}/runcommands/(?P<rc>{_SEG})", get=runcommands.get_run_command, put=runcommands.put_run_command,
-           patch=runcommands.patch_run_command, delete=runcommands.delete_run_command),
-    _route(f"{_VMSS}/networkinterfaces", get=instances.list_network_interfaces),
-    _route(f"{_VM}/networkinterfaces", get=instances.list_network_interfaces),
-    _route(f"{_VM}/networkinterfaces/(?P<nic>{_SEG})", get=instances.get_network_interface),
-    _route(f"{_VM}/networkinterfaces/(?P<nic>{_SEG})/ipconfigurations/(?P<ipc>{_SEG})/publicipaddresses",
-           get=instances.list_public_ips),
-    _route(f"{_VM}/networkinterfaces/(?P<nic>{_SEG})/ipconfigurations/(?P<ipc>{_SEG})/publicipaddresses/"
-           f"(?P<pip>{_SEG})", get=instances.get_public_ip),
+# Every module whose `HANDLERS` the emulator serves.
+HANDLER_MODULES: tuple[ModuleType, ...] = (
+    resources, scalesets, instances, extensions, runcommands, placement, rolling, disks, network_resources,
 )
 
+# The swagger names one path segment differently in different operations; handlers read one name.
+_PARAM_SYNONYMS = {"virtualmachineIndex": "instanceId"}
+_METHODS = ("GET", "PUT", "POST", "PATCH", "DELETE", "HEAD")
 
-def _unknown_route(path: str) -> web.Response:
+
+def handlers(modules: tuple[ModuleType, ...] = HANDLER_MODULES) -> dict[str, Handler]:
+    """operationId -> handler, from every module's `HANDLERS`; an operationId claimed twice is a bug."""
+    table: dict[str, Handler] = {}
+    for module in modules:
+        for operation_id, handler in module.HANDLERS.items():
+            if operation_id in table:
+                raise RuntimeError(f"{operation_id} is handled by both {table[operation_id].__module__} "
+                                   f"and {module.__name__}")
+            table[operation_id] = handler
+    return table
+
+
+def _unknown_path(spec: Spec, method: str, path: str) -> web.Response:
+    """ARM's answer when no operation matches: 405 if another method would, else 404."""
+    allowed = [m for m in _METHODS if m != method and spec.match(m, path) is not None]
+    if allowed:
+        return arm_error(405, "MethodNotAllowed",
+                         f"The resource at '{path}' does not support the HTTP method '{method}'.",
+                         headers={"Allow": ", ".join(allowed)})
     provider = re.search(r"/providers/([^/]+)/([^/]+)", path, re.IGNORECASE)
     if provider:
         return arm_error(404, "InvalidResourceType",
@@ -113,53 +74,40 @@ def _unknown_route(path: str) -> web.Response:
     return arm_error(404, "NotFound", f"No ARM resource answers at '{path}'.")
 
 
-def _network_call(emulator: Emulator, request: web.Request) -> web.Response | None:
-    """Microsoft.Network operations, found through specs/network.openapi.yaml (None: not one of them)."""
-    found = network_resources.spec().match(request.method, request.path)
-    if found is None:
-        return None
-    api = emulator.contract.other_provider_version(request.query.get("api-version", ""))
+def route(emulator: Emulator, table: Mapping[str, Handler], request: web.Request,
+          found: OperationMatch, body: object) -> web.Response:
+    """Answer one matched request: resolve its api-version for that operation, then call its handler.
+
+    Template deployments call this too, so a resource in a template meets exactly the handler
+    (and the refusals) a direct PUT of it meets.
+    """
+    operation = found.operation
+    handler = table.get(operation.operation_id)
+    if handler is None:
+        return arm_error(501, "OperationNotEmulated",
+                         f"The emulator knows operation '{operation.operation_id}' from the contract but does "
+                         f"not serve it.")
+    api = emulator.contract.api_version(request.query.get("api-version", ""), operation.operation_id)
     if isinstance(api, web.Response):
         return api
-    params = {**found.params, "sub": found.params.get("subscriptionId", ""),
-              "rg": found.params.get("resourceGroupName", "")}
-    call = Call(request=request, emulator=emulator, params=params, api=api, body=request.get(JSON_BODY))
+    params = {_PARAM_SYNONYMS.get(k, k): v for k, v in found.params.items()}
     try:
-        return network_resources.HANDLERS[found.operation.operation_id](call)
+        return handler(Call(request=request, emulator=emulator, params=params, api=api, body=body,
+                            operation=operation))
     except Refused as refused:
         return refused.response
 
 
 def make_dispatch(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.Response]]:
+    table = handlers()
+    spec = emulator.contract.spec
+
     async def dispatch(request: web.Request) -> web.Response:
-        path = request.path.rstrip("/") or "/"
-        if "/microsoft.network/" in path.lower():
-            network = _network_call(emulator, request)
-            if network is not None:
-                return network
-        for route in ROUTES:
-            match = route.pattern.match(path)
-            if match is not None:
-                break
-        else:
-            return _unknown_route(path)
-        handler = route.methods.get(request.method)
-        if handler is None:
-            return arm_error(405, "MethodNotAllowed",
-                             f"The resource at '{path}' does not support the HTTP method '{request.method}'.",
-                             headers={"Allow": ", ".join(sorted(route.methods))})
-        requested = request.query.get("api-version", "")
-        contract = emulator.contract
-        api = contract.api_version(requested) if route.provider == "compute" else \
-            contract.other_provider_version(requested)
-        if isinstance(api, web.Response):
-            return api
-        body = request.get(JSON_BODY)
-        params = {k: v for k, v in match.groupdict().items() if v is not None}
-        try:
-            return handler(Call(request=request, emulator=emulator, params=params, api=api, body=body))
-        except Refused as refused:
-            return refused.response
+        path = request.path
+        found = spec.match(request.method, path)
+        if found is None:
+            return _unknown_path(spec, request.method, path.rstrip("/") or "/")
+        return route(emulator, table, request, found, request.get(JSON_BODY))
 
     return dispatch
 

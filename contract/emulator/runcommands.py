@@ -50,14 +50,14 @@ def run_command_instance_view(rc: RunCommand) -> JSON:
 
 
 def _rc_key(call: Call) -> tuple[str, str]:
-    return call.params["iid"], call.params["rc"].lower()
+    return call.params["instanceId"], call.params["runCommandName"].lower()
 
 
 def put_run_command(call: Call) -> web.Response:
     vmss, vm = find_vm(call)
     clean = call.accepted_body("run command", CREATE)
     existing = vmss.run_commands.get(_rc_key(call))
-    rc = RunCommand(name=existing.name if existing else call.params["rc"],
+    rc = RunCommand(name=existing.name if existing else call.params["runCommandName"],
                     location=normalize_location(str(clean.get("location") or vmss.location)),
                     properties=_rc_properties(clean), tags=dict(obj(clean.get("tags"))),
                     provisioning_state="Updating" if existing else "Creating")
@@ -71,7 +71,7 @@ def patch_run_command(call: Call) -> web.Response:
     vmss, vm = find_vm(call)
     rc = vmss.run_commands.get(_rc_key(call))
     if rc is None:
-        return arm_error(404, "PatchResourceNotFound", f"Run command '{call.params['rc']}' was not found.")
+        return arm_error(404, "PatchResourceNotFound", f"Run command '{call.params['runCommandName']}' was not found.")
     clean = call.accepted_body("run command update", UPDATE)
     rc.properties = call.contract.merge(rc.properties, _rc_properties(clean))
     if isinstance(clean.get("tags"), dict):
@@ -103,7 +103,7 @@ def get_run_command(call: Call) -> web.Response:
     vmss, vm = find_vm(call)
     rc = vmss.run_commands.get(_rc_key(call))
     if rc is None:
-        return arm_error(404, "ResourceNotFound", f"Run command '{call.params['rc']}' was not found "
+        return arm_error(404, "ResourceNotFound", f"Run command '{call.params['runCommandName']}' was not found "
                                                   f"on instance '{vm.instance_id}' of '{vmss.name}'.")
     return answer(200, run_command_view(vmss, vm.instance_id, rc, instance_view=call.expands("instanceView")))
 
@@ -123,3 +123,12 @@ def delete_run_command(call: Call) -> web.Response:
         return answer(204)
     op = call.emulator.operations.start(vmss.subscription, rc.location)
     return answer(202, write=True, headers=call.lro(op, location=True))
+
+
+HANDLERS = {
+    "VirtualMachineScaleSetVMRunCommands_List": list_run_commands,
+    "VirtualMachineScaleSetVMRunCommands_Get": get_run_command,
+    "VirtualMachineScaleSetVMRunCommands_CreateOrUpdate": put_run_command,
+    "VirtualMachineScaleSetVMRunCommands_Update": patch_run_command,
+    "VirtualMachineScaleSetVMRunCommands_Delete": delete_run_command,
+}

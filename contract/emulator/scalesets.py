@@ -79,12 +79,12 @@ def get_scale_set(call: Call) -> web.Response:
 
 
 def list_scale_sets(call: Call) -> web.Response:
-    group = call.params.get("rg")
+    group = call.params.get("resourceGroupName")
     if group is not None:
         find_group(call)  # a missing group is a 404, not an empty list
     else:
         call.emulator.operations.settle_due()
-    items = call.store.list_scale_sets(call.params["sub"], group)
+    items = call.store.list_scale_sets(call.params["subscriptionId"], group)
     for vmss in items:
         finish_pending(call, vmss)
     return answer(200, {"value": [v.model for v in items]})
@@ -92,8 +92,8 @@ def list_scale_sets(call: Call) -> web.Response:
 
 def list_by_location(call: Call) -> web.Response:
     call.emulator.operations.settle_due()
-    where = normalize_location(call.params["loc"])
-    items = [v for v in call.store.list_scale_sets(call.params["sub"]) if normalize_location(v.location) == where]
+    where = normalize_location(call.params["location"])
+    items = [v for v in call.store.list_scale_sets(call.params["subscriptionId"]) if normalize_location(v.location) == where]
     for vmss in items:
         finish_pending(call, vmss)
     return answer(200, {"value": [v.model for v in items]})
@@ -124,7 +124,7 @@ def get_instance_view(call: Call) -> web.Response:
 def put_scale_set(call: Call) -> web.Response:
     group = find_group(call)
     require_object(call.body, "virtual machine scale set")
-    existing = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
+    existing = call.store.scale_set(call.params["subscriptionId"], call.params["resourceGroupName"], call.params["vmScaleSetName"])
     if existing is not None:
         ensure_idle(call, existing)
     body = lenient.read_body(call.contract.spec, CREATE, call.body)
@@ -136,8 +136,8 @@ def put_scale_set(call: Call) -> web.Response:
     model = _new_model(call, clean, existing, password_given=_password_given(body))
     references.check_scale_set_write(call, model)
     if existing is None:
-        vmss = ScaleSet(subscription=call.params["sub"], resource_group=group.name,
-                        name=call.params["vmss"], model=model)
+        vmss = ScaleSet(subscription=call.params["subscriptionId"], resource_group=group.name,
+                        name=call.params["vmScaleSetName"], model=model)
         vmss.model["id"] = vmss.id
         call.store.put_scale_set(vmss)
         vmss.scale_to(vmss.capacity)
@@ -166,7 +166,7 @@ def patch_scale_set(call: Call) -> web.Response:
 
 def delete_scale_set(call: Call) -> web.Response:
     find_group(call)
-    vmss = call.store.scale_set(call.params["sub"], call.params["rg"], call.params["vmss"])
+    vmss = call.store.scale_set(call.params["subscriptionId"], call.params["resourceGroupName"], call.params["vmScaleSetName"])
     if vmss is None:
         return answer(204)  # ARM: deleting what is not there is not an error
     ensure_idle(call, vmss)
@@ -192,7 +192,7 @@ def _new_model(call: Call, body: JSON, existing: ScaleSet | None, *, password_gi
     """The stored model for an accepted PUT/PATCH body (secrets already removed)."""
     location = body.get("location") or (existing.location if existing else "")
     model: JSON = {
-        "name": existing.name if existing else call.params["vmss"],
+        "name": existing.name if existing else call.params["vmScaleSetName"],
         "id": existing.id if existing else "",
         "type": VMSS_TYPE,
         "location": normalize_location(str(location)),
@@ -283,13 +283,12 @@ _ACTION_OPERATIONS = {
     "rollingupgrades/cancel": "VirtualMachineScaleSetRollingUpgrades_Cancel",
 }
 _ROLLING_STARTS = ("osrollingupgrade", "extensionrollingupgrade")
-ACTIONS = "|".join(re.escape(a) for a in _ACTION_OPERATIONS)
 
 
 def scale_set_action(call: Call) -> web.Response:
     """POST .../{action}: 202 + Azure-AsyncOperation + Location, empty body."""
     vmss = find_scale_set(call, missing_code="ResourceNotFound")
-    action = call.params["action"].lower()
+    action = call.action
     if action != "rollingupgrades/cancel":  # cancelling is what one does while an upgrade runs
         ensure_idle(call, vmss)
     body = call.body
@@ -347,3 +346,18 @@ def _instance_ids(body: Any) -> list[str] | None:
     if "*" in ids:
         return None
     return list(ids)
+
+
+HANDLERS = {
+    "VirtualMachineScaleSets_ListAll": list_scale_sets,
+    "VirtualMachineScaleSets_List": list_scale_sets,
+    "VirtualMachineScaleSets_ListByLocation": list_by_location,
+    "VirtualMachineScaleSets_Get": get_scale_set,
+    "VirtualMachineScaleSets_CreateOrUpdate": put_scale_set,
+    "VirtualMachineScaleSets_Update": patch_scale_set,
+    "VirtualMachineScaleSets_Delete": delete_scale_set,
+    "VirtualMachineScaleSets_GetInstanceView": get_instance_view,
+    "VirtualMachineScaleSets_ListSkus": list_skus,
+    "VirtualMachineScaleSets_GetOSUpgradeHistory": get_os_upgrade_history,
+    **{operation_id: scale_set_action for operation_id in _ACTION_OPERATIONS.values()},
+}
