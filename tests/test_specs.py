@@ -95,8 +95,9 @@ def test_lro_statuses_follow_arm(spec):
             assert 202 not in op.statuses, op.operation_id  # the SDK raises on 202 to a PUT create
         if op.method == "PATCH" and op.operation_id.startswith("VirtualMachineScaleSets_"):
             assert op.statuses == (200,)
-        if op.method == "DELETE":
-            assert set(op.statuses) <= {200, 202, 204} and op.long_running
+        if op.method == "DELETE":  # asynchronous where it can answer 202 (Compute, Network, groups)
+            assert set(op.statuses) <= {200, 202, 204}, op.operation_id
+            assert op.long_running == (202 in op.statuses), op.operation_id
         if op.method == "POST" and op.long_running:
             assert 202 in op.statuses, op.operation_id
 
