@@ -472,6 +472,6 @@ def check_scale_set_write(call: Any, model: JSON) -> None:
     params = call.params
     sub = params.get("subscriptionId", "")
     group = params.get("resourceGroupName", "")
-    name = params.get("vmScaleSetName") or params.get("vmss", "")
+    name = params.get("vmScaleSetName", "")
     check_scale_set(call.store, f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Compute/"
                                 f"virtualMachineScaleSets/{name}", model)
