@@ -74,6 +74,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             kwargs["choices"] = CONTRACT_MODES
         group.addoption(flag, dest=dest, default=None, help=help_text, **kwargs)
         parser.addini(dest, help=help_text, default=default)
+    group.addoption("--vmss-fail-on-drift", dest="vmss_fail_on_drift", action="store_true", default=None,
+                    help="fail a test whose cassette has drift (answer members no schema of their api-version "
+                         "documents); by default drift is shown in the test's report and does not fail.")
+    parser.addini("vmss_fail_on_drift", "fail on drift as well as on contract violations (see --vmss-fail-on-drift).",
+                  type="bool", default=False)
     parser.addini("vmss_read_only", "record mode: refuse PUT/PATCH/POST/DELETE (403), record only reads.",
                   type="bool", default=False)
     parser.addini("vmss_allow_resource_groups", "record mode: resource-group globs writes may touch (default: any).",
@@ -529,31 +534,41 @@ def _judge(item: pytest.Item, report: pytest.TestReport, traffic: _Traffic) -> N
     cfg = settings(item.config)
     if cfg.contract == "off" or not endpoint.cassette_path.exists():
         return
+    fail_on_drift = bool(item.config.getoption("vmss_fail_on_drift", default=None)
+                         or item.config.getini("vmss_fail_on_drift"))
     try:
-        text, count = contract_section(endpoint.cassette_path)
+        text, count = contract_section(endpoint.cassette_path, fail_on_drift=fail_on_drift)
     except Exception as exc:  # an unreadable cassette is a failure with its reason, never a crash
         text, count = f"vmss contract: cannot check {endpoint.cassette_path}: {exc}", 1
     if not count:
+        if text:  # drift only: shown with the test, never failing it
+            report.sections.append(("vmss contract drift", text))
         return
     _fail_or_note(report, "vmss contract", text, fail=cfg.contract == "strict")
 
 
-def contract_section(path: Path) -> tuple[str, int]:
-    """Check one cassette; return (readable text, number of violations)."""
+def contract_section(path: Path, fail_on_drift: bool = False) -> tuple[str, int]:
+    """Check one cassette; return (readable text, number of failing findings). Drift is listed in the
+    text either way and counted only with `fail_on_drift`."""
     from contract import check
 
     result = check([str(path)])
     violations = list(result.violations)
-    if not violations:
+    drift = list(getattr(result, "drift", ()))
+    if not violations and not drift:
         return "", 0
-    lines = [f"vmss contract: {len(violations)} violation(s) in {path}"]
-    for v in violations:
+    failing = violations + (drift if fail_on_drift else [])
+    lines = [f"vmss contract: {len(failing)} violation(s) in {path}"] if failing else []
+    for v in failing:
         where = f" at {v.path}" if getattr(v, "path", None) else ""
         lines.append(
             f"  [{v.rule}] {v.operation or '-'}, interaction #{v.interaction}: "
             f"{v.method} {v.uri} -> {v.status}\n      {v.message}{where}"
         )
-    return "\n".join(lines), len(violations)
+    if drift and not fail_on_drift:
+        lines.append(f"vmss contract: {len(drift)} drift finding(s) in {path} (not failing; --vmss-fail-on-drift)")
+        lines += [f"  [drift] interaction #{v.interaction} {v.path}: {v.message}" for v in drift]
+    return "\n".join(lines), len(failing)
 
 
 _COUNT = re.compile(r"vmss contract: (\d+) violation")

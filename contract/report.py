@@ -40,6 +40,9 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
     console = Console(file=buf, width=width, force_terminal=color, color_system="standard" if color else None,
                       highlight=False, soft_wrap=False)
     verdict = "[bold green]no violations[/]" if report.ok else f"[bold red]{len(report.violations)} violation(s)[/]"
+    drift = getattr(report, "drift", None) or []
+    if drift:
+        verdict += f", [yellow]{len(drift)} drift finding(s)[/]"
     console.print(
         f"vmss-contract check: {report.cassettes} cassette(s), {report.interactions} interaction(s), "
         f"{report.checked} checked, {report.outside_contract} outside the contract: {verdict}"
@@ -60,6 +63,19 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
         for v in result.violations:
             request = _short_uri(v.uri) + (f"\n({v.operation})" if v.operation else "")
             table.add_row(str(v.interaction), v.rule, v.method, request, str(v.status), v.path or "", v.message)
+        console.print(table)
+    if drift:
+        table = Table(title="drift: answer members no schema of their api-version documents (not failing; "
+                      "--fail-on-drift makes them fail)", title_justify="left", show_lines=True, expand=True)
+        table.add_column("cassette #", overflow="fold", ratio=2)
+        table.add_column("method", no_wrap=True)
+        table.add_column("request (operation)", overflow="fold", ratio=4)
+        table.add_column("status", justify="right", no_wrap=True)
+        table.add_column("JSON path", overflow="fold", ratio=3)
+        table.add_column("message", overflow="fold", ratio=3)
+        for v in drift:
+            request = _short_uri(v.uri) + (f"\n({v.operation})" if v.operation else "")
+            table.add_row(f"{v.cassette} #{v.interaction}", v.method, request, str(v.status), v.path or "", v.message)
         console.print(table)
     if len(report.results) > 1 or report.ok:
         summary = Table(title="per cassette", title_justify="left")
@@ -97,7 +113,8 @@ def render_junit(report: Report) -> str:
 
     A testcase fails with one <failure> whose type is the (first) rule id, its message
     naming every rule and message at that interaction; CI systems show one line per
-    interaction and the details below.
+    interaction and the details below. Drift findings never fail a testcase: they are its
+    <system-out> (one `[drift] PATH: message` line each) and a `drift` count per suite.
     """
     root = ET.Element("testsuites", name="vmss-contract", tests=str(report.checked),
                       failures=str(sum(1 for r in report.results for _ in _failed_indices(r.violations))),
@@ -108,14 +125,22 @@ def render_junit(report: Report) -> str:
             by_index.setdefault(v.interaction, []).append(v)
         suite = ET.SubElement(root, "testsuite", name=_x(result.name), tests=str(len(result.entries)),
                               failures=str(len(by_index)), errors="0", skipped="0")
+        drift_at: dict[int, list[Violation]] = {}
+        for v in getattr(result, "drift", ()):
+            drift_at.setdefault(v.interaction, []).append(v)
         props = ET.SubElement(suite, "properties")
-        for key, value in (("interactions", result.interactions), ("outside_contract", result.outside_contract)):
+        for key, value in (("interactions", result.interactions), ("outside_contract", result.outside_contract),
+                           ("drift", len(getattr(result, "drift", ())))):
             ET.SubElement(props, "property", name=key, value=str(value))
         classname = _x(result.name)
         for index, method, uri, operation, status in result.entries:
             case = ET.SubElement(suite, "testcase", classname=classname,
                                  name=_x(f"#{index} {method} {_short_uri(uri)} -> {status}"
                                          + (f" [{operation}]" if operation else "")))
+            drifted = drift_at.get(index)
+            if drifted:  # shown, never a failure: JUnit readers list system-out under the test case
+                out = ET.SubElement(case, "system-out")
+                out.text = _x("\n".join(f"[drift] {v.path}: {v.message}" for v in drifted))
             found = by_index.get(index)
             if not found:
                 continue

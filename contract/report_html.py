@@ -320,6 +320,7 @@ def _summary(report: Any, violations: list[Any]) -> str:
         )
     )
     stats += f"<div><b>{len(violations)}</b>violations</div>"
+    stats += f"<div><b>{len(_get(report, 'drift', []) or [])}</b>drift (not failing)</div>"
     per = ""
     results = list(_get(report, "results", []) or [])
     if results:
@@ -409,6 +410,20 @@ def _violations_html(violations: list[Any], cassettes: list[Any]) -> str:
     return f'<section id="violations"><h2>Violations ({len(violations)})</h2>{"".join(items)}</section>'
 
 
+def _drift_html(drift: list[Any]) -> str:
+    """Answer members no schema of their api-version documents: listed with their paths, never a failure."""
+    if not drift:
+        return '<section id="drift"><h2>Drift</h2><p>None: every answer member is documented.</p></section>'
+    rows = "".join(
+        f"<tr><td>{_e(Path(str(_get(v, 'cassette', ''))).name)} #{_e(_get(v, 'interaction'))}</td>"
+        f"<td>{_e(_get(v, 'operation') or '-')}</td><td><code>{_e(_get(v, 'path'))}</code></td>"
+        f"<td>{_e(_get(v, 'message'))}</td></tr>" for v in drift)
+    return (f'<section id="drift"><h2>Drift ({len(drift)})</h2><p>Members Azure answers that no schema of that '
+            "api-version documents. Not failing (<code>--fail-on-drift</code> makes them fail).</p>"
+            '<table id="drift-table"><thead><tr><th>interaction</th><th>operation</th><th>JSON path</th>'
+            f"<th>message</th></tr></thead><tbody>{rows}</tbody></table></section>")
+
+
 POLL_CLASS = ' class="poll"'
 _STATE_COLOURS = {
     "creating": "#0969da", "updating": "#bf8700", "succeeded": "#1a7f37", "failed": "#cf222e",
@@ -490,10 +505,11 @@ def render_html(report: Any, sources: Iterable[Any] = (), *, title: str = "vmss-
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     body = (
         f"<header><h1>{_e(title)}</h1><div>Azure VMSS REST API contract &middot; generated {stamp}</div>"
-        '<nav><a href="#summary">Summary</a><a href="#violations">Violations</a>'
+        '<nav><a href="#summary">Summary</a><a href="#violations">Violations</a><a href="#drift">Drift</a>'
         '<a href="#coverage-section">Coverage</a><a href="#timelines">Timelines</a></nav></header><main>'
         + _summary(report, violations)
         + _violations_html(violations, cassettes)
+        + _drift_html(list(_get(report, "drift", []) or []))
         + _coverage_html(report)
         + _timelines_html(scale_set_timelines(cassettes))
         + "</main>"

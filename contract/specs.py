@@ -113,7 +113,9 @@ class _Compiler:
 
     request:      closed objects (ARM rejects unknown members), readOnly fields tolerated
     request-open: only the top level closed, for api-versions newer than our schemas
-    response:     open objects, members nullable, no input limits (lengths, ranges, patterns)
+    response:     types, enums and limits as written; `null` only where a member says `x-nullable: true`,
+                  a limit dropped only where it lists the keyword in `x-request-only`; objects closed, but
+                  an undocumented member is drift (`Spec.check_response` tells it apart), never an error
     generation:   like request, without readOnly fields and `x-` annotations (for hypothesis)
     """
 
@@ -153,6 +155,8 @@ class _Compiler:
             extra = {k: v for k, v in s.items() if k != "$ref"}
             if extra and isinstance(resolved, dict):
                 resolved = {**resolved, **self._walk(extra, mode, stack)}
+                if mode == "response":  # the referring member's x-nullable / x-request-only apply to the target
+                    resolved = _response_leniency(resolved)
             return resolved
         out: dict[str, Any] = {}
         for k, v in s.items():
@@ -183,11 +187,8 @@ class _Compiler:
                     out.setdefault(bk, bv)
         if "properties" in out and "type" not in out:  # the swagger often leaves `type: object` implicit
             out["type"] = "object"
-        if mode == "response":  # (request-open walks as "response-lax": open, but limits and nulls as in a request)
-            for k in _INPUT_LIMITS:
-                out.pop(k, None)
-            if "properties" in out:
-                out["properties"] = {k: _nullable(v) for k, v in out["properties"].items()}
+        if mode == "response":  # (request-open walks as "response-lax": open, limits and nulls as in a request)
+            out = _response_leniency(out)
         if "properties" in out:
             if mode == "generation":
                 out["properties"] = {
@@ -196,32 +197,35 @@ class _Compiler:
                 }
                 if "required" in out:
                     out["required"] = [r for r in out["required"] if r in out["properties"]]
-            if mode in ("request", "generation"):
+            if mode in ("request", "generation", "response"):
                 out.setdefault("additionalProperties", False)
         return out
 
 
-# Input limits (seed element tables) bind requests; answers are not re-checked against them
-# (the documented VirtualMachineScaleSet_Get example answers a 24-character computerNamePrefix).
-_INPUT_LIMITS = ("minLength", "maxLength", "pattern", "minimum", "maximum", "minItems", "maxItems")
-
-
-def _nullable(s: Any) -> Any:
-    """Azure answers `null` for absent members (instance views are full of them): responses allow it."""
-    if not isinstance(s, dict):
-        return s
-    t = s.get("type")
-    if isinstance(t, str):
-        s = {**s, "type": [t, "null"]}
-    elif isinstance(t, list) and "null" not in t:
-        s = {**s, "type": [*t, "null"]}
-    if "enum" in s and None not in s["enum"]:
-        s = {**s, "enum": [*s["enum"], None]}
+def _response_leniency(s: dict[str, Any]) -> dict[str, Any]:
+    """What an answer may do that the schema as written forbids, each said by the member itself (with an
+    `x-reason`): `x-nullable: true` (the swagger's own flag) lets it be `null`; `x-request-only: [keywords]`
+    drops limits that bind what a client sends but not what Azure answers (the documented
+    VirtualMachineScaleSet_Get answers a 24-character computerNamePrefix). Idempotent."""
+    relaxed = s.get("x-request-only")
+    if relaxed:
+        s = {k: v for k, v in s.items() if k not in relaxed}
+    if s.get("x-nullable") is True:
+        t = s.get("type")
+        if isinstance(t, str):
+            s = {**s, "type": [t, "null"]}
+        elif isinstance(t, list) and "null" not in t:
+            s = {**s, "type": [*t, "null"]}
+        if "enum" in s and None not in s["enum"]:
+            s = {**s, "enum": [*s["enum"], None]}
     return s
 
 
-def _compile(schema: Any) -> Callable[[Any], Iterator[tuple[list[Any], str, str]]]:
-    """A function yielding (instance path, message, keyword) for each error; fast path when valid."""
+def _compile(schema: Any, per_member: bool = False) -> Callable[[Any], Iterator[tuple[list[Any], str, str]]]:
+    """A function yielding (instance path, message, keyword) for each error; fast path when valid.
+
+    `per_member`: an unknown member is its own error at its own path (`$.properties.newThing`), as
+    drift is reported; otherwise one error at the object naming them all (request refusals)."""
     if _rs is not None:
         v = _rs.Draft202012Validator(schema)
 
@@ -230,7 +234,12 @@ def _compile(schema: Any) -> Callable[[Any], Iterator[tuple[list[Any], str, str]
                 return
             for e in v.iter_errors(body):
                 sp = [p for p in e.schema_path if isinstance(p, str)]
-                yield list(e.instance_path), e.message, sp[-1] if sp else ""
+                keyword = sp[-1] if sp else ""
+                if per_member and keyword == "additionalProperties":
+                    for name in getattr(e.kind, "unexpected", None) or ():
+                        yield [*e.instance_path, name], f"member {name!r} is not documented", keyword
+                    continue
+                yield list(e.instance_path), e.message, keyword
 
         return errors
     import jsonschema  # pragma: no cover - fallback
@@ -239,6 +248,12 @@ def _compile(schema: Any) -> Callable[[Any], Iterator[tuple[list[Any], str, str]
 
     def errors_py(body: Any) -> Iterator[tuple[list[Any], str, str]]:  # pragma: no cover
         for e in jv.iter_errors(body):
+            if per_member and e.validator == "additionalProperties" and isinstance(e.instance, dict):
+                known = e.schema.get("properties", {})
+                for name in e.instance:
+                    if name not in known:
+                        yield [*e.absolute_path, name], f"member {name!r} is not documented", "additionalProperties"
+                continue
             yield list(e.absolute_path), e.message, str(e.validator)
 
     return errors_py  # pragma: no cover
@@ -436,9 +451,10 @@ class Spec:
         fn = None
         if schema is not None:
             built = self._compiler.build(schema, mode)
-            fn = _compile(built)
+            per_member = mode == "response"
+            fn = _compile(built, per_member)
             if isinstance(built, dict) and built.get("anyOf") and isinstance(built["anyOf"][0], dict):
-                fn = _explained(fn, _compile(built["anyOf"][0]))
+                fn = _explained(fn, _compile(built["anyOf"][0], per_member))
         self._validators[key] = fn
         return fn
 
@@ -462,23 +478,35 @@ class Spec:
             return []
         return [SchemaError(_json_path(p), msg, kw) for p, msg, kw in fn(body)]
 
-    def validate_response(self, operation_id: str, status: int, body: Any) -> list[SchemaError]:
+    def validate_response(self, operation_id: str, status: int, body: Any,
+                          api_version: str | None = None) -> list[SchemaError]:
         """Errors of a response body against the schema for `status` (errors >= 400: `default`).
 
         A success status the operation does not declare has no schema here; the checker reports the status.
+        Undocumented members are not errors here: `check_response` reports them as drift.
         """
+        return self.check_response(operation_id, status, body, api_version)[0]
+
+    def check_response(self, operation_id: str, status: int, body: Any,
+                       api_version: str | None = None) -> tuple[list[SchemaError], list[SchemaError]]:
+        """(errors, drift) of a response body: drift is each member no schema of the api-version documents,
+        at its own path (Azure adds members before the swagger does: worth seeing, not a contract breach)."""
         responses = self._ops_raw.get(operation_id, {}).get("responses")
         if responses is None:
             raise KeyError(f"unknown operationId {operation_id!r}")
         code = str(status)
         if code not in responses:
             if status < 400 or "default" not in responses:
-                return []
+                return [], []
             code = "default"
         fn = self._validator(operation_id, code)
         if fn is None:
-            return []
-        return [SchemaError(_json_path(p), msg, kw) for p, msg, kw in fn(body)]
+            return [], []
+        errors: list[SchemaError] = []
+        drift: list[SchemaError] = []
+        for p, msg, kw in fn(body):
+            (drift if kw == "additionalProperties" else errors).append(SchemaError(_json_path(p), msg, kw))
+        return errors, drift
 
     @property
     def secret_names(self) -> frozenset[str]:

@@ -265,14 +265,28 @@ def test_vmss_request_schema_resolves_refs(spec):
 
 # ---- responses and secrets ----------------------------------------------------------------
 
-def test_responses_are_open_and_nullable(spec):
+def test_responses_are_strict_where_azure_is_and_report_drift(spec):
+    """No blanket leniency: null, limits and members as documented; an unknown member is drift, not an error."""
+    oid = "VirtualMachineScaleSets_Get"
     body = {"name": "vmss1", "location": "westus", "newField": {"x": 1},
-            "properties": {"provisioningState": "Succeeded", "singlePlacementGroup": None}}
-    assert spec.validate_response("VirtualMachineScaleSets_Get", 200, body) == []
-    errors = spec.validate_response("VirtualMachineScaleSets_Get", 200,
-                                    {"location": "westus", "properties": {"overprovision": "yes"}})
-    assert [e.path for e in errors] == ["$.properties.overprovision"]
-    assert spec.validate_response("VirtualMachineScaleSets_Get", 200, None)  # a GET answer needs a body
+            "properties": {"provisioningState": "Succeeded"}}
+    assert spec.validate_response(oid, 200, body) == []
+    errors, drift = spec.check_response(oid, 200, body)
+    assert errors == [] and [(d.path, d.keyword) for d in drift] == [("$.newField", "additionalProperties")]
+    for planted, path in (({"location": None}, "$.location"),
+                          ({"sku": {"capacity": -1}}, "$.sku.capacity"),
+                          ({"properties": {"singlePlacementGroup": None}}, "$.properties.singlePlacementGroup"),
+                          ({"properties": {"overprovision": "yes"}}, "$.properties.overprovision")):
+        errors = spec.validate_response(oid, 200, {"location": "westus", **planted})
+        assert [e.path for e in errors] == [path], planted
+    assert spec.validate_response(oid, 200, None)  # a GET answer needs a body
+    # leniency only where a member says so: x-request-only (computerNamePrefix), x-nullable (instance views)
+    long_prefix = {"location": "westus", "properties": {"virtualMachineProfile": {"osProfile": {
+        "computerNamePrefix": "aks-nodepool1-29499185-vmss"}}}}
+    assert spec.validate_response(oid, 200, long_prefix) == []
+    assert spec.validate_request("VirtualMachineScaleSets_CreateOrUpdate", long_prefix)  # still refused on input
+    view = {"rdpThumbPrint": None, "statuses": [{"code": "x", "message": None}]}
+    assert spec.validate_response("VirtualMachineScaleSetVMs_GetInstanceView", 200, view) == []
 
 
 def test_operation_status_and_monitor_bodies(spec):

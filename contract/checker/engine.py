@@ -97,7 +97,7 @@ class Checker:
         result = CassetteResult(name, interactions=len(cassette.interactions))
         world = World(self.rules, getattr(self.spec, "secret_names", frozenset()))
         match_operation, run, feed, current_model = self.spec.match, self.checks.run, world.feed, world.current_model
-        entries, violations = result.entries, result.violations
+        entries, violations, drift = result.entries, result.violations, result.drift
         places: dict[tuple[str, str], Place] = {}  # a cassette polls the same URLs over and over: place each once
         counts: dict[Place, dict[str, int]] = {}  # place -> its operation's coverage counts
         bodies = Bodies()  # ... and gets the same answers: parse and judge each distinct body once
@@ -127,12 +127,14 @@ class Checker:
             s = Seen(name, index, interaction, where, status, bodies)
             found = run(s, current_model)
             if found:
-                violations.extend(found)
+                for v in found:
+                    (drift if v.rule == "drift" else violations).append(v)
             found = feed(s)
             if found:
                 violations.extend(found)
         _apply_opt_outs(result, cassette)
         result.violations.sort(key=lambda v: v.interaction)
+        result.drift.sort(key=lambda v: v.interaction)
         return result
 
     def _first_seen(self, where: Place, coverage: dict[str, dict[str, Any]] | None,
@@ -170,6 +172,7 @@ class Checker:
             report.checked += result.checked
             report.outside_contract += result.outside_contract
             report.violations.extend(result.violations)
+            report.drift.extend(result.drift)
             for rule, n in result.skipped.items():
                 report.skipped[rule] = report.skipped.get(rule, 0) + n
         report.warnings = self.warnings + self._run_warnings
@@ -181,13 +184,14 @@ def _apply_opt_outs(result: CassetteResult, cassette: Cassette) -> None:
     skip = set(((cassette.metadata or {}).get("checker") or {}).get("skip") or ())
     if not skip:
         return
-    kept = []
-    for v in result.violations:
-        if v.rule in skip:
-            result.skipped[v.rule] = result.skipped.get(v.rule, 0) + 1
-        else:
-            kept.append(v)
-    result.violations = kept
+    for name in ("violations", "drift"):
+        kept = []
+        for v in getattr(result, name):
+            if v.rule in skip:
+                result.skipped[v.rule] = result.skipped.get(v.rule, 0) + 1
+            else:
+                kept.append(v)
+        setattr(result, name, kept)
 
 
 def _try_rules(warnings: list[str]) -> Any:

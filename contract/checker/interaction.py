@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import deque
 from functools import lru_cache
 from itertools import combinations
@@ -16,6 +17,7 @@ from typing import Any, Callable, NamedTuple
 from contract.cassette import Interaction
 from contract.checker.classify import Place
 from contract.checker.model import Violation
+from contract.facts import load_facts
 
 _MISSING = object()
 # response headers the checks read; `Seen.header` folds only names of these lengths
@@ -184,7 +186,7 @@ class Body:
         self.text = text
         self.blank = blank(text)
         self.value, self.is_json = (None, False) if self.blank else _parse(text)
-        self.verdicts: dict[tuple[str, int], list[tuple[str, str, str | None]]] = {}  # -> (rule, message, path)
+        self.verdicts: dict[tuple[str, int, str | None], list[tuple[str, str, str | None]]] = {}  # -> (rule, message, path)
         self.secrets: list[str] | None = None  # JSON paths of echoed secrets, once looked for
 
 
@@ -229,7 +231,7 @@ class Bodies:
 class _Plan(NamedTuple):
     """What the checks of an answer need that depends only on its request line and status."""
 
-    key: tuple[str, int]  # (operationId, status): which verdicts of a body apply
+    key: tuple[str, int, str | None]  # (operationId, status, effective api-version): which verdicts of a body apply
     error: bool  # 4xx/5xx: the CloudError shape
     declared: bool  # a status the operation declares
     documented: bool  # ... with a documented body
@@ -262,6 +264,7 @@ class InteractionChecks:
         self._secret_byte_hints = tuple(h.encode() for h in self._secret_hints)
         # (api-version, operationId) -> effective version, or the UnknownApiVersion it raised
         self._versions: dict[tuple[str, str], str | Exception] = {}
+        self._facts = load_facts()  # the provisioning states (specs/rules.yaml facts), shared with the emulator
 
     def run(self, s: Seen, current_model: Callable[[str], dict[str, Any] | None]) -> list[Violation]:
         """Every single-interaction check, in a fixed order: request side, status, shape, headers.
@@ -309,7 +312,7 @@ class InteractionChecks:
                 effective = resolved
             else:
                 problem = ("api-version-unknown", f"answered 2xx: {resolved}")
-        plan = _Plan(key=(op_id, status), error=status >= 400, declared=declared,
+        plan = _Plan(key=(op_id, status, effective), error=status >= 400, declared=declared,
                      documented=status < 400 and declared and self._documents_body(op_id, status),
                      lro=status in (201, 202) and bool(op.long_running),
                      retry=400 <= status < 500 and status != 429,
@@ -339,7 +342,7 @@ class InteractionChecks:
         if plan.error or not plan.declared:
             self._status(s, body, out)
         else:
-            self._shape(s, plan.documented, body, out)
+            self._shape(s, plan.documented, body, out, plan.effective)
         return out
 
     # ---- request side --------------------------------------------------
@@ -401,7 +404,8 @@ class InteractionChecks:
             self._has_body[key] = self.spec.response_schema(op_id, status) is not None
         return self._has_body[key]
 
-    def _shape(self, s: Seen, documented: bool, parsed: Body, out: list[tuple[str, str, str | None]]) -> None:
+    def _shape(self, s: Seen, documented: bool, parsed: Body, out: list[tuple[str, str, str | None]],
+               effective: str | None = None) -> None:
         """A declared non-error status: a body exactly where documented, valid, echoing no secret."""
         if parsed.blank:
             if documented:
@@ -415,10 +419,17 @@ class InteractionChecks:
             out.append(("response-schema", f"{s.status} answer body is not JSON", None))
             return
         body = parsed.value
-        errors = self.spec.validate_response(s.operation_id, s.status, body)
+        errors, drift = self.spec.check_response(s.operation_id, s.status, body, effective)
         if errors:
             msg, path = _first(errors)
             out.append(("response-schema", msg, path))
+        if drift:
+            out.extend(_drift(drift, effective))
+        if '"provisioningState"' in parsed.text if isinstance(parsed.text, str) else b'"provisioningState"' in parsed.text:
+            for path, state in _provisioning_states(body):
+                if not self._facts.is_provisioning_state(state, s.operation_id):
+                    out.append(("provisioning-state", f"provisioningState {state!r} is not one of ARM's states "
+                                f"({', '.join(self._facts.raw['provisioning-states']['values'])})", path))
         secrets = parsed.secrets
         if secrets is None:
             if self._secret_hints and not mentions(parsed.text, self._secret_hints, self._secret_byte_hints):
@@ -428,6 +439,42 @@ class InteractionChecks:
             parsed.secrets = secrets
         for path in secrets:
             out.append(("secret-echoed", f"the answer echoes writeOnly member {path.rsplit('.', 1)[-1]!r}", path))
+
+
+def _provisioning_states(node: Any, path: str = "$") -> list[tuple[str, Any]]:
+    """(JSON path, value) of every `provisioningState` member in an answer: the resource's own, each listed
+    resource's, its extensions' (instance-view status *codes* like ProvisioningState/succeeded are values, not members)."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "provisioningState":
+                found.append((f"{path}.{k}", v))
+            elif isinstance(v, (dict, list)):
+                found.extend(_provisioning_states(v, f"{path}.{k}"))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            if isinstance(v, (dict, list)):
+                found.extend(_provisioning_states(v, f"{path}[{i}]"))
+    return found
+
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def _drift(found: list[Any], version: str | None) -> list[tuple[str, str, str | None]]:
+    """One `drift` finding per undocumented member, counted once per shape of path (a list of 50 VMs that
+    all carry the same new member is one finding, `$.value[0].x`, saying how many more there are)."""
+    seen: dict[str, list[Any]] = {}
+    for e in found:
+        seen.setdefault(_INDEX.sub("[*]", e.path), []).append(e)
+    under = f" at api-version {version}" if version else ""
+    out = []
+    for same in seen.values():
+        e = same[0]
+        name = e.path.rsplit(".", 1)[-1]
+        more = f" (and {len(same) - 1} more like it)" if len(same) > 1 else ""
+        out.append(("drift", f"answer member {name!r} is not documented by any schema{under}{more}", e.path))
+    return out
 
 
 def _target_path(target: str | None) -> str | None:

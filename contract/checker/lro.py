@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from contract.checker.classify import Target, split_uri
+from contract.facts import load_facts
 
-TERMINAL = frozenset({"succeeded", "failed", "canceled", "cancelled"})
+TERMINAL = load_facts().terminal  # specs/rules.yaml facts.operation-terminal-states, case-folded
 
 
 @dataclass

@@ -41,6 +41,7 @@ class CassetteResult:
     checked: int = 0
     outside_contract: int = 0
     violations: list[Violation] = field(default_factory=list)
+    drift: list[Violation] = field(default_factory=list)  # rule "drift": undocumented answer members (not failing)
     skipped: dict[str, int] = field(default_factory=dict)  # findings of rules the cassette opts out of
     # (index, method, uri, operationId or None, status) of each in-contract interaction, for per-interaction views
     entries: list[tuple[int, str, str, str | None, int]] = field(default_factory=list)
@@ -53,6 +54,8 @@ class Report:
     checked: int = 0
     outside_contract: int = 0
     violations: list[Violation] = field(default_factory=list)
+    # answer members no schema of their api-version documents: shown everywhere, failing only when asked
+    drift: list[Violation] = field(default_factory=list)
     # operationId -> {"declared": [statuses], "seen": {"200": n, ...}}
     coverage: dict[str, dict[str, Any]] = field(default_factory=dict)
     results: list[CassetteResult] = field(default_factory=list)
@@ -62,6 +65,10 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.violations
+
+    def failed(self, fail_on_drift: bool = False) -> bool:
+        """Should this report fail a build? Violations always; drift only when asked (`--fail-on-drift`)."""
+        return bool(self.violations) or (fail_on_drift and bool(self.drift))
 
     def by_rule(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -77,6 +84,7 @@ class Report:
             "checked": self.checked,
             "outside_contract": self.outside_contract,
             "violations": [v.as_dict() for v in self.violations],
+            "drift": [v.as_dict() for v in self.drift],
             "coverage": self.coverage,
             "per_cassette": [
                 {
@@ -85,6 +93,7 @@ class Report:
                     "checked": r.checked,
                     "outside_contract": r.outside_contract,
                     "violations": len(r.violations),
+                    "drift": len(r.drift),
                 }
                 for r in self.results
             ],

@@ -55,6 +55,17 @@ RULES: dict[str, RuleInfo] = dict(
         _r("empty-body",
            "The body is empty where the status documents one, or present where the status documents none.",
            "ARM-FACTS: 'POST actions and DELETE: 202 with an empty body'; PUT/PATCH answer with the resource", "shape"),
+        _r("drift",
+           "An answer carries a member no schema of its api-version documents (reported with its JSON path; "
+           "fails only with --fail-on-drift).",
+           "issue 14: Azure adds members before the swagger does (recordings/test_vmss_add_application.yaml answers "
+           "galleryApplications[].manuallyManaged, which the 2022-11-01 and 2024-03-01 swagger lack); oav flags "
+           "these as errors", "shape"),
+        _r("provisioning-state",
+           "An answer's provisioningState (the resource's, a listed resource's, an extension's) is not one of ARM's "
+           "states, case ignored; judged from the first sight on, not only on transitions.",
+           "specs/rules.yaml facts.provisioning-states (ARM RPC Addendum 'provisioningState property': terminal "
+           "Succeeded, Failed, Canceled; Compute's Creating, Updating, Deleting, Migrating)", "shape"),
         _r("secret-echoed",
            "A writeOnly secret (adminPassword, customData, protectedSettings, ...) appears in an answer.",
            "ARM-FACTS 'Never echoed in a response'; swagger x-ms-secret on adminPassword", "shape"),

@@ -20,10 +20,13 @@ from contract.checker.classify import Place, Target, deployment_key, resource_gr
 from contract.checker.interaction import Seen, _parse, mentions, secret_hints
 from contract.checker.lro import LroTracker, Pending, is_terminal, poll_key, status_of
 from contract.checker.model import Violation
+from contract.facts import load_facts
+from contract.jsonpath import getter
 
 UNKNOWN, EXISTS, ABSENT = "unknown", "exists", "absent"
-_UPGRADING_ACTIONS = frozenset({"manualupgrade", "reimage", "reimageall"})
-_CONVERT_TO_SINGLE_PLACEMENT_GROUP = "converttosingleplacementgroup"
+_FACTS = load_facts()  # specs/rules.yaml facts: the emulator reads the same values
+_UPGRADING_ACTIONS = _FACTS.upgrading_actions
+_CONVERT_TO_SINGLE_PLACEMENT_GROUP = _FACTS.convert_action
 
 
 @dataclass
@@ -184,7 +187,7 @@ class World:
                 c.writes += 1
             self._start_lro(s, t, chain)
             if s.method == "POST":
-                action = t.tail.strip("/")
+                action = t.tail.strip("/")  # case-folded by classify
                 if action in _UPGRADING_ACTIONS:
                     self._upgrading(s, t, chain[0])
                 elif action == _CONVERT_TO_SINGLE_PLACEMENT_GROUP:
@@ -290,9 +293,8 @@ class World:
         the one-way rule judges PUT/PATCH, so the model later answers are compared with takes the
         action's effect (a copy: the parsed answer is shared with equal bodies)."""
         model = scale_set.model
-        props = model.get("properties") if isinstance(model, dict) else None
-        if isinstance(props, dict):
-            scale_set.model = {**model, "properties": {**props, "singlePlacementGroup": True}}  # type: ignore[dict-item]
+        if isinstance(model, dict):
+            scale_set.model = _with(model, _FACTS.convert_sets)
 
     def _poll(self, s: Seen) -> list[Violation]:
         out: list[Violation] = []
@@ -351,7 +353,7 @@ class World:
         if r.kind == "runcommand" and ps is not None and is_terminal(ps):
             execution = props.get("instanceView")
             execution = execution.get("executionState") if isinstance(execution, dict) else None
-            if ps.lower() not in ("succeeded", "failed"):
+            if ps.casefold() not in _FACTS.run_command_terminal:
                 bad_run_command = True
                 out.append(s.violation("run-command-terminal", f"run command ended {ps}; it ends Succeeded or Failed",
                                        "$.properties.provisioningState"))
@@ -378,7 +380,8 @@ class World:
                 for v in self.rules.check_transition(r.model, body):
                     path = v.target if not v.target or v.target.startswith("$") else f"$.{v.target}"
                     out.append(s.violation(v.rule_id, f"{v.message} (compared with the model seen before)", path))
-            profile = props.get("virtualMachineProfile")
+            # what VMs take from the model (facts.vm-model-paths: the profile, sku name and tier), never capacity
+            vm_model = _vm_model(body)
             mode = props.get("upgradePolicy")
             mode = mode.get("mode") if isinstance(mode, dict) else None
             sku = body.get("sku")
@@ -388,15 +391,18 @@ class World:
             if isinstance(mode, str) and mode.lower() != "manual":
                 # Automatic/Rolling applies the latest model to every VM: leaving Manual ends the wait
                 r.outdated, r.outdated_all, r.upgraded, r.outdated_since = set(), False, set(), None
-            elif (r.profile is not None and profile is not None and profile != r.profile
+            elif (r.profile is not None and vm_model is not None and _changed(r.profile, vm_model)
                     and isinstance(mode, str)
-                    and not self._differs_only_in_secrets(profile, r.profile, s)):
+                    and not self._differs_only_in_secrets(
+                        [b if a is not None else None for a, b in zip(r.profile, vm_model)],
+                        [a if b is not None else None for a, b in zip(r.profile, vm_model)], s)):
                 r.outdated |= r.known_instances
                 r.outdated_all = r.capacity is not None and isinstance(cap, int) and cap <= r.capacity
                 r.upgraded = set()
                 r.outdated_since = s.index
-            if profile is not None:
-                r.profile = profile
+            if vm_model is not None:
+                r.profile = vm_model if r.profile is None else [
+                    new if new is not None else old for new, old in zip(vm_model, r.profile)]
             if isinstance(cap, int):
                 r.capacity, r.capacity_writes = cap, w
                 r.capacity_settled = ps is not None and ps.lower() == "succeeded" and not r.pending
@@ -472,6 +478,34 @@ def _deployment_poll(body: str | bytes | None) -> Any:
         if word in body:  # type: ignore[operator]
             return _parse(body)[0]
     return None
+
+
+_MODEL_GETTERS = tuple((path, getter(path)) for path in _FACTS.vm_model_paths)
+
+
+def _vm_model(body: dict[str, Any]) -> list[Any] | None:
+    """The parts of a scale set model its VMs take (facts.vm-model-paths), or None when the answer shows none
+    of them. A part an answer leaves out is compared with nothing (see `_changed`)."""
+    parts = [get(body) for _, get in _MODEL_GETTERS]
+    return None if all(p is None for p in parts) else parts
+
+
+def _changed(before: list[Any], after: list[Any]) -> bool:
+    return any(a is not None and b is not None and a != b for a, b in zip(before, after))
+
+
+def _with(model: dict[str, Any], sets: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `model` with the dotted paths of `sets` set (copies only along those paths: answers are shared)."""
+    out = dict(model)
+    for path, value in sets.items():
+        node = out
+        keys = path.split(".")
+        for key in keys[:-1]:
+            child = node.get(key)
+            node[key] = dict(child) if isinstance(child, dict) else {}
+            node = node[key]
+        node[keys[-1]] = value
+    return out
 
 
 def _without(node: Any, names: frozenset[str]) -> Any:

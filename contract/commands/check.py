@@ -1,6 +1,6 @@
 """`vmss-contract check`: check cassettes against the VMSS contract.
 
-Exit 0: no violation; 1: violations; 2: bad input (unreadable cassette, bad option).
+Exit 0: no violation; 1: violations (or drift, with --fail-on-drift); 2: bad input (unreadable cassette, bad option).
 """
 from __future__ import annotations
 
@@ -42,8 +42,11 @@ def _fail(message: str) -> None:
 @click.option("--examples", "examples", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Also check a folder of documented examples (each interaction on its own).")
 @click.option("--list-rules", is_flag=True, help="List every rule (id, summary, source) and exit.")
+@click.option("--fail-on-drift", is_flag=True,
+              help="Exit 1 on drift too (answer members no schema of their api-version documents); "
+                   "by default drift is reported and does not fail.")
 def command(paths: tuple[Path, ...], fmt: str, output: Path | None, examples: tuple[Path, ...],
-            list_rules: bool) -> None:
+            list_rules: bool, fail_on_drift: bool) -> None:
     """Check PATHS (cassettes, or folders of them) against the VMSS contract.
 
     Traffic outside the contract (resource groups, deployments, networks, image
@@ -80,11 +83,13 @@ def command(paths: tuple[Path, ...], fmt: str, output: Path | None, examples: tu
     if output is not None:
         _write(output, text)
         verdict = "no violations" if report.ok else f"{len(report.violations)} violation(s)"
+        if report.drift:
+            verdict += f", {len(report.drift)} drift finding(s)"
         click.echo(f"{report.cassettes} cassette(s), {report.checked} interaction(s) checked: {verdict} -> {output}",
                    err=True)
     else:
         click.echo(text, nl=False)
-    sys.exit(0 if report.ok else 1)
+    sys.exit(1 if report.failed(fail_on_drift) else 0)
 
 
 def _print_rules() -> None:
