@@ -33,6 +33,7 @@ from hypothesis.stateful import (
 )
 
 from contract.cassette import Cassette, Interaction, Request, Response, load_cassette, save_cassette
+from contract.facts import load_facts
 from contract.pipeline import (
     COMPUTE_API,
     LOCAL_TOKEN,
@@ -65,7 +66,7 @@ RUN_COMMAND = "VirtualMachineScaleSetVMRunCommands_CreateOrUpdate"
 MANUAL_UPGRADE = "VirtualMachineScaleSets_UpdateInstances"
 REIMAGE = "VirtualMachineScaleSets_Reimage"
 DEFAULT_OPERATIONS: tuple[str, ...] = (CREATE, UPDATE, RUN_COMMAND, MANUAL_UPGRADE, REIMAGE)
-TERMINAL = ("succeeded", "failed", "canceled")
+TERMINAL = tuple(sorted(load_facts().terminal))  # specs/rules.yaml facts.operation-terminal-states
 
 
 class ContractBroken(AssertionError):

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import yaml
 
+from contract.facts import load_facts
 from contract.jsonpath import getter, parse_path, plain_path, select, select_list, walker
 from contract.specs import SpecError, UnknownApiVersion, _version_key, load_spec, specs_dir
 
@@ -350,7 +351,6 @@ def _one_virtual_network(r: Rule) -> Check:
 
 _CAPACITY = getter("sku.capacity")
 _SPG = getter("properties.singlePlacementGroup")
-_ORCHESTRATION = getter("properties.orchestrationMode")
 
 
 def _capacity_limit(r: Rule) -> Check:
@@ -365,8 +365,7 @@ def _capacity_limit(r: Rule) -> Check:
         if spg is None:
             if c.is_patch and c.before is None:
                 return _NOTHING  # unknown: the stored model decides
-            mode = _ORCHESTRATION(c.model)
-            spg = not (isinstance(mode, str) and mode.casefold() == "flexible")
+            spg = load_facts().single_placement_group(c.model)  # the default by orchestrationMode (rules.yaml facts)
         limit = spg_limit if spg else limit_
         if capacity > limit:
             why = "while singlePlacementGroup is true" if spg else "per scale set"

@@ -28,6 +28,7 @@ import re
 from typing import Any
 
 from contract.emulator.state import JSON, obj, objs
+from contract.facts import load_facts
 
 ROLLING_UPGRADE_DEFAULTS: JSON = {
     "maxBatchInstancePercent": 20,
@@ -71,11 +72,11 @@ def fill_create_defaults(model: JSON, *, password_given: bool) -> None:
     tier = sku_tier(str(sku.get("name", "")))
     if sku and tier and "tier" not in sku:
         sku["tier"] = tier
+    # Uniform true, Flexible false: specs/rules.yaml facts.single-placement-group-default (the checker's too)
+    props.setdefault("singlePlacementGroup", load_facts().single_placement_group(model))
     if flexible:
-        props.setdefault("singlePlacementGroup", False)
         props.setdefault("constrainedMaximumCapacity", False)
     else:
-        props.setdefault("singlePlacementGroup", True)
         props.setdefault("overprovision", True)
         props.setdefault("doNotRunExtensionsOnOverprovisionedVMs", False)
         props.setdefault("upgradePolicy", {"mode": "Manual"})

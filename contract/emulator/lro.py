@@ -20,8 +20,9 @@ from typing import Any
 from urllib.parse import quote
 
 from contract.emulator.state import now_iso
+from contract.facts import load_facts
 
-TERMINAL = frozenset({"Succeeded", "Failed", "Canceled"})
+_FACTS = load_facts()  # specs/rules.yaml facts.operation-terminal-states: the checker reads the same
 POLL_HINT = {"retry-after-ms": "1"}
 
 
@@ -40,7 +41,7 @@ class Operation:
 
     @property
     def done(self) -> bool:
-        return self.status in TERMINAL
+        return _FACTS.is_terminal(self.status)
 
     def poll(self) -> None:
         """One observation by a client: count it, finish when the budget is spent."""

@@ -29,7 +29,10 @@ from contract.emulator.http import (
 from contract.emulator.lro import Operation
 from contract.emulator.state import JSON, VM, ScaleSet, normalize_location, now_iso, obj
 from contract.emulator.vms import scale_set_instance_view
+from contract.facts import load_facts
 from contract.servers import arm_error
+
+_FACTS = load_facts()  # specs/rules.yaml facts: the checker reads the same values
 
 VMSS_TYPE = "Microsoft.Compute/virtualMachineScaleSets"
 CREATE = "VirtualMachineScaleSets_CreateOrUpdate"
@@ -102,10 +105,10 @@ def list_by_location(call: Call) -> web.Response:
 def list_skus(call: Call) -> web.Response:
     """The SKU a scale set may scale to: its own, with ARM's placement-group capacity ceiling."""
     vmss = find_scale_set(call)
-    single = vmss.properties.get("singlePlacementGroup") is not False
+    limit = _FACTS.capacity_limit(_FACTS.single_placement_group(vmss.model))  # rules.yaml, as the checker reads it
     sku = {k: v for k, v in vmss.sku.items() if k in ("name", "tier")}
     return answer(200, {"value": [{"resourceType": VMSS_TYPE, "sku": sku, "capacity": {
-        "minimum": 0, "maximum": 100 if single else 1000, "defaultCapacity": 1, "scaleType": "Automatic"}}]})
+        "minimum": 0, "maximum": limit, "defaultCapacity": 1, "scaleType": "Automatic"}}]})
 
 
 def get_os_upgrade_history(call: Call) -> web.Response:
@@ -236,12 +239,11 @@ def _apply(vmss: ScaleSet, model: JSON) -> tuple[list[VM], list[VM]]:
     """Install an accepted model: new model version if the VM model changed, scale, auto-upgrade.
 
     Returns the VMs added by scaling and those auto-upgraded to the new model."""
-    old_profile, old_sku = copy.deepcopy(vmss.profile), dict(vmss.sku)
+    old_vm_model = copy.deepcopy(_FACTS.vm_model(vmss.model))  # rules.yaml facts.vm-model-paths
     state = vmss.properties.get("provisioningState", "Succeeded")
     vmss.model = model
     vmss.properties["provisioningState"] = state
-    sku = vmss.sku
-    if vmss.profile != old_profile or sku.get("name") != old_sku.get("name") or sku.get("tier") != old_sku.get("tier"):
+    if _FACTS.vm_model(vmss.model) != old_vm_model:
         vmss.model_version += 1
     before = set(vmss.vms)
     vmss.scale_to(vmss.capacity)
@@ -320,7 +322,7 @@ def run_action(vmss: ScaleSet, action: str, targets: list[VM]) -> list[VM]:
         if isinstance(vmss.model.get("sku"), dict):
             vmss.model["sku"]["capacity"] = len(vmss.vms)
         return []
-    if action in ("manualupgrade", "reimage", "reimageall"):
+    if action in _FACTS.upgrading_actions:
         for vm in targets:
             vmss.upgrade(vm)
             if action != "manualupgrade":

@@ -13,8 +13,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from contract.facts import load_facts
+
 JSON = dict[str, Any]
-MAX_INSTANCES = 1000  # ARM's ceiling for one scale set; also bounds the emulator's memory
+MAX_INSTANCES = load_facts().capacity_max  # ARM's ceiling for one scale set (rules.yaml); also bounds memory
 
 _PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]")
 

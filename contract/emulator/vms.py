@@ -9,10 +9,12 @@ import uuid
 from functools import lru_cache
 
 from contract.emulator.state import JSON, VM, ScaleSet, now_iso, obj, objs
+from contract.facts import load_facts
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 UPDATE_DOMAINS = 5  # platform update domains a scale set spreads its VMs over (instance id modulo)
-PLACEMENT_GROUP_SIZE = 100  # ARM's ceiling for one placement group (ARM-FACTS: capacity <= 100 while single)
+# ARM's ceiling for one placement group: rules.yaml capacity-single-placement-group (the checker's limit too)
+PLACEMENT_GROUP_SIZE = load_facts().capacity_max_single_placement_group
 
 
 def _base36(n: int, width: int = 6) -> str:
