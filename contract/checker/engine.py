@@ -13,6 +13,7 @@ from contract.cassette import Cassette, Interaction
 from contract.checker.classify import DEPLOYMENT, IN, UNDOCUMENTED, Place, place
 from contract.checker.interaction import Bodies, InteractionChecks, Seen
 from contract.checker.model import CassetteResult, Report, Violation
+from contract.checker.network import NetworkWorld
 from contract.checker.state import World
 
 Source = str | os.PathLike[str] | Cassette | Interaction
@@ -101,8 +102,12 @@ class Checker:
         places: dict[tuple[str, str], Place] = {}  # a cassette polls the same URLs over and over: place each once
         counts: dict[Place, dict[str, int]] = {}  # place -> its operation's coverage counts
         bodies = Bodies()  # ... and gets the same answers: parse and judge each distinct body once
+        network = NetworkWorld(name).feed  # the network the scale sets stand on, read from every interaction
         for index, interaction in enumerate(cassette.interactions):
             request = interaction.request
+            found = network(index, interaction)
+            if found:
+                violations.extend(found)
             key = (request.method, request.uri)
             where = places.get(key)
             if where is None:
