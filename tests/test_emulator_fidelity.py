@@ -199,3 +199,109 @@ def test_lenient_reading_folds_case_and_spaces_of_enum_values() -> None:
     assert read["identity"]["type"] == "SystemAssigned" and read["properties"]["overprovision"] is False
     # Values outside the enum and real strings stay as sent, for the strict check to refuse.
     assert normalize({"identity": {"type": "Bogus"}}, schema, drop_nulls=False)["identity"]["type"] == "Bogus"
+
+
+# ----------------------------------------------------------------------------- query options
+
+@pytest.fixture(scope="module")
+def paged_server() -> Iterator[BackgroundServer]:
+    with BackgroundServer(lambda: create_app(lro_polls=0, page_size=2)) as srv:
+        yield srv
+
+
+def test_lists_page_with_next_link_and_vm_list_takes_the_swaggers_filter_and_select(
+        paged_server: BackgroundServer) -> None:
+    arm = Arm(paged_server.url, f"rg-{uuid.uuid4().hex[:12]}")
+    name, body = template_scale_set("test_vmss_create_and_modify.yaml")
+    body["sku"]["capacity"] = 5
+    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    seen, url = [], f"{arm.vmss(name)}/virtualMachines"
+    first = arm.call("GET", url).json()
+    assert len(first["value"]) == 2 and "$skiptoken=2" in first["nextLink"]
+    page = first
+    while True:
+        seen += [v["instanceId"] for v in page["value"]]
+        if "nextLink" not in page:
+            break
+        page = arm.http.get(page["nextLink"]).json()
+    assert seen == ["0", "1", "2", "3", "4"]
+
+    arm.call("POST", arm.vmss(name) + "/manualupgrade", {"instanceIds": ["0"]})
+    arm.call("PATCH", arm.vmss(name), {"properties": {"virtualMachineProfile": {"licenseType": "Windows_Server"}}})
+    arm.call("POST", arm.vmss(name) + "/manualupgrade", {"instanceIds": ["1"]})
+    fresh = arm.call("GET", url + "?$filter=properties/latestModelApplied eq true").json()
+    assert [v["instanceId"] for v in fresh["value"]] == ["1"]
+    power = arm.call("GET", url + "?$filter=startswith(instanceView/statuses/code, 'PowerState') eq true"
+                                  "&$select=instanceView/statuses").json()
+    statuses = power["value"][0]["properties"]["instanceView"]["statuses"]
+    assert [s["code"] for s in statuses] == ["PowerState/running"]
+    assert set(power["value"][0]["properties"]) == {"instanceView"}
+    refused = arm.call("GET", url + "?$filter=name eq 'x'")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "InvalidParameter"
+
+
+def test_user_data_is_only_in_answers_that_expand_it(arm: Arm) -> None:
+    """The swagger's `$expand=userData` (ExpandTypesForGetVMScaleSets, InstanceViewTypes)."""
+    name, body = template_scale_set("test_vmss_create_linux_secrets.yaml")
+    body["properties"]["virtualMachineProfile"]["userData"] = "dXNlci1kYXRh"
+    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    assert "userData" not in arm.call("GET", arm.vmss(name)).json()["properties"]["virtualMachineProfile"]
+    expanded = arm.call("GET", arm.vmss(name) + "?$expand=userData").json()
+    assert expanded["properties"]["virtualMachineProfile"]["userData"] == "dXNlci1kYXRh"
+    assert "userData" not in arm.call("GET", arm.vmss(name) + "/virtualMachines/0").json()["properties"]
+    vm = arm.call("GET", arm.vmss(name) + "/virtualMachines/0?$expand=userData").json()
+    assert vm["properties"]["userData"] == "dXNlci1kYXRh"
+
+
+# ----------------------------------------------------------------------------- no pretending
+
+def test_orchestration_service_state_is_real_state_in_the_instance_view(arm: Arm) -> None:
+    """SetOrchestrationServiceState suspends / resumes AutomaticRepairs; the instance view reports it
+    (documented example VirtualMachineScaleSet_GetInstanceView_MaximumSet_Gen: orchestrationServices)."""
+    name, body = template_scale_set("test_vmss_update_automatic_repairs_with_health_extension.yaml")
+    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    assert "orchestrationServices" not in arm.call("GET", arm.vmss(name) + "/instanceView").json()
+    action = {"serviceName": "AutomaticRepairs", "action": "Suspend"}
+    refused = arm.call("POST", arm.vmss(name) + "/setOrchestrationServiceState", action)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "OperationNotAllowed"
+    assert arm.call("PATCH", arm.vmss(name), {"properties": {"automaticRepairsPolicy": {
+        "enabled": True, "gracePeriod": "PT30M"}}}).status_code == 200
+    services = lambda: arm.call("GET", arm.vmss(name) + "/instanceView").json()["orchestrationServices"]  # noqa: E731
+    assert services() == [{"serviceName": "AutomaticRepairs", "serviceState": "Running"}]
+    assert arm.call("POST", arm.vmss(name) + "/setOrchestrationServiceState", action).status_code == 202
+    assert services()[0]["serviceState"] == "Suspended"
+    assert arm.call("POST", arm.vmss(name) + "/setOrchestrationServiceState",
+                    {"serviceName": "automaticrepairs", "action": "resume"}).status_code == 202
+    assert services()[0]["serviceState"] == "Running"
+
+
+def test_os_upgrade_history_lists_the_os_upgrades_that_ran(arm: Arm) -> None:
+    name, body = template_scale_set("test_vmss_create_and_modify.yaml")
+    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    assert arm.call("GET", arm.vmss(name) + "/osUpgradeHistory").json()["value"] == []
+    assert arm.call("POST", arm.vmss(name) + "/osRollingUpgrade").status_code == 202
+    history = arm.call("GET", arm.vmss(name) + "/osUpgradeHistory").json()["value"]
+    assert len(history) == 1
+    entry = history[0]["properties"]
+    assert entry["runningStatus"]["code"] == "Completed" and entry["startedBy"] == "User"
+    assert entry["targetImageReference"]["sku"] == "2012-R2-Datacenter"
+    assert entry["progress"]["successfulInstanceCount"] == body["sku"]["capacity"]
+
+
+def test_perform_maintenance_refuses_clearly_and_vm_instance_view_names_the_guest(arm: Arm) -> None:
+    name, body = template_scale_set("test_vmss_create_and_modify.yaml")
+    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    for path in ("/performMaintenance", "/virtualMachines/0/performMaintenance"):
+        refused = arm.call("POST", arm.vmss(name) + path)
+        assert refused.status_code == 409 and "no platform maintenance" in refused.json()["error"]["message"]
+    view = arm.call("GET", arm.vmss(name) + "/virtualMachines/0/instanceView").json()
+    assert view["computerName"] == "vmss12766000000"  # prefix + 6 base-36 digits, as the VM model says
+    assert view["osName"].startswith("Windows Server 2012 R2") and view["hyperVGeneration"] == "V1"
+    vm = arm.call("GET", arm.vmss(name) + "/virtualMachines/0").json()
+    # test_vmss_create_and_modify.yaml's VM list: "latest" resolved to 9600.20969.230505, disk ids under Microsoft.Compute/disks
+    assert vm["properties"]["storageProfile"]["imageReference"]["exactVersion"] == "9600.20969.230505"
+    assert "/providers/Microsoft.Compute/disks/vmss1_vmss1_0_OsDisk_1_" in \
+        vm["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
+    linux = arm.call("POST", arm.vmss(name) + "/virtualMachines/0/runCommand",
+                     {"commandId": "RunShellScript", "script": ["uptime"]})
+    assert linux.status_code == 400 and linux.json()["error"]["target"] == "commandId"  # a Windows VM

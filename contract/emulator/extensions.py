@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from contract.emulator import rolling
+from contract.emulator import query, rolling
 from contract.emulator.http import Call, answer, ensure_idle, find_parent, find_vm
 from contract.emulator.lro import Operation
 from contract.emulator.scalesets import auto_upgrade, begin
@@ -79,7 +79,7 @@ def _view(owner: _Owner, ext: JSON) -> JSON:
 
 def list_extensions(call: Call) -> web.Response:
     owner = _owner(call)
-    return answer(200, {"value": [_view(owner, e) for e in _extensions(owner.profile)]})
+    return answer(200, query.page(call, [_view(owner, e) for e in _extensions(owner.profile)]))
 
 
 def get_extension(call: Call) -> web.Response:

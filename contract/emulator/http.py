@@ -22,8 +22,9 @@ class Emulator:
     operations: Operations
     contract: Contract
     strict_operations: bool = True  # a write during a running operation: ARM's 409 (True) or fast-forward it
-    complete_on_read: bool = True  # a read of a scale set (or anything below it) finishes its running operation
+    complete_on_read: bool = True  # a read of a scale set or its VMs finishes its running operation
     network_integrity: bool = False  # scale sets may reference only network resources this emulator has
+    page_size: int = 1000  # items per page of a list (then `nextLink`)
 
 
 @dataclass

@@ -16,8 +16,10 @@ from contract.emulator.http import (
     finish_pending,
     require_object,
 )
+from contract.emulator import query
+from contract.emulator.defaults import os_type
 from contract.emulator.network import network_interfaces, public_ips
-from contract.emulator.scalesets import begin, run_action
+from contract.emulator.scalesets import begin, no_maintenance, run_action
 from contract.emulator.state import VM, ScaleSet, obj
 from contract.emulator.vms import placement_group_id, vm_instance_view, vm_view
 from contract.servers import arm_error
@@ -28,6 +30,13 @@ _SPOT_PRIORITIES = ("spot", "low")  # Low: the older name of Spot
 # VM properties ARM computes; a client that PUTs back what it GOT sends them and ARM ignores them.
 _VM_READ_ONLY = frozenset({"latestModelApplied", "modelDefinitionApplied", "vmId", "provisioningState",
                            "timeCreated", "instanceView", "networkProfile", "resources"})
+# The built-in run commands per OS (Azure's docs, "Run scripts in your VM by using action Run Commands").
+_RUN_COMMAND_IDS = {
+    "Linux": {c.lower(): c for c in ("RunShellScript", "ifconfig")},
+    "Windows": {c.lower(): c for c in ("RunPowerShellScript", "EnableAdminAccount", "EnableRemotePS", "IPConfig",
+                                       "RDPSettings", "ResetRDPCert", "SetRDPPort", "DisableNLA",
+                                       "DisableWindowsUpdate", "EnableWindowsUpdate")},
+}
 VM_ACTIONS = {"reimage": "VirtualMachineScaleSetVMs_Reimage", "reimageall": "VirtualMachineScaleSetVMs_ReimageAll",
                "start": "VirtualMachineScaleSetVMs_Start", "restart": "VirtualMachineScaleSetVMs_Restart",
                "poweroff": "VirtualMachineScaleSetVMs_PowerOff", "deallocate": "VirtualMachineScaleSetVMs_Deallocate",
@@ -39,23 +48,34 @@ VM_ACTIONS = {"reimage": "VirtualMachineScaleSetVMs_Reimage", "reimageall": "Vir
 # ----------------------------------------------------------------------------- VMs
 
 def list_vms(call: Call) -> web.Response:
+    """VirtualMachineScaleSetVMs_List with the swagger's $filter, $select and $expand values, paged."""
     vmss = find_parent(call)
     finish_pending(call, vmss)
-    expand = call.expands("instanceView")
+    latest, power_only = query.vm_filter(call)
+    select = query.vm_select(call)
+    expand = call.expands("instanceView") or select is not None or power_only
     vms = sorted(vmss.vms.values(), key=lambda v: int(v.instance_id))
-    return answer(200, {"value": [vm_view(vmss, vm, instance_view=expand) for vm in vms]})
+    if latest is not None:
+        vms = [vm for vm in vms if (vm.model_version == vmss.model_version) is latest]
+    views = [vm_view(vmss, vm, instance_view=expand, user_data=call.expands("userData")) for vm in vms]
+    if power_only:
+        views = [query.power_statuses_only(v) for v in views]
+    if select is not None:
+        views = [query.selected(v, select) for v in views]
+    return answer(200, query.page(call, views))
 
 
 def get_vm(call: Call) -> web.Response:
     vmss, vm = find_vm(call)
     finish_pending(call, vmss)
-    return answer(200, vm_view(vmss, vm, instance_view=call.expands("instanceView")))
+    return answer(200, vm_view(vmss, vm, instance_view=call.expands("instanceView"),
+                               user_data=call.expands("userData")))
 
 
 def get_vm_instance_view(call: Call) -> web.Response:
     vmss, vm = find_vm(call)
     finish_pending(call, vmss)
-    return answer(200, vm_instance_view(vm, placement_group_id(vmss, vm)))
+    return answer(200, vm_instance_view(vm, placement_group_id(vmss, vm), vmss))
 
 
 def put_vm(call: Call) -> web.Response:
@@ -98,6 +118,8 @@ def vm_action(call: Call) -> web.Response:
     if call.body is not None:
         require_object(call.body, "action parameters")
     call.check(VM_ACTIONS[action], call.body)
+    if action == "performmaintenance":
+        raise Refused(no_maintenance(f"{vmss.name}_{call.params['instanceId']}"))
     touched = run_action(vmss, action, targets)
     op = begin(call, vmss, touched, scale_set_state=None)
     return answer(202, write=True, headers=call.lro(op, location=True))
@@ -108,13 +130,20 @@ def run_command(call: Call) -> web.Response:
     vmss, vm = find_vm(call)
     require_object(call.body, "run command input")
     call.check(RUN_COMMAND, call.body)
+    command = str(call.body.get("commandId") or "")
+    kind = os_type(vm.profile)
+    if command.lower() not in _RUN_COMMAND_IDS[kind]:
+        raise Refused(arm_error(400, "InvalidParameter",
+                                f"Run command '{command}' is not available for {kind} virtual machines; use one of "
+                                f"{', '.join(sorted(_RUN_COMMAND_IDS[kind].values()))}.", target="commandId"))
     op = begin(call, vmss, [], scale_set_state=None)
-    script = call.body.get("commandId") or "script"
+    # The result says what happened: nothing ran, because the emulator has no guest OS to run it in.
     op.result = {"value": [
         {"code": "ComponentStatus/StdOut/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded",
-         "message": f"Enable succeeded: ran {script} on instance {vm.instance_id}"},
+         "message": ""},
         {"code": "ComponentStatus/StdErr/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded",
-         "message": ""}]}
+         "message": f"vmss-contract emulator: '{_RUN_COMMAND_IDS[kind][command.lower()]}' was accepted for instance "
+                    f"{vm.instance_id} but not executed (the emulator runs no guest OS)."}]}
     return answer(202, write=True, headers=call.lro(op, location=True))
 
 

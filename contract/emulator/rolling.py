@@ -26,8 +26,9 @@ _DEFAULT_POLICY: JSON = {"maxBatchInstancePercent": 20, "maxUnhealthyInstancePer
 def start(vmss: ScaleSet, op: Operation, instances: int) -> None:
     """Record the upgrade `op` carries as the scale set's latest one."""
     policy = obj(obj(vmss.properties.get("upgradePolicy")).get("rollingUpgradePolicy"))
+    image = obj(obj(vmss.profile.get("storageProfile")).get("imageReference"))
     vmss.rolling_upgrade = RollingUpgrade(operation=op.id, policy={**_DEFAULT_POLICY, **copy.deepcopy(policy)},
-                                          instances=instances)
+                                          instances=instances, target_image=copy.deepcopy(image))
 
 
 def is_rolling(vmss: ScaleSet) -> bool:
@@ -54,12 +55,7 @@ def get_latest(call: Call) -> web.Response:
     if upgrade is None:
         return arm_error(404, "ResourceNotFound",
                          f"No rolling upgrade has run on virtual machine scale set '{vmss.name}'.")
-    done = _finished(call, upgrade)
-    if upgrade.cancelled_at is not None:
-        code, action, action_time = "Cancelled", "Cancel", upgrade.cancelled_at
-    else:
-        code, action, action_time = ("Completed" if done else "RollingForward"), "Start", upgrade.start_time
-    finished = done or upgrade.cancelled_at is not None
+    code, action, action_time, progress = _status(call, upgrade)
     return answer(200, {
         "location": vmss.location,
         "type": ROLLING_UPGRADE_TYPE,
@@ -67,12 +63,43 @@ def get_latest(call: Call) -> web.Response:
             "policy": upgrade.policy,
             "runningStatus": {"code": code, "startTime": upgrade.start_time, "lastAction": action,
                               "lastActionTime": action_time},
-            "progress": {"successfulInstanceCount": upgrade.instances if finished else 0,
-                         "failedInstanceCount": 0,
-                         "inProgressInstanceCount": 0 if finished else upgrade.instances,
-                         "pendingInstanceCount": 0},
+            "progress": progress,
         },
     })
+
+
+def _status(call: Call, upgrade: RollingUpgrade) -> tuple[str, str, str, JSON]:
+    """(running status code, last action, its time, progress counts) of an upgrade now."""
+    done = _finished(call, upgrade)
+    if upgrade.cancelled_at is not None:
+        code, action, action_time = "Cancelled", "Cancel", upgrade.cancelled_at
+    else:
+        code, action, action_time = ("Completed" if done else "RollingForward"), "Start", upgrade.start_time
+    finished = done or upgrade.cancelled_at is not None
+    progress = {"successfulInstanceCount": upgrade.instances if finished else 0, "failedInstanceCount": 0,
+                "inProgressInstanceCount": 0 if finished else upgrade.instances, "pendingInstanceCount": 0}
+    return code, action, action_time, progress
+
+
+def history_entry(call: Call, vmss: ScaleSet, upgrade: RollingUpgrade) -> JSON:
+    """One OS upgrade in GetOSUpgradeHistory (UpgradeOperationHistoricalStatusInfo): started by the user,
+    towards the image the scale set had when it started."""
+    code, _action, action_time, progress = _status(call, upgrade)
+    running: JSON = {"code": code, "startTime": upgrade.start_time}
+    if code != "RollingForward":
+        op = call.emulator.operations.get(vmss.subscription, upgrade.operation)
+        running["endTime"] = upgrade.cancelled_at or (op.end_time if op is not None and op.end_time else action_time)
+    return {
+        "location": vmss.location,
+        "type": ROLLING_UPGRADE_TYPE,
+        "properties": {
+            "runningStatus": running,
+            "progress": progress,
+            "startedBy": "User",
+            "targetImageReference": copy.deepcopy(upgrade.target_image),
+            "rollbackInfo": {"successfullyRolledbackInstanceCount": 0, "failedRolledbackInstanceCount": 0},
+        },
+    }
 
 
 HANDLERS = {"VirtualMachineScaleSetRollingUpgrades_GetLatest": get_latest}

@@ -36,6 +36,7 @@ Handler = Callable[[Call], web.Response]
 
 EMULATOR = web.AppKey("emulator", Emulator)
 COMPLETE_AFTER = 5.0  # seconds until an operation nobody polls or reads finishes on its own
+PAGE_SIZE = 1000  # items per list page (Azure pages long lists; clients follow nextLink)
 
 # Every module whose `HANDLERS` the emulator serves.
 HANDLER_MODULES: tuple[ModuleType, ...] = (
@@ -113,7 +114,7 @@ def make_dispatch(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.R
 
 
 def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_on_read: bool = True,
-               complete_after: float | None = COMPLETE_AFTER, spec: Spec | None = None,
+               complete_after: float | None = COMPLETE_AFTER, page_size: int = PAGE_SIZE, spec: Spec | None = None,
                rules: Rules | None = None, max_body: int = DEFAULT_MAX_BODY,
                network_integrity: bool = False) -> web.Application:
     """A fresh, empty emulator: every app has its own state.
@@ -127,10 +128,12 @@ def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_o
     `network_integrity`: a scale set PUT/PATCH may reference only subnets, pools, NSGs, ASGs and
     public IP prefixes this emulator holds (Azure's 400 InvalidResourceReference); off by default
     until every caller builds its network first (issue 13).
+    `page_size`: items per page of every list; longer lists carry a `nextLink`.
     """
     emulator = Emulator(store=Store(), operations=Operations(lro_polls, complete_after=complete_after),
                         contract=Contract(spec, rules), strict_operations=strict_operations,
-                        complete_on_read=complete_on_read, network_integrity=network_integrity)
+                        complete_on_read=complete_on_read, network_integrity=network_integrity,
+                        page_size=page_size)
     app = web.Application(middlewares=[guard_middleware(max_body=max_body)], client_max_size=max_body + 1)
     app[EMULATOR] = emulator
     app.router.add_route("*", "/{tail:.*}", make_dispatch(emulator))

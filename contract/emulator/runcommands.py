@@ -7,6 +7,7 @@ import copy
 
 from aiohttp import web
 
+from contract.emulator import query
 from contract.emulator.http import Call, answer, find_vm
 from contract.emulator.lro import Operation
 from contract.emulator.state import JSON, RunCommand, ScaleSet, normalize_location, now_iso, obj
@@ -113,7 +114,7 @@ def list_run_commands(call: Call) -> web.Response:
     expand = call.expands("instanceView")
     items = [run_command_view(vmss, vm.instance_id, rc, instance_view=expand)
              for (iid, _), rc in sorted(vmss.run_commands.items()) if iid == vm.instance_id]
-    return answer(200, {"value": items})
+    return answer(200, query.page(call, items))
 
 
 def delete_run_command(call: Call) -> web.Response:

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from contract.emulator import defaults, lenient, references, rolling
+from contract.emulator import defaults, lenient, orchestration, query, references, rolling
 from contract.emulator.http import (
     Call,
     Refused,
@@ -78,7 +78,14 @@ def begin(call: Call, vmss: ScaleSet, vms: list[VM], *, scale_set_state: str | N
 def get_scale_set(call: Call) -> web.Response:
     vmss = find_scale_set(call)
     finish_pending(call, vmss)
-    return answer(200, vmss.model)  # serialized at once: no copy needed
+    return answer(200, _shown(call, vmss))  # serialized at once: no copy needed
+
+
+def _shown(call: Call, vmss: ScaleSet) -> JSON:
+    """The model as a read shows it: userData only when `$expand=userData` asks for it."""
+    if call.expands("userData"):
+        return vmss.model
+    return query.without_user_data(vmss.model, query.SCALE_SET_USER_DATA)
 
 
 def list_scale_sets(call: Call) -> web.Response:
@@ -90,7 +97,7 @@ def list_scale_sets(call: Call) -> web.Response:
     items = call.store.list_scale_sets(call.params["subscriptionId"], group)
     for vmss in items:
         finish_pending(call, vmss)
-    return answer(200, {"value": [v.model for v in items]})
+    return answer(200, query.page(call, [_shown(call, v) for v in items]))
 
 
 def list_by_location(call: Call) -> web.Response:
@@ -99,7 +106,7 @@ def list_by_location(call: Call) -> web.Response:
     items = [v for v in call.store.list_scale_sets(call.params["subscriptionId"]) if normalize_location(v.location) == where]
     for vmss in items:
         finish_pending(call, vmss)
-    return answer(200, {"value": [v.model for v in items]})
+    return answer(200, query.page(call, [_shown(call, v) for v in items]))
 
 
 def list_skus(call: Call) -> web.Response:
@@ -107,13 +114,15 @@ def list_skus(call: Call) -> web.Response:
     vmss = find_scale_set(call)
     limit = _FACTS.capacity_limit(_FACTS.single_placement_group(vmss.model))  # rules.yaml, as the checker reads it
     sku = {k: v for k, v in vmss.sku.items() if k in ("name", "tier")}
-    return answer(200, {"value": [{"resourceType": VMSS_TYPE, "sku": sku, "capacity": {
-        "minimum": 0, "maximum": limit, "defaultCapacity": 1, "scaleType": "Automatic"}}]})
+    return answer(200, query.page(call, [{"resourceType": VMSS_TYPE, "sku": sku, "capacity": {
+        "minimum": 0, "maximum": limit, "defaultCapacity": 1, "scaleType": "Automatic"}}]))
 
 
 def get_os_upgrade_history(call: Call) -> web.Response:
-    find_scale_set(call)
-    return answer(200, {"value": []})  # the emulator runs no OS image upgrades
+    """The OS upgrades StartOSUpgrade ran on this scale set, newest first (none yet: an empty list)."""
+    vmss = find_scale_set(call)
+    entries = [rolling.history_entry(call, vmss, u) for u in reversed(vmss.os_upgrades)]
+    return answer(200, query.page(call, entries))
 
 
 def get_instance_view(call: Call) -> web.Response:
@@ -275,7 +284,6 @@ _ACTION_OPERATIONS = {
     "deallocate": "VirtualMachineScaleSets_Deallocate",
     "redeploy": "VirtualMachineScaleSets_Redeploy",
     "delete": "VirtualMachineScaleSets_DeleteInstances",
-    # Accepted and tracked as operations; the emulator models no state they change.
     "approverollingupgrade": "VirtualMachineScaleSets_ApproveRollingUpgrade",
     "reapply": "VirtualMachineScaleSets_Reapply",
     "performmaintenance": "VirtualMachineScaleSets_PerformMaintenance",
@@ -305,13 +313,33 @@ def scale_set_action(call: Call) -> web.Response:
                                 f"Instance ids {', '.join(unknown)} are not part of scale set '{vmss.name}'.",
                                 target="instanceIds"))
     targets = [vmss.vms[i] for i in ids] if ids is not None else list(vmss.vms.values())
+    if action == "performmaintenance":
+        raise Refused(no_maintenance(vmss.name))
+    if action == "setorchestrationservicestate":
+        orchestration.set_state(vmss, body)
     if action == "rollingupgrades/cancel":
         rolling.cancel(call, vmss)  # before `begin` fast-forwards the running operation
     touched = run_action(vmss, action, targets)
     op = begin(call, vmss, touched, scale_set_state=None)
     if action in _ROLLING_STARTS:
         rolling.start(vmss, op, len(touched))
+    if action == "osrollingupgrade" and vmss.rolling_upgrade is not None:
+        vmss.os_upgrades.append(vmss.rolling_upgrade)
     return answer(202, write=True, headers=call.lro(op, location=True))
+
+
+def no_maintenance(name: str) -> web.Response:
+    """PerformMaintenance only runs maintenance the platform scheduled; the emulator schedules none,
+    so it says so instead of pretending (VM instance views carry no maintenanceRedeployStatus either)."""
+    return arm_error(409, "OperationNotAllowed",
+                     f"Operation 'performMaintenance' is not allowed on '{name}' since no platform maintenance is "
+                     "pending for it.")
+
+
+def run_action_reapply(targets: list[VM]) -> None:
+    """Reapply re-runs the VM profile on each instance: each goes through Updating again, even a Failed one."""
+    for vm in targets:
+        vm.provisioning_state = "Updating"
 
 
 def run_action(vmss: ScaleSet, action: str, targets: list[VM]) -> list[VM]:
@@ -330,6 +358,8 @@ def run_action(vmss: ScaleSet, action: str, targets: list[VM]) -> list[VM]:
     if action in _POWER_AFTER:
         for vm in targets:
             vm.power_state = _POWER_AFTER[action]
+    if action == "reapply":
+        run_action_reapply(targets)
     return targets
 
 

@@ -121,6 +121,7 @@ class RollingUpgrade:
     instances: int
     start_time: str = field(default_factory=now_iso)
     cancelled_at: str | None = None
+    target_image: JSON = field(default_factory=dict)  # the imageReference it upgrades to
 
 
 @dataclass
@@ -138,6 +139,8 @@ class ScaleSet:
     pending_operation: str | None = None
     rolling_upgrade: RollingUpgrade | None = None
     active_placement_group: str | None = None  # chosen by ConvertToSinglePlacementGroup
+    suspended_services: set[str] = field(default_factory=set)  # orchestration services suspended by the user
+    os_upgrades: list[RollingUpgrade] = field(default_factory=list)  # StartOSUpgrade runs, oldest first
 
     @property
     def id(self) -> str:

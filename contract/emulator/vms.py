@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from functools import lru_cache
 
+from contract.emulator import orchestration
 from contract.emulator.state import JSON, VM, ScaleSet, now_iso, obj, objs
 from contract.facts import load_facts
 
@@ -46,11 +47,35 @@ def nic_configurations(vm: VM) -> list[JSON]:
     return objs(network.get("networkInterfaceConfigurations"))
 
 
-def os_disk_name(vm: VM) -> str:
-    return f"osdisk_{vm.instance_id}_{vm.vm_id.replace('-', '')}"
+def os_disk_name(vmss: ScaleSet, vm: VM) -> str:
+    """Azure's managed OS disk name: `{scale set}_{VM name}_OsDisk_1_{32 hex}` (test_vmss_create_and_modify.yaml,
+    the VM list: `vmss1_vmss1_1_OsDisk_1_e1ff9ee8...`)."""
+    return f"{vmss.name}_{vmss.name}_{vm.instance_id}_OsDisk_1_{vm.vm_id.replace('-', '')}"
 
 
-def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False) -> JSON:
+# The newest marketplace image versions the shared recordings resolved "latest" to (their
+# `.../artifacttypes/vmimage/offers/{offer}/skus/{sku}/versions` lookups, May 2023). Azure reports the
+# version "latest" meant as the VM's imageReference.exactVersion; for an image not listed here the
+# emulator has no catalogue entry and leaves exactVersion out rather than invent one.
+LATEST_IMAGE_VERSIONS: dict[tuple[str, str, str], str] = {
+    ("canonical", "ubuntuserver", "18.04-lts"): "18.04.202305220",
+    ("debian", "debian-10", "10"): "0.20230222.1299",
+    ("microsoftwindowsserver", "windowsserver", "2012-r2-datacenter"): "9600.20969.230505",
+    ("microsoftwindowsserver", "windowsserver", "2022-datacenter"): "20348.1726.230505",
+}
+
+
+def exact_version(image: JSON) -> str | None:
+    version = image.get("version")
+    if not isinstance(version, str) or not version:
+        return None
+    if version.lower() != "latest":
+        return version
+    key = tuple(str(image.get(k, "")).lower() for k in ("publisher", "offer", "sku"))
+    return LATEST_IMAGE_VERSIONS.get(key)  # type: ignore[arg-type]
+
+
+def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False, user_data: bool = False) -> JSON:
     """The scale set VM resource (`VirtualMachineScaleSetVM`).
 
     Like every view here it shares sub-objects with the state (no copies on the read path):
@@ -58,11 +83,19 @@ def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False) -> JSON:
     """
     profile = vm.profile
     os_profile = {k: v for k, v in obj(profile.get("osProfile")).items() if k != "computerNamePrefix"}
-    prefix = obj(profile.get("osProfile")).get("computerNamePrefix", vmss.name)
-    os_profile["computerName"] = f"{prefix}{_base36(int(vm.instance_id))}"
+    os_profile["computerName"] = computer_name(vmss, vm)
     storage = dict(obj(profile.get("storageProfile")))
     if isinstance(storage.get("osDisk"), dict):
-        storage["osDisk"] = {"name": os_disk_name(vm), **storage["osDisk"]}
+        disk = {"name": os_disk_name(vmss, vm), **storage["osDisk"]}
+        if isinstance(disk.get("managedDisk"), dict):
+            disk["managedDisk"] = {**disk["managedDisk"], "id": f"/subscriptions/{vmss.subscription}/resourceGroups/"
+                                   f"{vmss.resource_group}/providers/Microsoft.Compute/disks/{disk['name']}"}
+        storage["osDisk"] = disk
+    image = storage.get("imageReference")
+    if isinstance(image, dict) and "exactVersion" not in image:
+        exact = exact_version(image)
+        if exact is not None:
+            storage["imageReference"] = {**image, "exactVersion": exact}
     storage.setdefault("dataDisks", [])
     vm_id = f"{vmss.id}/virtualMachines/{vm.instance_id}"
     nics = nic_configurations(vm)
@@ -79,13 +112,15 @@ def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False) -> JSON:
         "provisioningState": vm.provisioning_state,
         "timeCreated": vm.time_created,
     }
+    if user_data and profile.get("userData") is not None:  # only with $expand=userData
+        props["userData"] = profile["userData"]
     for name, value in vm.overrides.items():
-        if name != "networkProfileConfiguration":
+        if name != "networkProfileConfiguration" and (name != "userData" or user_data):
             props[name] = value
     if vm.data_disks:
         props["storageProfile"] = with_attached_disks(obj(props.get("storageProfile")), vm.data_disks)
     if instance_view:
-        props["instanceView"] = vm_instance_view(vm, placement_group_id(vmss, vm))
+        props["instanceView"] = vm_instance_view(vm, placement_group_id(vmss, vm), vmss)
     view: JSON = {
         "name": f"{vmss.name}_{vm.instance_id}",
         "id": vm_id,
@@ -159,8 +194,29 @@ def with_attached_disks(storage: JSON, attached: list[JSON]) -> JSON:
     return {**storage, "dataDisks": sorted(disks, key=lambda d: d.get("lun", 0) if isinstance(d.get("lun"), int) else 0)}
 
 
-def vm_instance_view(vm: VM, placement_group: str | None = None) -> JSON:
-    """The VM instance view: provisioning and power state, as `az vmss get-instance-view` shows."""
+def guest_os(vm: VM) -> tuple[str, str]:
+    """(osName, osVersion) the guest agent reports, read off the image: Ubuntu 18.04-LTS is ("ubuntu", "18.04"),
+    Windows Server 2022-Datacenter is ("Windows Server 2022 Datacenter", "2022")."""
+    image = obj(obj(vm.profile.get("storageProfile")).get("imageReference"))
+    offer, sku = str(image.get("offer", "")), str(image.get("sku", ""))
+    version = "".join(c for c in sku.split("-")[0] if c.isdigit() or c == ".")
+    if "windows" in str(image.get("publisher", "")).lower() or "windows" in offer.lower():
+        return f"Windows Server {sku.replace('-', ' ')}".strip(), version
+    name = next((n for n in ("ubuntu", "debian", "centos", "rhel", "sles", "almalinux") if n in offer.lower()),
+                offer.lower())
+    return name, version
+
+
+def hyper_v_generation(vm: VM) -> str:
+    """Gen2 images say so in their SKU (`22_04-lts-gen2`, `2022-datacenter-g2`); the rest boot as V1."""
+    sku = str(obj(obj(vm.profile.get("storageProfile")).get("imageReference")).get("sku", "")).lower()
+    return "V2" if sku.endswith(("gen2", "-g2")) else "V1"
+
+
+def vm_instance_view(vm: VM, placement_group: str | None = None, vmss: ScaleSet | None = None) -> JSON:
+    """The VM instance view: provisioning and power state, as `az vmss get-instance-view` shows, with the
+    guest's computer and OS names once the VM runs (the agent reports them; the swagger's
+    VirtualMachineScaleSetVMInstanceView computerName / osName / osVersion / hyperVGeneration)."""
     state = vm.provisioning_state.lower()
     statuses = [
         status(f"ProvisioningState/{state}", f"Provisioning {state}", vm.time_created),
@@ -171,14 +227,23 @@ def vm_instance_view(vm: VM, placement_group: str | None = None) -> JSON:
         "platformFaultDomain": int(vm.instance_id) % 2,
         "vmAgent": {"vmAgentVersion": "2.7.41491.1102", "statuses": [
             status("ProvisioningState/succeeded", "Ready", now_iso())]},
-        "disks": [{"name": os_disk_name(vm),
+        "disks": [{"name": os_disk_name(vmss, vm) if vmss is not None else f"osdisk_{vm.instance_id}",
                    "statuses": [status("ProvisioningState/succeeded", "Provisioning succeeded",
                                        vm.time_created)]}],
         "statuses": statuses,
     }
     if placement_group is not None:
         view["placementGroupId"] = placement_group
+    if vmss is not None and vm.power_state == "running":
+        os_name, os_version = guest_os(vm)
+        view = {"computerName": computer_name(vmss, vm), "osName": os_name, "osVersion": os_version, **view}
+    view["hyperVGeneration"] = hyper_v_generation(vm)
     return view
+
+
+def computer_name(vmss: ScaleSet, vm: VM) -> str:
+    prefix = obj(vm.profile.get("osProfile")).get("computerNamePrefix", vmss.name)
+    return f"{prefix}{_base36(int(vm.instance_id))}"
 
 
 def scale_set_instance_view(vmss: ScaleSet) -> JSON:
@@ -188,8 +253,12 @@ def scale_set_instance_view(vmss: ScaleSet) -> JSON:
         code = f"ProvisioningState/{vm.provisioning_state.lower()}"
         counts[code] = counts.get(code, 0) + 1
     state = str(vmss.properties.get("provisioningState", "Succeeded")).lower()
-    return {
+    view: JSON = {
         "virtualMachine": {"statusesSummary": [{"code": c, "count": n} for c, n in sorted(counts.items())]},
         "statuses": [status(f"ProvisioningState/{state}", f"Provisioning {state}",
                             str(vmss.properties.get("timeCreated", now_iso())))],
     }
+    services = orchestration.services(vmss)
+    if services is not None:
+        view["orchestrationServices"] = services
+    return view
