@@ -1,4 +1,9 @@
-"""The small JSON paths the rules speak in: `a.b[*].c`, members and every-element steps only.
+"""The JSON paths vmss-contract speaks, in one module (every other module parses none of its own).
+
+Two kinds:
+- rule paths, `a.b[*].c`: members and every-element steps (`select`, `getter`, `walker`);
+- concrete paths, `$.properties.nics[0]['odd name']`: one value each, as schema errors and secret
+  findings report them (`keys`, `format_keys`, `delete`).
 
 Rules name what they read this way (`properties.virtualMachineProfile.osProfile.adminUsername`,
 `...networkInterfaceConfigurations[*].properties.primary`); `getter`/`walker` turn a path into a
@@ -11,7 +16,8 @@ import re
 from functools import lru_cache
 from typing import Any, Callable, Iterator
 
-__all__ = ["getter", "parse_path", "plain_path", "select", "select_list", "walker"]
+__all__ = ["delete", "format_keys", "getter", "keys", "parse_path", "plain_path", "select", "select_list",
+           "walker"]
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[\*\]")
 
@@ -131,3 +137,47 @@ def walker(path: str) -> Callable[[Any], list[Any]]:
             top(node, out)
         return out
     return walk
+
+
+# ----------------------------------------------------------------------------- concrete paths
+
+Keys = tuple[str | int, ...]
+_KEY = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]|([^.\[\]]+)")
+
+
+@lru_cache(maxsize=1024)
+def keys(path: str | None) -> Keys:
+    """'$.properties.nics[0]' -> ('properties', 'nics', 0); also ARM targets without '$' ('properties.sku')."""
+    if not path:
+        return ()
+    body = path[1:] if path.startswith("$") else path
+    out: list[str | int] = []
+    for member, index, single, double, bare in _KEY.findall(body):
+        out.append(int(index) if index else (member or single or double or bare))
+    return tuple(out)
+
+
+def format_keys(parts: Any) -> str:
+    """('properties', 'nics', 0) -> '$.properties.nics[0]' (the spelling schema errors use)."""
+    out = "$"
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+def delete(document: Any, path: str) -> None:
+    """Remove the value at a concrete path like `$.properties.items[0].secret` (missing: no-op)."""
+    if not path.startswith("$"):
+        return
+    steps = keys(path)
+    if not steps:
+        return
+    node = document
+    for step in steps[:-1]:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return
+    last = steps[-1]
+    if isinstance(node, dict) and isinstance(last, str):
+        node.pop(last, None)

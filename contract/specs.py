@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from contract.jsonpath import format_keys
+
 try:  # Rust validator: ~10-50x faster; jsonschema is the fallback
     import jsonschema_rs as _rs
 except ImportError:  # pragma: no cover - depends on the environment
@@ -99,13 +101,6 @@ def _version_key(version: str) -> tuple[str, int, str]:
         raise UnknownApiVersion(f"api-version {version!r} is not of the form YYYY-MM-DD[-preview]")
     y, mo, d, suffix = m.groups()
     return (f"{y}-{mo}-{d}", 0 if suffix else 1, (suffix or "").lower())
-
-
-def _json_path(parts: Any) -> str:
-    out = "$"
-    for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else f".{p}"
-    return out
 
 
 class _Compiler:
@@ -476,7 +471,7 @@ class Spec:
         fn = self._validator(operation_id, which)
         if fn is None:
             return []
-        return [SchemaError(_json_path(p), msg, kw) for p, msg, kw in fn(body)]
+        return [SchemaError(format_keys(p), msg, kw) for p, msg, kw in fn(body)]
 
     def validate_response(self, operation_id: str, status: int, body: Any,
                           api_version: str | None = None) -> list[SchemaError]:
@@ -505,7 +500,7 @@ class Spec:
         errors: list[SchemaError] = []
         drift: list[SchemaError] = []
         for p, msg, kw in fn(body):
-            (drift if kw == "additionalProperties" else errors).append(SchemaError(_json_path(p), msg, kw))
+            (drift if kw == "additionalProperties" else errors).append(SchemaError(format_keys(p), msg, kw))
         return errors, drift
 
     @property

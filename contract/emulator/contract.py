@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from contract.emulator.state import delete_json_path
+from contract import jsonpath
 from contract.rules import Rules, load_rules, merge_patch
 from contract.servers import arm_error
 from contract.specs import ApiVersion, SchemaError, Spec, UnknownApiVersion, load_spec
@@ -75,7 +75,7 @@ class Contract:
         clean = copy.deepcopy(body)
         # Deepest first, so removing an array element's field never shifts a later path.
         for path in sorted(self.spec.secret_paths(clean), key=len, reverse=True):
-            delete_json_path(clean, path)
+            jsonpath.delete(clean, path)
         return clean
 
     @staticmethod

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,9 +16,6 @@ from contract.facts import load_facts
 
 JSON = dict[str, Any]
 MAX_INSTANCES = load_facts().capacity_max  # ARM's ceiling for one scale set (rules.yaml); also bounds memory
-
-_PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]")
-
 
 def obj(value: Any) -> JSON:
     """`value` if it is a JSON object, else an empty one: the spec may let odd shapes through
@@ -40,26 +36,6 @@ def now_iso() -> str:
 def normalize_location(location: str) -> str:
     """ARM answers compute resources with the canonical location ("West US" -> "westus")."""
     return location.replace(" ", "").lower()
-
-
-def delete_json_path(document: Any, path: str) -> None:
-    """Remove the value at a JSON path like `$.properties.items[0].secret` (missing: no-op)."""
-    if not path.startswith("$"):
-        return
-    steps: list[str | int] = []
-    for name, index, quoted in _PATH_TOKEN.findall(path[1:]):
-        steps.append(int(index) if index else (quoted or name))
-    if not steps:
-        return
-    node = document
-    for step in steps[:-1]:
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
-            return
-    last = steps[-1]
-    if isinstance(node, dict) and isinstance(last, str):
-        node.pop(last, None)
 
 
 @dataclass

@@ -1,26 +1,14 @@
-"""JSON paths ('$.properties.nics[0]') and small get/set/delete helpers on parsed bodies."""
+"""Small get/set/delete helpers on parsed bodies, addressed by the concrete JSON paths of `contract.jsonpath`."""
 from __future__ import annotations
 
 import copy
 import re
 from typing import Any
 
-Keys = tuple[str | int, ...]
+from contract.jsonpath import Keys, format_keys, keys
 
-
-def json_path(keys: Keys) -> str:
-    """('properties', 'nics', 0) -> '$.properties.nics[0]' (the spec's SchemaError.path style)."""
-    return "$" + "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys)
-
-
-def parse_path(path: str | None) -> Keys:
-    """The inverse of `json_path`; also takes ARM targets without '$' ('properties.sku')."""
-    if not path:
-        return ()
-    keys: list[str | int] = []
-    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path.lstrip("$")):
-        keys.append(int(part[1:-1]) if part.startswith("[") else part)
-    return tuple(keys)
+json_path = format_keys  # ('properties', 'nics', 0) -> '$.properties.nics[0]'
+parse_path = keys  # the inverse; also takes ARM targets without '$' ('properties.sku')
 
 
 def norm(path: str) -> str:
