@@ -244,3 +244,35 @@ def test_integrity_is_an_option(tls_dir: Path) -> None:
                 assert create().name == "ss"
         finally:
             srv.stop()
+
+
+def test_the_az_templates_network_resources_are_read_as_azure_reads_them(recordings_dir: Path) -> None:
+    """Every Microsoft.Network resource in the recordings' az templates (which Azure deployed) passes the
+    emulator's request checks once read leniently ("50000" for an integer, `Port` for `port`, api-version 2015-06-15)."""
+    import json
+
+    from contract.cassette import load_cassette
+    from contract.emulator import lenient
+    from contract.specs import load_spec
+
+    spec = load_spec()
+    operations = {f"microsoft.network/{kind.lower()}": f"{prefix}_CreateOrUpdate" for kind, prefix in (
+        ("virtualNetworks", "VirtualNetworks"), ("publicIPAddresses", "PublicIPAddresses"),
+        ("loadBalancers", "LoadBalancers"), ("networkSecurityGroups", "NetworkSecurityGroups"),
+        ("applicationGateways", "ApplicationGateways"), ("networkInterfaces", "NetworkInterfaces"))}
+    seen = 0
+    for path in sorted(recordings_dir.glob("*.yaml")):
+        for interaction in load_cassette(path).interactions:
+            request = interaction.request
+            if request.method != "PUT" or "/deployments/" not in request.uri or not request.body:
+                continue
+            for resource in json.loads(request.body)["properties"]["template"].get("resources", []):
+                operation = operations.get(str(resource.get("type", "")).lower())
+                if operation is None:
+                    continue
+                body = {k: v for k, v in resource.items() if k not in ("type", "apiVersion", "dependsOn", "name")}
+                spec.resolve_api_version(resource["apiVersion"], operation)
+                assert spec.validate_request(operation, lenient.read_body(spec, operation, body),
+                                             resource["apiVersion"]) == [], (path.name, resource["type"])
+                seen += 1
+    assert seen >= 30

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from contract.emulator import references
+from contract.emulator import lenient, references
 from contract.emulator.http import Call, Refused, answer, find_group, require_object
 from contract.emulator.lro import POLL_HINT, Operation
 from contract.emulator.network_defaults import fill, fill_child, new_etag, set_state, settle
@@ -131,10 +131,13 @@ def _list_answer(items: list[JSON]) -> web.Response:
 # ----------------------------------------------------------------------------- top-level resources
 
 def _accepted(call: Call, kind: Kind, operation_id: str) -> JSON:
+    """The write's body read as Azure reads it (`lenient`: "50000" for an integer, `Port` for `port`,
+    both seen in the recordings' templates), once the schema accepts it."""
     require_object(call.body, kind.type)
-    call.check(operation_id, call.body)
-    body: JSON = call.contract.without_secrets(call.body)
-    return body
+    body: JSON = lenient.read_body(call.contract.spec, operation_id, call.body)
+    call.check(operation_id, body)
+    clean: JSON = call.contract.without_secrets(body)
+    return clean
 
 
 def put_resource(call: Call, kind: Kind) -> web.Response:
