@@ -83,9 +83,18 @@ def _getters(paths: tuple[str, ...]) -> tuple[Any, ...]:
     return tuple(getter(p) for p in paths)
 
 
+_DEFAULT: dict[str, Facts] = {}  # specs_dir() -> its Facts: the default is asked for on hot paths
+
+
 def load_facts(path: str | os.PathLike[str] | None = None) -> Facts:
     """The `facts:` of `specs/rules.yaml` (cached per file); `path` is the file or its folder."""
-    p = Path(path) if path is not None else specs_dir()
+    if path is None:
+        env = os.environ.get("VMSS_CONTRACT_SPECS", "")
+        found = _DEFAULT.get(env)
+        if found is None:
+            found = _DEFAULT[env] = load_facts(specs_dir())
+        return found
+    p = Path(path)
     if p.is_dir() or p.suffix not in (".yaml", ".yml"):
         p = p / "rules.yaml"
     return _load(str(p.resolve()))

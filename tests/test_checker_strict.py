@@ -62,6 +62,9 @@ def test_planted_violation_is_caught_on_first_sight(base, name, fn, rule, path):
 
 def test_provisioning_state_is_judged_case_insensitively_and_on_lists(base):
     assert check([planted(base, lambda b: b["properties"].update(provisioningState="sUcceeded"))]).ok
+    # a non-string is the schema's finding alone, never told twice
+    assert check([planted(base, lambda b: b["properties"].update(provisioningState=None))]).by_rule() == {
+        "response-schema": 1}
     assert load_facts().is_provisioning_state("migrating") and not load_facts().is_provisioning_state("Bogus")
     c = load_cassette(DATA / "recordings" / "test_vmss_create_and_modify.yaml")
     listing = next(i for i, it in enumerate(c.interactions)

@@ -265,6 +265,7 @@ class InteractionChecks:
         # (api-version, operationId) -> effective version, or the UnknownApiVersion it raised
         self._versions: dict[tuple[str, str], str | Exception] = {}
         self._facts = load_facts()  # the provisioning states (specs/rules.yaml facts), shared with the emulator
+        self._states: dict[str, frozenset[str]] = {}  # operationId -> the provisioning states it may answer
 
     def run(self, s: Seen, current_model: Callable[[str], dict[str, Any] | None]) -> list[Violation]:
         """Every single-interaction check, in a fixed order: request side, status, shape, headers.
@@ -425,9 +426,13 @@ class InteractionChecks:
             out.append(("response-schema", msg, path))
         if drift:
             out.extend(_drift(drift, effective))
-        if '"provisioningState"' in parsed.text if isinstance(parsed.text, str) else b'"provisioningState"' in parsed.text:
+        allowed = self._states.get(s.operation_id)
+        if allowed is None:
+            allowed = self._states[s.operation_id] = self._facts.provisioning | self._facts.extras.get(
+                s.operation_id, frozenset())
+        if not _states_clean(parsed.text, allowed):
             for path, state in _provisioning_states(body):
-                if not self._facts.is_provisioning_state(state, s.operation_id):
+                if isinstance(state, str) and not self._facts.is_provisioning_state(state, s.operation_id):
                     out.append(("provisioning-state", f"provisioningState {state!r} is not one of ARM's states "
                                 f"({', '.join(self._facts.raw['provisioning-states']['values'])})", path))
         secrets = parsed.secrets
@@ -439,6 +444,27 @@ class InteractionChecks:
             parsed.secrets = secrets
         for path in secrets:
             out.append(("secret-echoed", f"the answer echoes writeOnly member {path.rsplit('.', 1)[-1]!r}", path))
+
+
+_STATE_MEMBER = re.compile(r'"provisioningState"\s*:\s*("?)([A-Za-z]*)')
+_STATE_MEMBER_BYTES = re.compile(rb'"provisioningState"\s*:\s*("?)([A-Za-z]*)')
+
+
+def _states_clean(text: str | bytes | None, allowed: frozenset[str]) -> bool:
+    """True when every `provisioningState` member in the stored answer is a plain string in `allowed`
+    (case ignored): one C regex scan of the text, no tree walk. A member it cannot read that way (a
+    non-string, an escape) makes it say False, and `_provisioning_states` walks the parsed body exactly."""
+    if not text:
+        return True
+    if isinstance(text, str):
+        for quote, value in _STATE_MEMBER.findall(text):
+            if not quote or value.casefold() not in allowed:
+                return False
+        return True
+    for quote, value in _STATE_MEMBER_BYTES.findall(text):
+        if not quote or value.decode().casefold() not in allowed:
+            return False
+    return True
 
 
 def _provisioning_states(node: Any, path: str = "$") -> list[tuple[str, Any]]:
