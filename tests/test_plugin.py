@@ -217,6 +217,30 @@ def test_a_contract_violation_in_the_traffic(pytester: pytest.Pytester, mode: st
         result.stdout.fnmatch_lines(["*vmss contract warnings*", "*test_get: 1 contract violation(s)*"])
 
 
+@pytest.mark.parametrize("how", ["default", "option", "ini"])
+def test_drift_is_shown_and_fails_only_when_asked(pytester: pytest.Pytester, how: str) -> None:
+    """An answer member no schema documents (issue 14): listed with the test, failing with --vmss-fail-on-drift
+    or `vmss_fail_on_drift = true`."""
+    pytester.makepyfile(test_replay=REPLAY_TEST)
+    target = _place(pytester, UPDATE_POLICY, "test_replay", "test_get")
+    loaded = load_cassette(target)
+    response = loaded.interactions[WINVMSS_GET].response
+    body = json.loads(response.content)
+    body["properties"]["futureKnob"] = True
+    response.body = json.dumps(body)
+    response.headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    save_cassette(loaded, target)
+    args = ["-p", "no:cacheprovider", "-rA"]
+    if how == "option":
+        args.append("--vmss-fail-on-drift")
+    elif how == "ini":
+        pytester.makeini(INI + "vmss_fail_on_drift = true\n")
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(**({"passed": 1} if how == "default" else {"failed": 1}))
+    out = result.stdout.str()
+    assert "$.properties.futureKnob" in out and "drift" in out
+
+
 # --------------------------------------------------------------------------- record, emulator, async, xdist
 
 SDK_TEST = '''
