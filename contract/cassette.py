@@ -512,24 +512,46 @@ class CassetteAppender:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def append(self, interaction: Interaction) -> None:
-        """Write one finished interaction; when this returns the file holds it."""
+        """Write one finished interaction; when this returns the file holds it.
+
+        Without `durable` the item is handed to the kernel (one `write`) before this returns:
+        it survives the recorder being killed, not a power cut (the file is fsynced on close).
+        With `durable` it is fsynced too. A failed or partial write (ENOSPC, EIO, EFBIG) is
+        rolled back to the last complete interaction and raised as a CassetteError, so the
+        file always loads.
+        """
         try:
             item = serializers.emit_interaction(interaction_to_dict(interaction))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             raise CassetteError(self.path, f"cannot serialize: {exc}", interaction=self.count) from None
         with self._lock:
             data = (item + _marker(self.count)).encode("utf-8")
-            if self._fd is None:  # first item: head + item replace any old file atomically
-                atomic_write(self.path, serializers.emit_head(self.metadata).encode("utf-8") + data)
-                self._open()
-            else:
-                view = memoryview(data)
-                while view:  # os.write may be partial (signal, quota); finish the same item
-                    written = os.write(self._fd, view)
-                    view = view[written:]
-                if self.durable:
-                    os.fsync(self._fd)
+            try:
+                if self._fd is None:  # first item: head + item replace any old file atomically
+                    atomic_write(self.path, serializers.emit_head(self.metadata).encode("utf-8") + data)
+                    self._open()
+                else:
+                    self._write_item(self._fd, data)
+            except OSError as exc:
+                raise CassetteError(self.path, f"could not write ({exc.strerror or exc}); the file is kept as it "
+                                               "was after the last complete interaction", interaction=self.count) from None
             self.count += 1
+
+    def _write_item(self, fd: int, data: bytes) -> None:
+        start = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(data)
+            while view:  # os.write may be partial (signal, quota, full disk); finish the same item
+                written = os.write(fd, view)
+                view = view[written:]
+            if self.durable:
+                os.fsync(fd)
+        except OSError:
+            try:  # back to the last complete item (if this fails too, load_appended still cuts it)
+                os.ftruncate(fd, start)
+            except OSError:
+                pass
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -545,3 +567,57 @@ class CassetteAppender:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# ---- one writer per cassette ----------------------------------------------------
+
+class CassetteLock:
+    """An exclusive `fcntl.flock` on `.<name>.lock` beside a cassette, held while one recorder
+    (a `record` process, a pytest worker) writes it; a second one is refused at once with the
+    holder's pid. The lock file is removed on release (the inode is re-checked after locking,
+    so a waiter that locked a file just removed tries again)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        import fcntl
+
+        self.path = Path(path)
+        self.lock_path = self.path.with_name(f".{self.path.name}.lock")
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+                os.close(fd)
+                raise CassetteError(self.path, f"another recorder (pid {holder}) is writing this cassette; "
+                                               f"one cassette takes one writer (lock {self.lock_path})") from None
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)  # locked a file its holder just removed: take the new one
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        import fcntl
+
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            os.unlink(self.lock_path)
+        except OSError:
+            pass
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+    def __enter__(self) -> CassetteLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("replay", "Serve cassettes offline as an ARM endpoint."),
     "emulate": ("emulate", "Run the stateful VMSS emulator."),
     "check": ("check", "Check cassettes against the VMSS contract."),
+    "scrub": ("scrub", "Re-sanitize existing cassettes in place with the current rules."),
     "fuzz": ("fuzz", "Send generated valid and invalid payloads to an endpoint."),
     "parity": ("parity", "Measure how faithfully the emulator answers a recording's own traffic."),
     "specs": ("specs", "List the operations the harness knows."),

@@ -525,6 +525,9 @@ def _fail_or_note(report: pytest.TestReport, title: str, text: str, fail: bool =
 def _judge(item: pytest.Item, report: pytest.TestReport, traffic: _Traffic) -> None:
     endpoint = traffic.endpoint
     assert endpoint is not None
+    lost = _lost_exchanges(traffic)
+    if lost:  # the cassette misses exchanges the test saw (full disk, I/O error): never a silent pass
+        _fail_or_note(report, "vmss record", lost)
     if traffic.misses:
         lines = [f"vmss replay: {len(traffic.misses)} request(s) not answered by {endpoint.cassette_path}"]
         lines += traffic.notes
@@ -545,6 +548,18 @@ def _judge(item: pytest.Item, report: pytest.TestReport, traffic: _Traffic) -> N
             report.sections.append(("vmss contract drift", text))
         return
     _fail_or_note(report, "vmss contract", text, fail=cfg.contract == "strict")
+
+
+def _lost_exchanges(traffic: _Traffic) -> str:
+    """The recording proxy's summary of exchanges it answered but could not write ("" if none)."""
+    from contract.proxy import PROXY
+
+    for server in traffic.servers:
+        app = getattr(server, "app", None)
+        proxy = app.get(PROXY) if app is not None else None
+        if proxy is not None and proxy.lost:
+            return f"vmss record: {proxy.lost_summary()}"
+    return ""
 
 
 def contract_section(path: Path, fail_on_drift: bool = False) -> tuple[str, int]:

@@ -10,7 +10,14 @@ What is pseudonymised: subscription, tenant, object/principal/client ids and ARM
 A fake id is an HMAC of the real one under a per-project salt, shaped as a GUID, so the same
 real id maps to the same fake one in URIs, headers and bodies and across sessions, while the
 fake reveals nothing about the real id. Fakes carry a 32-bit tag (also an HMAC) so applying
-the sanitizer twice is harmless. The all-zero GUID is left alone.
+the sanitizer twice is harmless. The all-zero GUID is left alone. E-mail addresses and user
+principal names become `user-<hmac>@example.invalid` the same way.
+
+Fail closed: after the named rules, a final scan (`FINAL_RULES`, `scan_text`) looks at every
+string about to be stored for what still looks like a secret whatever member it sits in:
+PEM private keys, `AccountKey=`/`SharedAccessKey=`, 88-character storage keys, JWTs, SAS
+signatures and OAuth form secrets in plain, %-encoded and double-encoded forms. What it finds
+is redacted and logged with the rule's id (`Sanitizer.fired` counts them).
 """
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ import os
 import re
 import secrets as _secrets
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -55,8 +63,24 @@ SECRET_FIELDS = frozenset({
     "adminpassword", "customdata", "protectedsettings", "protectedparameters", "runaspassword",
     "password", "clientsecret", "client_secret", "secret", "secrets", "accesstoken", "access_token",
     "refreshtoken", "refresh_token", "primarykey", "secondarykey", "connectionstring", "sastoken",
-    "protectedsettingsfromkeyvault", "userdata",
+    "protectedsettingsfromkeyvault", "userdata", "privatekey", "private_key", "sharedkey",
+    "storageaccountkey", "accountkey", "sharedaccesskey", "sasurl", "sasuri",
 })
+# Members whose value is one secret (remembered at any length and scrubbed where echoed);
+# the other secret members are containers (protectedSettings...) whose leaves are remembered
+# only when they look like secrets, so a resource name inside them stays replayable elsewhere.
+PASSWORD_FIELDS = frozenset({
+    "adminpassword", "password", "runaspassword", "clientsecret", "client_secret", "secret",
+    "accesstoken", "access_token", "refreshtoken", "refresh_token", "primarykey", "secondarykey",
+    "privatekey", "private_key", "sharedkey", "storageaccountkey", "accountkey", "sharedaccesskey",
+    "sastoken",
+})
+_SECRET_KEY_NAME = re.compile(r"(?i)(pass|secret|key|token|sig|sas|cred|connection|cert|pwd)(?!.*(name|id|uri|url)$)")
+_NAME_LIKE = re.compile(r"[A-Za-z0-9._-]*")
+SECURE_TYPES = frozenset({"securestring", "secureobject"})
+# Headers that carry a user's name (UPN / e-mail): pseudonymised whole.
+NAME_HEADERS = frozenset({"x-ms-client-principal-name", "x-ms-client-user-principal-name", "x-ms-user-name",
+                          "x-ms-client-upn", "x-ms-client-principal-email"})
 # JSON members whose GUIDs are identities (learned, then replaced wherever they occur).
 ID_FIELDS = frozenset({
     "subscriptionid", "tenantid", "hometenantid", "objectid", "principalid", "clientid",
@@ -69,17 +93,135 @@ GUID_RE = re.compile(_GUID)
 _GUID_TAIL = re.compile(r"-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _SUBSCRIPTION_AFTER = re.compile(rf"(?:/|%2[fF])({_GUID})")
+# `/{tenant}/oauth2/...`, `/tenants/{tenant}`: a tenant id in a URL before any body named it
+_TENANT_PATH_RE = re.compile(rf"(?i)(?:/|%2F)({_GUID})(?:/|%2F)(?:oauth2|v2\.0|\.well-known|saml2|wsfed|"
+                             rf"federationmetadata|kerberos|discovery)|/tenants/({_GUID})")
+_EMAIL_RE = re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![\w-])")
+FAKE_EMAIL_DOMAIN = "example.invalid"
 _TENANT_URL_RE = re.compile(rf"(?i)(?:login\.microsoftonline\.com|sts\.windows\.net|login\.windows\.net)"
                             rf"(?:/|\\/)({_GUID})")
-_SIG_RE = re.compile(r"(?i)((?:[?&]|\\u0026|%26)sig(?:=|%3D))[^&\s\"'\\<>]+")
+# A URL separator or `=` in plain, %-encoded or double-encoded (%25...) form, and a value that
+# ends at the next (possibly encoded) separator.
+_SEP = r"(?:[?&;]|\\u0026|%(?:25)*(?:26|3[fF]))"
+_EQ = r"(?:=|%(?:25)*3[dD])"
+_VALUE = r"(?:(?!%(?:25)*26)[^&\s\"'\\<>])+"
+_SIG_RE = re.compile(rf"(?i)({_SEP}sig{_EQ}){_VALUE}")
 # A token after "Bearer", but not the auth-params of a WWW-Authenticate challenge.
 _BEARER_RE = re.compile(r"(?i)\b(bearer)(\s+|%20)"
                         r"(?!(?:authorization_uri|authorization|realm|error|error_description|resource|"
                         r"resource_id|scope|claims)\s*=)[A-Za-z0-9\-._~+/]{8,}=*")
 _JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_FORM_KEYS = ("client_secret=", "password=", "refresh_token=", "access_token=", "assertion=")
+_U = r"(?:_|%(?:25)*5[fF])"  # `_`, %5F, %255F
+_FORM_HINTS = ("secret", "password", "token", "assertion")
 _FORM_SECRET_RE = re.compile(
-    r"(?i)\b(client_secret|password|refresh_token|access_token|client_assertion|assertion)=[^&\s\"']+")
+    rf"(?i)(?<![A-Za-z0-9])(client{_U}secret|password|refresh{_U}token|access{_U}token|id{_U}token|"
+    rf"client{_U}assertion|assertion)({_EQ}){_VALUE}")
+_PEM_RE = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:[^\"-]|-(?!----END))*(?:-----END[A-Z0-9 ]*PRIVATE KEY-----)?")
+_CONN_KEY_RE = re.compile(
+    rf"(?i)\b(AccountKey|SharedAccessKey|SharedAccessSignature|SharedSecret|"
+    rf"PrimaryKey|SecondaryKey|AccessKey)({_EQ})[^;\"'\s<>\\]+")
+# A storage account key: 64 random bytes in base64, 88 characters ending `==`, on its own.
+_STORAGE_KEY_RE = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])")
+
+
+@dataclass(frozen=True)
+class ScanRule:
+    """One pattern of the final scan: `hint` is a cheap substring test that must pass first."""
+
+    id: str
+    hint: Callable[[str, str], bool]  # (text, text.lower()) -> worth running the regex
+    pattern: re.Pattern[str]
+    replace: Callable[[re.Match[str]], str]
+
+
+def _keep_prefix(m: re.Match[str]) -> str:
+    return "".join(g for g in m.groups() if g) + SANITIZED
+
+
+FINAL_RULES: tuple[ScanRule, ...] = (
+    ScanRule("pem-private-key", lambda t, low: "PRIVATE KEY-----" in t, _PEM_RE, lambda m: SANITIZED),
+    ScanRule("connection-string-key",
+             lambda t, low: "key=" in low or "key%" in low or "signature=" in low or "signature%" in low
+             or "secret=" in low, _CONN_KEY_RE, _keep_prefix),
+    ScanRule("storage-account-key", lambda t, low: "==" in t, _STORAGE_KEY_RE, lambda m: SANITIZED),
+    ScanRule("jwt", lambda t, low: "eyJ" in t, _JWT_RE, lambda m: SANITIZED),
+    ScanRule("sas-signature", lambda t, low: "sig=" in low or "sig%" in low, _SIG_RE, _keep_prefix),
+    ScanRule("bearer-token", lambda t, low: "bearer" in low, _BEARER_RE,
+             lambda m: f"{m.group(1)}{m.group(2)}{SANITIZED}"),
+    ScanRule("oauth-form-secret",
+             lambda t, low: ("=" in t or "%3d" in low) and any(h in low for h in _FORM_HINTS),
+             _FORM_SECRET_RE, _keep_prefix),
+)
+
+
+def scan_text(text: str, rules: Iterable[ScanRule] = FINAL_RULES) -> tuple[str, list[str]]:
+    """`text` with every final-scan match redacted, and the ids of the rules that fired."""
+    fired: list[str] = []
+    if not text:
+        return text, fired
+    low = text.lower()
+    for rule in rules:
+        if rule.hint(text, low):
+            new = rule.pattern.sub(rule.replace, text)
+            if new != text:
+                fired.append(rule.id)
+                text, low = new, new.lower()
+    return text, fired
+
+
+# ---- compressed bodies ----------------------------------------------------------
+
+def decode_content(data: bytes, encoding: str) -> bytes:
+    """The body under a Content-Encoding (gzip, deflate, br, identity; chains allowed).
+    Raises ValueError when it cannot be decoded (unknown coding, corrupt data, no brotli)."""
+    import zlib
+
+    for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
+        try:
+            if coding in ("gzip", "x-gzip"):
+                data = zlib.decompress(data, 16 + zlib.MAX_WBITS)
+            elif coding == "deflate":
+                try:
+                    data = zlib.decompress(data)
+                except zlib.error:  # raw deflate, as some servers send
+                    data = zlib.decompress(data, -zlib.MAX_WBITS)
+            elif coding == "br":
+                try:
+                    import brotli
+                except ImportError:
+                    raise ValueError("br body but the brotli package is not installed") from None
+                data = brotli.decompress(data)
+            elif coding != "identity":
+                raise ValueError(f"unknown content coding {coding!r}")
+        except (zlib.error, OSError) as exc:
+            raise ValueError(f"corrupt {coding} body: {exc}") from None
+        except Exception as exc:  # brotli.error
+            if isinstance(exc, ValueError):
+                raise
+            raise ValueError(f"corrupt {coding} body: {exc}") from None
+    return data
+
+
+def decoded_message(body: Body, headers: Headers) -> tuple[Body, Headers]:
+    """A stored body without its Content-Encoding (decoded, header dropped), so the rules can
+    read it. One that cannot be decoded is dropped (fail closed: unscanned bytes never reach disk)."""
+    coding = next((v for k, vs in headers.items() if k.lower() == "content-encoding" for v in vs), None)
+    if coding is None:
+        return body, headers
+    rest = {k: v for k, v in headers.items() if k.lower() != "content-encoding"}
+    if body is None or body == b"" or body == "":
+        return body, rest
+    raw = body if isinstance(body, bytes) else body.encode("utf-8", "surrogateescape")
+    try:
+        data = decode_content(raw, coding)
+    except ValueError as exc:
+        log.warning("final scan: dropped a body that could not be decoded to scan (%s)", exc)
+        rest["x-vmss-contract-dropped-body"] = [str(exc)[:200]]
+        return None, rest
+    try:
+        return data.decode("utf-8"), rest
+    except UnicodeDecodeError:
+        return data, rest
 
 
 def iter_guids(text: str) -> Iterable[tuple[int, int]]:
@@ -338,7 +480,11 @@ class Sanitizer:
         self._raw_secret_re = re.compile(
             rf'(?i)("(?:{alternatives})"\s*:\s*")(?:[^"\\]|\\.)*"') if alternatives else None
         self._paths = [_parse_json_path(p) for p in self.config.json_paths]
-        self._walk_names = tuple(f'"{n}"' for n in sorted(self.secret_fields | ID_FIELDS))
+        self._walk_names = tuple(f'"{n}"' for n in sorted(self.secret_fields | ID_FIELDS | {"parameters", "keyname"}))
+        self._short_secrets: set[str] = set()  # passwords under 6 characters: whole tokens only
+        self._short_re: re.Pattern[str] | None = None
+        self._secure_params: set[str] = set()  # deployment parameters declared secureString/Object
+        self.fired: Counter[str] = Counter()  # final-scan rule id -> redactions (what the names missed)
 
     # ---- ids --------------------------------------------------------------
     def _tag(self, head: str) -> str:
@@ -390,18 +536,38 @@ class Sanitizer:
         if "microsoftonline" in low or "windows.net" in low:
             for m in _TENANT_URL_RE.finditer(text):
                 self._learn(m.group(1))
+        if "oauth2" in low or "/tenants/" in low or "well-known" in low or "/v2.0" in low:
+            for m in _TENANT_PATH_RE.finditer(text):
+                self._learn(m.group(1) or m.group(2))
 
     def _learn_doc(self, node: Any) -> None:
         stack = [node]
         while stack:
             cur = stack.pop()
             if isinstance(cur, dict):
+                if "keyName" in cur and isinstance(cur.get("value"), str):  # listKeys: keys[].value
+                    self._remember_secret(cur["value"], any_length=True)
+                params = cur.get("parameters")
+                if isinstance(params, dict) and self._secure_params:
+                    for name, param in params.items():
+                        if name.lower() in self._secure_params and isinstance(param, dict):
+                            for member in ("value", "defaultValue"):
+                                found: list[str] = []
+                                _collect_strings(param.get(member), found)
+                                for value in found:
+                                    self._remember_secret(value, any_length=True)
                 for k, v in cur.items():
-                    if k.lower() in self.secret_fields and v is not None:
-                        found: list[str] = []
-                        _collect_strings(v, found)
-                        for value in found:
-                            self._remember_secret(value)
+                    low_k = k.lower()
+                    if low_k in self.secret_fields and v is not None:
+                        if low_k in PASSWORD_FIELDS or isinstance(v, str):
+                            found = []
+                            _collect_strings(v, found)
+                            for value in found:
+                                self._remember_secret(value, any_length=low_k in PASSWORD_FIELDS)
+                        else:
+                            for key, value in _collect_leaves(v):
+                                if _looks_secret(key, value):
+                                    self._remember_secret(value)
                         continue
                     if isinstance(v, str):
                         if k.lower() in ID_FIELDS:
@@ -411,6 +577,29 @@ class Sanitizer:
                         stack.append(v)
             elif isinstance(cur, list):
                 stack.extend(v for v in cur if isinstance(v, (dict, list)))
+
+    def _learn_secure_params(self, node: Any) -> None:
+        """Names of deployment parameters typed secureString/secureObject (in a template's
+        `parameters` or ARM's echo of them), so their values go whatever they are called."""
+        stack = [node]
+        while stack:
+            cur = stack.pop()
+            if isinstance(cur, dict):
+                params = cur.get("parameters")
+                if isinstance(params, dict):
+                    for name, param in params.items():
+                        if isinstance(param, dict) and str(param.get("type", "")).lower() in SECURE_TYPES:
+                            self._secure_params.add(name.lower())
+                stack.extend(v for v in cur.values() if isinstance(v, (dict, list)))
+            elif isinstance(cur, list):
+                stack.extend(v for v in cur if isinstance(v, (dict, list)))
+
+    def fake_email(self, address: str) -> str:
+        """A stable fake for an e-mail address or user principal name (fakes map to themselves)."""
+        if address.lower().endswith("@" + FAKE_EMAIL_DOMAIN):
+            return address
+        digest = hmac.new(self._key, b"upn:" + address.lower().encode(), hashlib.sha256).hexdigest()[:12]
+        return f"user-{digest}@{FAKE_EMAIL_DOMAIN}"
 
     # ---- text rules -------------------------------------------------------
     def _known_sub(self, g: str) -> str:
@@ -425,22 +614,25 @@ class Sanitizer:
         if not text:
             return text
         low = text.lower()
-        if "sig=" in low or "sig%3d" in low:
+        if "sig=" in low or "sig%" in low:
             text = _SIG_RE.sub(lambda m: m.group(1) + SANITIZED, text)
         if "bearer" in low:
             text = _BEARER_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{SANITIZED}", text)
         if "eyJ" in text:
             text = _JWT_RE.sub(SANITIZED, text)
-        if "=" in text and any(k in low for k in _FORM_KEYS):
-            text = _FORM_SECRET_RE.sub(lambda m: f"{m.group(1)}={SANITIZED}", text)
+        if ("=" in text or "%3d" in low) and any(k in low for k in _FORM_HINTS):
+            text = _FORM_SECRET_RE.sub(_keep_prefix, text)
         if '\\"' in text and self._escaped_secret_re is not None:
             text = self._escaped_secret_re.sub(lambda m: m.group(1) + SANITIZED + m.group(3), text)
         if self._secret_values:
             for value in self._secret_values:
                 if value in text:
                     text = text.replace(value, SANITIZED)
-        if self.config.pseudonymise_ids and self._known and "-" in text:
-            text = sub_guids(text, self._known_sub)
+        if self.config.pseudonymise_ids:
+            if self._known and "-" in text:
+                text = sub_guids(text, self._known_sub)
+            if "@" in text:
+                text = _EMAIL_RE.sub(lambda m: self.fake_email(m.group(0)), text)
         for pattern, replacement in self.config.regexes:
             text = pattern.sub(replacement, text)
         return text
@@ -453,10 +645,20 @@ class Sanitizer:
             scheme, _, token = value.strip().partition(" ")
             self._remember_secret(token.strip() if token and scheme.isalpha() else value.strip())
 
-    def _remember_secret(self, value: str) -> None:
+    def _remember_secret(self, value: str, any_length: bool = False) -> None:
         """A secret value seen in a member is scrubbed wherever else it shows up (echoes,
-        JSON nested in strings, later interactions). Short values would hit innocent text."""
-        if len(value) < 6 or value == SANITIZED or value in self._secret_set:
+        JSON nested in strings, later interactions). A password shorter than 6 characters
+        (`any_length`) is scrubbed only as a whole token in bodies and header values: as a
+        substring it would hit innocent text and URIs."""
+        if not value or value == SANITIZED or value in self._secret_set:
+            return
+        if len(value) < 6:
+            if any_length and value not in self._short_secrets and not value.isspace():
+                if len(self._short_secrets) >= 10_000:
+                    self._short_secrets.clear()
+                self._short_secrets.add(value)
+                alternatives = "|".join(re.escape(v) for v in sorted(self._short_secrets, key=len, reverse=True))
+                self._short_re = re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
             return
         if len(self._secret_set) >= 10_000:
             self._secret_set.clear()
@@ -472,10 +674,25 @@ class Sanitizer:
             low = name.lower()
             if low in self.remove_headers:
                 continue
-            if low in ID_HEADERS and self.config.pseudonymise_ids:
+            if low in NAME_HEADERS and self.config.pseudonymise_ids:
+                values = [self.fake_email(v.strip()) if v.strip() else v for v in values]
+            elif low in ID_HEADERS and self.config.pseudonymise_ids:
                 values = [sub_guids(v, self.fake_id) for v in values]
-            out[name] = [self.scrub_text(v) for v in values]
+            out[name] = [self._final(self._scrub_short(self.scrub_text(v)), f"header {name}") for v in values]
         return out
+
+    def _scrub_short(self, text: str) -> str:
+        if self._short_re is not None and text:
+            text = self._short_re.sub(SANITIZED, text)
+        return text
+
+    def _final(self, text: str, where: str) -> str:
+        """The final scan: redact what still looks like a secret and say which rule fired."""
+        text, fired = scan_text(text)
+        for rule in fired:
+            self.fired[rule] += 1
+            log.warning("final scan: rule %s redacted a secret the named rules missed (%s)", rule, where)
+        return text
 
     def _learn_headers(self, headers: Headers) -> None:
         for name, values in headers.items():
@@ -507,9 +724,9 @@ class Sanitizer:
         stripped = text.lstrip()
         if stripped[:1] in ("{", "[") and self._worth_parsing(text):
             try:
-                body.doc = json.loads(text)
+                body.doc = _parse_limited(text)
                 body.is_json = True
-            except (ValueError, RecursionError):
+            except ValueError:
                 body.unparsed = True  # secret members are then found by a regex instead
         return body
 
@@ -534,6 +751,8 @@ class Sanitizer:
                 if not after.startswith((":[]", ":null", ":{}", ':""')):
                     return True
                 pos = low.find(quoted, pos + 1)
+        if '\\"' in text:  # JSON echoed inside a JSON string: `\"adminPassword\": ...`
+            return any(f'\\{quoted[:-1]}\\"' in low for quoted in self._walk_names)
         return False
 
     def _scrub_doc(self, body: _Body) -> None:
@@ -551,16 +770,49 @@ class Sanitizer:
         while stack:
             cur = stack.pop()
             if isinstance(cur, dict):
+                if "keyName" in cur and isinstance(cur.get("value"), str):  # listKeys: keys[].value
+                    cur["value"] = scrub(cur["value"])
+                params = cur.get("parameters")
+                if isinstance(params, dict) and self._secure_params:
+                    for pname, param in params.items():
+                        if pname.lower() in self._secure_params and isinstance(param, dict):
+                            for member in ("value", "defaultValue"):
+                                if param.get(member) is not None:
+                                    param[member] = scrub(param[member])
                 for k in list(cur):
                     v = cur[k]
                     if k.lower() in names and v is not None:
                         cur[k] = scrub(v)
                     elif isinstance(v, (dict, list)):
                         stack.append(v)
+                    elif isinstance(v, str) and v[:1] in ("{", "["):
+                        cur[k] = self._scrub_nested(v, body)
             elif isinstance(cur, list):
-                stack.extend(v for v in cur if isinstance(v, (dict, list)))
+                for n, v in enumerate(cur):
+                    if isinstance(v, (dict, list)):
+                        stack.append(v)
+                    elif isinstance(v, str) and v[:1] in ("{", "["):
+                        cur[n] = self._scrub_nested(v, body)
         for steps in self._paths:
             _apply_path(body.doc, steps, scrub)
+
+    def _scrub_nested(self, text: str, outer: _Body) -> str:
+        """A JSON document inside a string (an echo, an error quoting the request): its secret
+        members go too, structurally, so nothing in it has to be remembered by value."""
+        if not self._worth_parsing(text):
+            return text
+        try:
+            inner = _Body(text, text, doc=_parse_limited(text), is_json=True)
+        except ValueError:
+            return text
+        self._learn_secure_params(inner.doc)
+        self._learn_doc(inner.doc)
+        self._scrub_doc(inner)
+        if not inner.changed:
+            return text
+        outer.changed = True
+        outer.leaves.extend(inner.leaves)
+        return json.dumps(inner.doc, ensure_ascii=False)
 
     def _close_body(self, body: _Body) -> Body:
         if body.text is None:
@@ -570,7 +822,7 @@ class Sanitizer:
             text = self._replace_leaves(text, body)
         if body.unparsed and self._raw_secret_re is not None:
             text = self._raw_secret_re.sub(lambda m: m.group(1) + SANITIZED + '"', text)
-        text = self.scrub_text(text)
+        text = self._final(self._scrub_short(self.scrub_text(text)), "body")
         if text == body.text:
             return body.raw
         if isinstance(body.raw, bytes):
@@ -608,22 +860,34 @@ class Sanitizer:
     # ---- public API -------------------------------------------------------
     def request(self, r: Request) -> Request:
         """A request as it would be stored (replay applies this to match real-id requests)."""
+        r = _decoded(r)
         body = self._open_body(r.body, r.headers)
+        self._learn_secure(body)
         self._learn_all(r.uri, r.headers, [body])
         return self._request(r, body)
 
     def response(self, r: Response) -> Response:
+        r = _decoded(r)
         body = self._open_body(r.body, r.headers)
+        self._learn_secure(body)
         self._learn_all("", r.headers, [body])
         return self._response(r, body)
 
     def interaction(self, i: Interaction) -> Interaction:
-        """The whole exchange, ids learned from both sides before anything is rewritten."""
-        qb = self._open_body(i.request.body, i.request.headers)
-        sb = self._open_body(i.response.body, i.response.headers)
-        self._learn_all(i.request.uri, i.request.headers, [qb])
-        self._learn_all("", i.response.headers, [sb])
-        return Interaction(self._request(i.request, qb), self._response(i.response, sb))
+        """The whole exchange, ids and secrets learned from both sides before anything is
+        rewritten (ARM's answer to a deployment names its secure parameters' types)."""
+        request, response = _decoded(i.request), _decoded(i.response)
+        qb = self._open_body(request.body, request.headers)
+        sb = self._open_body(response.body, response.headers)
+        self._learn_secure(qb)
+        self._learn_secure(sb)
+        self._learn_all(request.uri, request.headers, [qb])
+        self._learn_all("", response.headers, [sb])
+        return Interaction(self._request(request, qb), self._response(response, sb))
+
+    def _learn_secure(self, body: _Body) -> None:
+        if body.is_json and body.text is not None and "secure" in body.text.lower():
+            self._learn_secure_params(body.doc)
 
     def _learn_all(self, uri: str, headers: Headers, bodies: Iterable[_Body]) -> None:
         ids = self.config.pseudonymise_ids
@@ -640,13 +904,54 @@ class Sanitizer:
         self._scrub_structure(body)
         new_body = self._close_body(body)
         headers = _fix_length(self._headers(r.headers), r.body, new_body)
-        return replace(r, uri=self.scrub_text(r.uri), body=new_body, headers=headers)
+        return replace(r, uri=self._final(self.scrub_text(r.uri), "uri"), body=new_body, headers=headers)
 
     def _response(self, r: Response, body: _Body) -> Response:
         self._scrub_structure(body)
         new_body = self._close_body(body)
         headers = _fix_length(self._headers(r.headers), r.body, new_body)
         return replace(r, reason=r.reason, body=new_body, headers=headers)
+
+
+def _parse_limited(text: str) -> Any:
+    from contract.servers import parse_json
+
+    return parse_json(text)
+
+
+def _decoded(message: Any) -> Any:
+    body, headers = decoded_message(message.body, message.headers)
+    if headers is message.headers:
+        return message
+    return replace(message, body=body, headers=headers)
+
+
+def _collect_leaves(value: Any, key: str = "") -> Iterable[tuple[str, str]]:
+    """(member name, string) for every string leaf; list items inherit their list's name."""
+    stack = [(key, value)]
+    while stack:
+        name, cur = stack.pop()
+        if isinstance(cur, str):
+            yield name, cur
+        elif isinstance(cur, dict):
+            stack.extend(cur.items())
+        elif isinstance(cur, list):
+            stack.extend((name, v) for v in cur)
+
+
+def _looks_secret(key: str, value: str) -> bool:
+    """Inside a protected container: is this leaf worth scrubbing wherever it appears?
+    Yes for secret-named members, free text (commands, connection strings) and long tokens;
+    no for a plain name (a storage account, a file), which other places legitimately carry."""
+    if len(value) < 6:
+        return False
+    if _SECRET_KEY_NAME.search(key):
+        return True
+    if len(value) >= 32 or not _NAME_LIKE.fullmatch(value):
+        return True
+    # password-like: upper, lower and digits mixed (ARM names are mostly lower-case words)
+    return len(value) >= 12 and any(c.isupper() for c in value) and any(c.islower() for c in value) \
+        and any(c.isdigit() for c in value)
 
 
 def _collect_strings(value: Any, out: list[str]) -> None:
@@ -681,3 +986,55 @@ def _spec_secret_names(spec: Any) -> frozenset[str]:
             log.debug("spec not available for secret names: %s", exc)
             return frozenset()
     return frozenset(getattr(spec, "secret_names", ()) or ())
+
+
+# --------------------------------------------------------------------------- existing cassettes
+
+@dataclass
+class ScrubReport:
+    """What `scrub_cassette` changed in one file."""
+
+    path: Path
+    interactions: int
+    changed: dict[int, list[str]]  # interaction index -> parts changed ("request.uri", "response.body"...)
+    rules: Counter[str]  # final-scan rules that fired (secrets the named rules missed)
+    written: bool
+
+    def summary(self) -> str:
+        if not self.changed:
+            return f"{self.path}: clean ({self.interactions} interactions, nothing to change)"
+        lines = [f"{self.path}: {len(self.changed)} of {self.interactions} interactions changed"
+                 f"{'' if self.written else ' (dry run, not written)'}"]
+        for n, parts in self.changed.items():
+            lines.append(f"  interaction {n}: {', '.join(parts)}")
+        if self.rules:
+            lines.append("  final-scan rules fired: " + ", ".join(f"{r} x{c}" for r, c in sorted(self.rules.items())))
+        return "\n".join(lines)
+
+
+def scrub_cassette(path: str | os.PathLike[str], sanitizer: Sanitizer | None = None,
+                   dry_run: bool = False) -> ScrubReport:
+    """Re-sanitize a cassette in place with the current rules: atomically (temp file + rename),
+    under the cassette's writer lock (so never under a running recorder). Two passes: ids and
+    secrets revealed late in the file are scrubbed from the interactions before them too."""
+    from contract.cassette import Cassette, CassetteLock, load_cassette, save_cassette
+
+    p = Path(path)
+    with CassetteLock(p):
+        cassette = load_cassette(p)
+        s = sanitizer or Sanitizer()
+        for i in cassette.interactions:  # learn everything first
+            s.interaction(i)
+        before = Counter(s.fired)
+        clean = [s.interaction(i) for i in cassette.interactions]
+        changed: dict[int, list[str]] = {}
+        for n, (old, new) in enumerate(zip(cassette.interactions, clean)):
+            parts = [f"{side}.{part}" for side in ("request", "response")
+                     for part in ("uri", "headers", "body")
+                     if getattr(getattr(old, side), part, None) != getattr(getattr(new, side), part, None)]
+            if parts:
+                changed[n] = parts
+        written = bool(changed) and not dry_run
+        if written:
+            save_cassette(Cassette(clean, str(p), cassette.metadata), p)
+    return ScrubReport(p, len(clean), changed, s.fired - before, written)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import fcntl
+import ipaddress
 import json
+import re
 import logging
 import os
 import signal
@@ -27,8 +29,17 @@ from aiohttp import web
 log = logging.getLogger("vmss_contract.server")
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
-# ARM's front door refuses request bodies over 4 MiB; a VMSS model is a few KiB.
+# ARM's documented size limits are 4 MB for a template and for a parameter file, and "the total
+# size of the request" may not exceed it either (learn.microsoft.com, azure-resource-manager/
+# templates/best-practices, "Template limits"); a VMSS model is a few KiB.
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
+# JSON nested deeper than this is refused (400 InvalidRequestContent) before anything walks it:
+# Json.NET's default MaxDepth (ARM is .NET), far above any ARM model (< 20 levels) and far below
+# what Python's recursion limit lets the parser, validators and emitters survive.
+MAX_JSON_DEPTH = 64
+# Seconds a client may take to send its body once the headers are in (slow or lying clients).
+BODY_TIMEOUT = 60.0
+ALLOW_REMOTE_META = "vmss_contract.allow_remote"
 # Statuses on which a Retry-After header is allowed: azure-core retries ANY
 # answer >= 400 carrying Retry-After, so it must never ride on a 400/404/409.
 RETRY_AFTER_STATUSES = frozenset({429, 503})
@@ -36,6 +47,102 @@ RETRY_AFTER_STATUSES = frozenset({429, 503})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ApiVersionCheck = Callable[[str], "str | None"]
 F = TypeVar("F", bound=Callable[..., Any])
+
+# --------------------------------------------------------------------------- hostile JSON
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_OPEN_CLOSE = bytes.maketrans(b"[{]}", b"\x01\x01\x02\x02")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_too_deep(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when `data`, read as JSON, nests arrays/objects deeper than `limit`.
+    Costs two `count`s for the usual document (fewer brackets than the limit)."""
+    if isinstance(data, str):
+        if data.count("[") + data.count("{") <= limit:
+            return False
+        data = data.encode("utf-8", "surrogatepass")
+    elif data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    if b'"' in data:
+        data = _JSON_STRING.sub(b"", data)
+    depth = 0
+    for b in data.translate(_OPEN_CLOSE, _NOT_BRACKETS):
+        if b == 1:
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def parse_json(text: str | bytes) -> Any:
+    """json.loads that refuses hostile nesting with a ValueError (never a RecursionError)."""
+    if json_too_deep(text):
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+
+
+# --------------------------------------------------------------------------- who may connect
+
+def is_loopback(address: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and IPv4-mapped loopback (and for a peer with no address,
+    such as a Unix socket)."""
+    if not address:
+        return True
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address.lower() == "localhost"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+def peer_address(request: web.Request) -> str | None:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return str(peer[0]) if isinstance(peer, tuple) and peer else None
+
+
+@web.middleware
+async def loopback_only(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse clients from other machines (our servers hold recordings and, with
+    `record --credential`, a user's Azure token); `--allow-remote` lifts it."""
+    peer = peer_address(request)
+    if not is_loopback(peer):
+        log.warning("refused a request from %s: only loopback clients are served (see --allow-remote)", peer)
+        return arm_error(403, "ClientAddressNotAllowed",
+                         f"This server answers only clients on its own machine (loopback); {peer} is not one. "
+                         "Start it with --allow-remote to serve other machines.")
+    return await handler(request)
+
+
+def _allow_remote_default() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().meta.get(ALLOW_REMOTE_META))
+
+
+def _store_allow_remote(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.find_root().meta[ALLOW_REMOTE_META] = value
+    return value
+
+
+def _guard_exposure(app: web.Application, host: str, allow_remote: bool) -> None:
+    """Loopback peers only unless allowed; say so loudly when binding beyond loopback."""
+    if not allow_remote:
+        app.middlewares.insert(0, loopback_only)
+    if not is_loopback(host):
+        if allow_remote:
+            log.warning("--host %s with --allow-remote: anyone who can reach this address can use this server "
+                        "and read what it serves", host)
+        else:
+            log.warning("--host %s binds beyond loopback, but only loopback clients are served "
+                        "(add --allow-remote to serve other machines)", host)
+
 
 # Where guard_middleware leaves the parsed JSON body (None when empty/unchecked).
 JSON_BODY: web.RequestKey[Any] = web.RequestKey("json_body", object)
@@ -106,28 +213,63 @@ class LocalCA:
         self.server_path = self.tls_dir / self.SERVER_FILE
         self._ensure()
 
+    LEAF_DAYS = 365  # the server certificate is re-issued from the same CA when it nears its end
+    RENEW_BEFORE = _dt.timedelta(days=7)
+
     def _complete(self) -> bool:
         return all((self.tls_dir / n).is_file() and (self.tls_dir / n).stat().st_size > 0
                    for n in (self.CA_FILE, self.CA_KEY_FILE, self.SERVER_FILE))
 
+    def _expiring(self, name: str) -> bool:
+        """True when the first certificate in `name` ends within RENEW_BEFORE (or cannot be read)."""
+        from cryptography import x509
+
+        try:
+            cert = x509.load_pem_x509_certificate((self.tls_dir / name).read_bytes())
+        except (OSError, ValueError):
+            return True
+        return cert.not_valid_after_utc - _dt.datetime.now(_dt.timezone.utc) < self.RENEW_BEFORE
+
+    def _private(self) -> None:
+        """The folder 0700 and the keys 0600, whoever created them (only if they are ours)."""
+        for path, mode in ((self.tls_dir, 0o700), (self.tls_dir / self.CA_KEY_FILE, 0o600),
+                           (self.tls_dir / self.SERVER_FILE, 0o600)):
+            try:
+                st = path.stat()
+                if st.st_uid == os.getuid() and st.st_mode & 0o777 != mode:
+                    os.chmod(path, mode)
+            except OSError:
+                pass
+
     def _ensure(self) -> None:
-        if self._complete():
+        if self._complete() and not self._expiring(self.SERVER_FILE) and not self._expiring(self.CA_FILE):
+            self._private()
             return
         import trustme  # only servers that speak TLS pay for it
 
         self.tls_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._private()
         with open(self.tls_dir / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                if self._complete():
+                complete = self._complete()
+                if complete and not self._expiring(self.SERVER_FILE) and not self._expiring(self.CA_FILE):
+                    return
+                not_after = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None) + _dt.timedelta(days=self.LEAF_DAYS)
+                if complete and not self._expiring(self.CA_FILE):  # only the leaf is old: same CA, new leaf
+                    ca = trustme.CA.from_pem((self.tls_dir / self.CA_FILE).read_bytes(),
+                                             (self.tls_dir / self.CA_KEY_FILE).read_bytes())
+                    leaf = ca.issue_cert("127.0.0.1", "localhost", "::1", not_after=not_after)
+                    self._write(self.SERVER_FILE, leaf.private_key_and_cert_chain_pem.bytes(), secret=True)
+                    log.info("renewed the local server certificate in %s", self.tls_dir)
                     return
                 ca = trustme.CA(organization_name="vmss-contract local CA")
-                leaf = ca.issue_cert("127.0.0.1", "localhost", "::1")
+                leaf = ca.issue_cert("127.0.0.1", "localhost", "::1", not_after=not_after)
                 # Write the keys first and ca.pem last: `_complete` only sees a finished set.
                 self._write(self.CA_KEY_FILE, ca.private_key_pem.bytes(), secret=True)
                 self._write(self.SERVER_FILE, leaf.private_key_and_cert_chain_pem.bytes(), secret=True)
                 self._write(self.CA_FILE, ca.cert_pem.bytes(), secret=False)
-                log.info("created local CA in %s", self.tls_dir)
+                log.info("created local CA in %s%s", self.tls_dir, " (the old one expired)" if complete else "")
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -135,6 +277,7 @@ class LocalCA:
         path = self.tls_dir / name
         tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
+        os.fchmod(fd, 0o600 if secret else 0o644)  # whatever the umask
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -163,6 +306,8 @@ def server_options(func: F) -> F:
                      help="Serve HTTPS with a certificate from a local CA (the Azure SDK needs it)."),
         click.option("--tls-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="Where the local CA lives (ca.pem); default: a per-user cache folder."),
+        click.option("--allow-remote", is_flag=True, expose_value=False, callback=_store_allow_remote,
+                     help="Serve clients from other machines too (default: loopback clients only)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -175,8 +320,10 @@ def _url(host: str, port: int, tls: bool) -> str:
 
 
 async def _start(
-    app: web.Application, host: str, port: int, tls: bool, tls_dir: str | os.PathLike[str] | None
+    app: web.Application, host: str, port: int, tls: bool, tls_dir: str | os.PathLike[str] | None,
+    allow_remote: bool = False,
 ) -> tuple[web.AppRunner, str, LocalCA | None]:
+    _guard_exposure(app, host, allow_remote)
     ca = LocalCA(tls_dir) if tls else None
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
@@ -208,16 +355,21 @@ def serve_forever(
     port: int = 0,
     tls: bool = False,
     tls_dir: str | os.PathLike[str] | None = None,
+    allow_remote: bool | None = None,
 ) -> None:
-    """Serve until SIGINT/SIGTERM; print `listening on URL` to stdout once accepting."""
+    """Serve until SIGINT/SIGTERM; print `listening on URL` to stdout once accepting.
+    Only loopback clients are served unless `allow_remote` (default: the command's
+    `--allow-remote` flag)."""
     setup_logging()
+    if allow_remote is None:
+        allow_remote = _allow_remote_default()
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        runner, url, ca = await _start(app, host, port, tls, tls_dir)
+        runner, url, ca = await _start(app, host, port, tls, tls_dir, allow_remote=bool(allow_remote))
         try:
             if ca is not None:
                 log.info("clients must trust %s", ca.ca_path)
@@ -246,9 +398,11 @@ class BackgroundServer:
         port: int = 0,
         tls: bool = False,
         tls_dir: str | os.PathLike[str] | None = None,
+        allow_remote: bool = False,
     ) -> None:
         self._factory = app_factory
         self.host, self.port, self.tls, self.tls_dir = host, port, tls, tls_dir
+        self.allow_remote = allow_remote
         self.url: str = ""
         self.ca_path: Path | None = None
         self.app: web.Application | None = None
@@ -279,7 +433,8 @@ class BackgroundServer:
             factory = self._factory
             app = factory if isinstance(factory, web.Application) else factory()
             self.app = app
-            self._runner, self.url, ca = await _start(app, self.host, self.port, self.tls, self.tls_dir)
+            self._runner, self.url, ca = await _start(app, self.host, self.port, self.tls, self.tls_dir,
+                                                      allow_remote=self.allow_remote)
             self.ca_path = ca.ca_path if ca else None
 
         try:
@@ -324,6 +479,7 @@ def guard_middleware(
     api_version_code: str = "InvalidApiVersionParameter",
     skip: Callable[[web.Request], bool] | None = None,
     catch_errors: bool = True,
+    body_timeout: float = BODY_TIMEOUT,
 ) -> Any:
     """Middleware with the bad-input checks every server shares, each optional.
 
@@ -382,7 +538,12 @@ def guard_middleware(
         if not request.body_exists:
             request[JSON_BODY] = None
             return None
-        body = await request.read()
+        try:
+            body = await asyncio.wait_for(request.read(), body_timeout)
+        except asyncio.TimeoutError:
+            return arm_error(408, "RequestTimeout",
+                             f"The request body did not arrive within {body_timeout:g} s "
+                             "(is Content-Length larger than the body sent?).", headers={"Connection": "close"})
         if max_body is not None and len(body) > max_body:
             return _too_large(max_body)
         request[JSON_BODY] = None
@@ -394,7 +555,7 @@ def guard_middleware(
             return arm_error(400, "InvalidRequestContent",
                              f"The request content is not valid UTF-8 (byte {exc.start}).")
         try:
-            request[JSON_BODY] = json.loads(text)
+            request[JSON_BODY] = parse_json(text)
         except ValueError as exc:
             return arm_error(400, "InvalidRequestContent",
                              f"The request content was invalid and could not be deserialized: {exc}.")
