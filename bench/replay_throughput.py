@@ -39,7 +39,7 @@ async def bare(request):
     return web.Response(body=answers[request.path_qs], content_type="application/json")
 app = web.Application()
 app.router.add_get("/{tail:.*}", bare)
-serve_forever(app, "127.0.0.1", 0, tls=sys.argv[2] == "tls", tls_dir=sys.argv[3])
+serve_forever(app, "127.0.0.1", 0, tls=sys.argv[2] == "tls", tls_dir=sys.argv[3], allow_remote=True)  # bare: no guard at all
 """
 
 

@@ -305,8 +305,25 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _refuse_hostile_bodies(cassette: Cassette) -> Cassette:
+    """A body nested deeper than MAX_JSON_DEPTH would crash whoever parses it later (replay's
+    matching, the checker): refuse it here, naming the interaction."""
+    from contract.jsondepth import MAX_JSON_DEPTH, json_too_deep
+
+    for n, i in enumerate(cassette.interactions):
+        for side, body in (("request", i.request.body), ("response", i.response.body)):
+            if body and json_too_deep(body):
+                raise CassetteError(cassette.path, f"{side} body is JSON nested deeper than {MAX_JSON_DEPTH} "
+                                                   "levels (refused as hostile)", interaction=n)
+    return cassette
+
+
 def loads_cassette(text: str, path: str | None = None, fmt: str | None = None) -> Cassette:
     """Parse cassette text (YAML or JSON)."""
+    return _refuse_hostile_bodies(_loads_cassette(text, path, fmt))
+
+
+def _loads_cassette(text: str, path: str | None = None, fmt: str | None = None) -> Cassette:
     fmt = fmt or serializers.format_for(path or "")
     if not text.strip():
         return Cassette([], path, {})

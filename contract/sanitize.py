@@ -914,7 +914,7 @@ class Sanitizer:
 
 
 def _parse_limited(text: str) -> Any:
-    from contract.servers import parse_json
+    from contract.jsondepth import parse_json
 
     return parse_json(text)
 

@@ -11,7 +11,6 @@ import datetime as _dt
 import fcntl
 import ipaddress
 import json
-import re
 import logging
 import os
 import signal
@@ -26,6 +25,8 @@ from typing import Any, TypeVar
 import click
 from aiohttp import web
 
+from contract.jsondepth import MAX_JSON_DEPTH, json_too_deep, parse_json  # noqa: F401 - re-exported
+
 log = logging.getLogger("vmss_contract.server")
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -33,10 +34,6 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 # size of the request" may not exceed it either (learn.microsoft.com, azure-resource-manager/
 # templates/best-practices, "Template limits"); a VMSS model is a few KiB.
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
-# JSON nested deeper than this is refused (400 InvalidRequestContent) before anything walks it:
-# Json.NET's default MaxDepth (ARM is .NET), far above any ARM model (< 20 levels) and far below
-# what Python's recursion limit lets the parser, validators and emitters survive.
-MAX_JSON_DEPTH = 64
 # Seconds a client may take to send its body once the headers are in (slow or lying clients).
 BODY_TIMEOUT = 60.0
 ALLOW_REMOTE_META = "vmss_contract.allow_remote"
@@ -47,45 +44,6 @@ RETRY_AFTER_STATUSES = frozenset({429, 503})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ApiVersionCheck = Callable[[str], "str | None"]
 F = TypeVar("F", bound=Callable[..., Any])
-
-# --------------------------------------------------------------------------- hostile JSON
-
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
-_OPEN_CLOSE = bytes.maketrans(b"[{]}", b"\x01\x01\x02\x02")
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-def json_too_deep(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
-    """True when `data`, read as JSON, nests arrays/objects deeper than `limit`.
-    Costs two `count`s for the usual document (fewer brackets than the limit)."""
-    if isinstance(data, str):
-        if data.count("[") + data.count("{") <= limit:
-            return False
-        data = data.encode("utf-8", "surrogatepass")
-    elif data.count(b"[") + data.count(b"{") <= limit:
-        return False
-    if b'"' in data:
-        data = _JSON_STRING.sub(b"", data)
-    depth = 0
-    for b in data.translate(_OPEN_CLOSE, _NOT_BRACKETS):
-        if b == 1:
-            depth += 1
-            if depth > limit:
-                return True
-        else:
-            depth -= 1
-    return False
-
-
-def parse_json(text: str | bytes) -> Any:
-    """json.loads that refuses hostile nesting with a ValueError (never a RecursionError)."""
-    if json_too_deep(text):
-        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
-
 
 # --------------------------------------------------------------------------- who may connect
 
@@ -547,7 +505,12 @@ def guard_middleware(
         if max_body is not None and len(body) > max_body:
             return _too_large(max_body)
         request[JSON_BODY] = None
-        if not check_json or not body.strip():
+        if not body.strip():
+            return None
+        if not check_json:  # JSON is the handler's business, but hostile nesting never reaches it
+            if body.lstrip()[:1] in (b"[", b"{") and json_too_deep(body):
+                return arm_error(400, "InvalidRequestContent", "The request content was invalid and could not be "
+                                 f"deserialized: JSON nested deeper than {MAX_JSON_DEPTH} levels.")
             return None
         try:
             text = body.decode("utf-8")
