@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import fcntl
+import functools
 import ipaddress
 import json
 import logging
@@ -47,6 +48,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # --------------------------------------------------------------------------- who may connect
 
+@functools.lru_cache(maxsize=1024)
 def is_loopback(address: str | None) -> bool:
     """True for 127.0.0.0/8, ::1 and IPv4-mapped loopback (and for a peer with no address,
     such as a Unix socket)."""
