@@ -253,10 +253,12 @@ class Proxy:
         log.warning("refused: %s", message)
         return arm_error(status, code, message, headers=headers)
 
-    def _too_large(self) -> web.Response:
+    def _too_large(self, cut: bool = False) -> web.Response:
+        sent = ("the upload streaming to the upstream was cut off there (an incomplete request)" if cut
+                else "nothing was sent")
         return self._refused(413, "RequestEntityTooLarge",
                              f"The request content is larger than the recorder's limit of {self.max_body} bytes "
-                             "(ARM's is 4 MB); nothing was sent or recorded.", headers={"Connection": "close"})
+                             f"(ARM's is 4 MB); {sent} and nothing was recorded.", headers={"Connection": "close"})
 
     def _deep_request(self, request: web.Request, data: bytes) -> web.Response | None:
         coding = request.headers.get("Content-Encoding")
@@ -333,7 +335,7 @@ class Proxy:
                                             allow_redirects=False) as upstream:
                 return await self._answer(request, upstream, client_base, bytes(sent))
         except _TooLarge:
-            return self._too_large()
+            return self._too_large(cut=True)
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
             self.stats.upstream_errors += 1
             if request.get(STREAMING):
@@ -342,6 +344,8 @@ class Proxy:
             return arm_error(504, "GatewayTimeout",
                              f"The upstream {self.upstream_base} did not answer within {self.timeout:g} s.")
         except (aiohttp.ClientError, OSError) as exc:
+            if len(sent) > self.max_body and not request.get(STREAMING):
+                return self._too_large(cut=True)  # a streamed upload passed the limit: not recorded
             self.stats.upstream_errors += 1
             log.warning("upstream error: %s %s: %s", request.method, request.raw_path, str(exc)[:300])
             if request.get(STREAMING):

@@ -68,17 +68,28 @@ def peer_address(request: web.Request) -> str | None:
     return str(peer[0]) if isinstance(peer, tuple) and peer else None
 
 
+# Set on an app by `_start`: True when --allow-remote lets other machines in.
+ALLOW_REMOTE: web.AppKey[bool] = web.AppKey("allow_remote", bool)
+
+
+def refuse_remote_peer(request: web.Request) -> web.Response | None:
+    """403 for a client on another machine unless the app allows it, else None. Our servers
+    hold recordings and, with `record --credential`, act with a user's Azure token."""
+    if request.app.get(ALLOW_REMOTE, False):
+        return None
+    peer = peer_address(request)
+    if is_loopback(peer):
+        return None
+    log.warning("refused a request from %s: only loopback clients are served (see --allow-remote)", peer)
+    return arm_error(403, "ClientAddressNotAllowed",
+                     f"This server answers only clients on its own machine (loopback); {peer} is not one. "
+                     "Start it with --allow-remote to serve other machines.")
+
+
 @web.middleware
 async def loopback_only(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse clients from other machines (our servers hold recordings and, with
-    `record --credential`, a user's Azure token); `--allow-remote` lifts it."""
-    peer = peer_address(request)
-    if not is_loopback(peer):
-        log.warning("refused a request from %s: only loopback clients are served (see --allow-remote)", peer)
-        return arm_error(403, "ClientAddressNotAllowed",
-                         f"This server answers only clients on its own machine (loopback); {peer} is not one. "
-                         "Start it with --allow-remote to serve other machines.")
-    return await handler(request)
+    """`refuse_remote_peer` for apps whose requests do not pass `guard_middleware` (which checks it)."""
+    return refuse_remote_peer(request) or await handler(request)
 
 
 def _allow_remote_default() -> bool:
@@ -92,8 +103,12 @@ def _store_allow_remote(ctx: click.Context, _param: click.Parameter, value: bool
 
 
 def _guard_exposure(app: web.Application, host: str, allow_remote: bool) -> None:
-    """Loopback peers only unless allowed; say so loudly when binding beyond loopback."""
-    if not allow_remote:
+    """Loopback peers only unless allowed; say so loudly when binding beyond loopback. The
+    guard checks peers itself (no extra middleware layer on the hot path when it is there)."""
+    app[ALLOW_REMOTE] = allow_remote
+    guarded = any(getattr(m, "checks_peer", False) for m in app.middlewares) or \
+        any(getattr(r.handler, "checks_peer", False) for r in app.router.routes())
+    if not allow_remote and not guarded:
         app.middlewares.insert(0, loopback_only)
     if not is_loopback(host):
         if allow_remote:
@@ -457,6 +472,9 @@ def guard_middleware(
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        refused = refuse_remote_peer(request)
+        if refused is not None:
+            return refused
         if skip is not None and skip(request):
             return await handler(request)
         try:
@@ -479,7 +497,22 @@ def guard_middleware(
             return arm_error(500, "InternalServerError",
                              "The server hit an unexpected error; see its log for details.")
 
+    def wrap(handler: Handler) -> Handler:
+        """The same checks around one handler, without aiohttp's middleware layers (for a
+        server whose only route is a catch-all: replay's hot path)."""
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            return await guard(request, handler)
+
+        guarded.checks_peer = True  # type: ignore[attr-defined]
+        return guarded
+
+    guard.checks_peer = True  # type: ignore[attr-defined]
+    guard.wrap = wrap  # type: ignore[attr-defined]
+
     async def _check(request: web.Request) -> web.Response | None:
+        if not request.body_exists and not require_auth and not require_api_version:
+            request[JSON_BODY] = None  # the common replay GET: nothing to check
+            return None
         if max_body is not None and (request.content_length or 0) > max_body:
             return _too_large(max_body)
         if require_auth:
