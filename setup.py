@@ -10,5 +10,5 @@ from setuptools import find_packages, setup
 setup(
     packages=find_packages(include=["contract", "contract.*"]) + ["contract._specs"],
     package_dir={"contract._specs": "specs"},
-    package_data={"contract._specs": ["*"]},
+    package_data={"contract._specs": ["*"], "contract.emulator": ["data/*.json"]},
 )

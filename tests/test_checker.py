@@ -199,7 +199,7 @@ def emulator_lifecycle() -> Cassette:
         c.call("GET", VMSS)
         c.call("GET", VMSS + "/virtualMachines")
         c.lro("PATCH", VMSS, {"properties": {"virtualMachineProfile": {"storageProfile": {
-            "imageReference": {"version": "18.04.202401010"}}}}})
+            "imageReference": {"version": "18.04.202401161"}}}}})
         c.call("GET", VMSS)
         c.call("GET", VMSS + "/virtualMachines")
         c.lro("POST", VMSS + "/manualupgrade", {"instanceIds": ["0"]})

@@ -161,14 +161,14 @@ def sync_lifecycle(compute: ComputeManagementClient, resource: ResourceManagemen
 
     # PATCH merges: a model change in Manual mode leaves instances behind.
     patched = vmss_ops.begin_update(RG, "vmss1", {"tags": {"stage": "patched"}, "properties": {
-        "virtualMachineProfile": {"storageProfile": {"imageReference": {"version": "18.04.202401010"}}}}}).result()
+        "virtualMachineProfile": {"storageProfile": {"imageReference": {"version": "18.04.202401161"}}}}}).result()
     assert patched.tags == {"stage": "patched"}
     assert patched.properties.virtual_machine_profile.storage_profile.image_reference.offer == "UbuntuServer"
     assert [v.properties.latest_model_applied for v in vm_ops.list(RG, "vmss1")] == [False, False]
 
     # PUT on the existing scale set: 200 (Updating), scales out with fresh ids on the new model.
     body = scale_set_body(capacity=3)
-    body["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]["version"] = "18.04.202401010"
+    body["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]["version"] = "18.04.202401161"
     updated = vmss_ops.begin_create_or_update(RG, "vmss1", body).result()
     assert updated.sku.capacity == 3 and updated.tags == {}
     latest = {v.instance_id: v.properties.latest_model_applied for v in vm_ops.list(RG, "vmss1")}
@@ -266,11 +266,11 @@ def test_automatic_mode_applies_model_changes_at_once(server: BackgroundServer) 
     vmss_ops, vm_ops = compute.virtual_machine_scale_sets, compute.virtual_machine_scale_set_vms
     vmss_ops.begin_create_or_update(RG, "auto", scale_set_body(capacity=2, mode="Automatic")).result()
     vmss_ops.begin_update(RG, "auto", {"properties": {"virtualMachineProfile": {
-        "storageProfile": {"imageReference": {"version": "18.04.202401010"}}}}}).result()
+        "storageProfile": {"imageReference": {"version": "18.04.202401161"}}}}}).result()
     vms = list(vm_ops.list(RG, "auto"))
     assert [v.properties.latest_model_applied for v in vms] == [True, True]
     image = vm_ops.get(RG, "auto", "1").properties.storage_profile.image_reference
-    assert image.version == "18.04.202401010"
+    assert image.version == "18.04.202401161"
 
 
 async def test_aio_sdk_lifecycle(server: BackgroundServer) -> None:
@@ -299,11 +299,11 @@ async def test_aio_sdk_lifecycle(server: BackgroundServer) -> None:
         assert (await vm_ops.get(RG, "aio", "1")).properties.os_profile.computer_name == "emu000001"
         assert "PowerState/running" in {s.code for s in (await vm_ops.get_instance_view(RG, "aio", "1")).statuses}
 
-        image = {"properties": {"virtualMachineProfile": {"storageProfile": {"imageReference": {"version": "2"}}}}}
+        image = {"properties": {"virtualMachineProfile": {"storageProfile": {"imageReference": {"version": "18.04.202208100"}}}}}
         await done(vmss_ops.begin_update(RG, "aio", image))
         assert await latest() == {"0": False, "1": False}
         body = scale_set_body(capacity=3)
-        body["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]["version"] = "2"
+        body["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]["version"] = "18.04.202208100"
         assert (await done(vmss_ops.begin_create_or_update(RG, "aio", body))).sku.capacity == 3
         await done(vmss_ops.begin_update_instances(RG, "aio", {"instanceIds": ["0"]}))
         await done(vmss_ops.begin_reimage(RG, "aio", {"instanceIds": ["1"]}))

@@ -25,15 +25,22 @@ from contract.servers import server_options
 @click.option("--identity/--no-identity", default=True, show_default=True,
               help="Also serve a local fake identity provider (OpenID discovery, OAuth token endpoints, managed "
                    "identity) under /identity and ARM's /metadata/endpoints on the same port; see `env az`.")
+@click.option("--images", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A JSON or YAML file of platform images ({images: [{publisher, offer, sku, os, versions}]}) added "
+                   "to the built-in catalogue; a scale set naming an image outside it gets PlatformImageNotFound.")
 @server_options
 def command(lro_polls: int, fast_forward_operations: bool, strict_operations: bool, complete_after: float,
-            complete_on_read: bool, host: str, port: int, tls: bool, tls_dir: Path | None, identity: bool) -> None:
+            complete_on_read: bool, host: str, port: int, tls: bool, tls_dir: Path | None, identity: bool,
+            images: Path | None) -> None:
     """Run an in-memory VMSS API that answers like ARM (state is lost on exit)."""
     from contract.emulator import create_app
     from contract.servers import serve_forever
 
-    app = create_app(lro_polls=lro_polls, strict_operations=not fast_forward_operations,
-                     complete_after=complete_after, complete_on_read=complete_on_read)
+    try:
+        app = create_app(lro_polls=lro_polls, strict_operations=not fast_forward_operations,
+                         complete_after=complete_after, complete_on_read=complete_on_read, images=images)
+    except ValueError as exc:  # a malformed --images file
+        raise click.BadParameter(str(exc), param_hint="--images") from None
     if identity:
         from contract.identity import mount_identity
 

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from contract.emulator.contract import Contract
+from contract.emulator.images import Catalogue
 from contract.emulator.lro import Operation, Operations, lro_headers
 from contract.emulator.state import VM, ResourceGroup, ScaleSet, Store
 from contract.servers import JSON_CONTENT_TYPE, arm_error, arm_headers
@@ -25,6 +26,7 @@ class Emulator:
     complete_on_read: bool = True  # a read of a scale set or its VMs finishes its running operation
     network_integrity: bool = False  # scale sets may reference only network resources this emulator has
     page_size: int = 1000  # items per page of a list (then `nextLink`)
+    images: Catalogue | None = None  # the platform images scale sets may name (None: the built-in catalogue)
 
 
 @dataclass

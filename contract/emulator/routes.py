@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from types import ModuleType
 
 from aiohttp import web
@@ -26,6 +27,8 @@ from contract.emulator import (
 )
 from contract.emulator.contract import Contract
 from contract.emulator.http import Call, Emulator, Refused
+from contract.emulator.images import Catalogue
+from contract.emulator.images import builtin as builtin_images
 from contract.emulator.lro import Operations
 from contract.emulator.state import Store
 from contract.rules import Rules
@@ -116,13 +119,15 @@ def make_dispatch(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.R
 def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_on_read: bool = True,
                complete_after: float | None = COMPLETE_AFTER, page_size: int = PAGE_SIZE, spec: Spec | None = None,
                rules: Rules | None = None, max_body: int = DEFAULT_MAX_BODY,
-               network_integrity: bool = False) -> web.Application:
+               network_integrity: bool = False,
+               images: str | Path | Catalogue | None = None) -> web.Application:
     """A fresh, empty emulator: every app has its own state.
 
     `lro_polls`: how many polls of an operation answer InProgress before it succeeds.
     Operations also finish on their own, as Azure's do: `complete_after` seconds after they
     start (None: never by time), and when the scale set or anything below it is read
     (`complete_on_read`). Turn both off to watch the in-between states.
+    `images`: the platform image catalogue, or a file of images to add to the built-in one.
     `strict_operations`: a write on a scale set whose operation still runs gets ARM's
     409 OperationNotAllowed (the default, as Azure); False fast-forwards the running one instead.
     `network_integrity`: a scale set PUT/PATCH may reference only subnets, pools, NSGs, ASGs and
@@ -133,7 +138,9 @@ def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_o
     emulator = Emulator(store=Store(), operations=Operations(lro_polls, complete_after=complete_after),
                         contract=Contract(spec, rules), strict_operations=strict_operations,
                         complete_on_read=complete_on_read, network_integrity=network_integrity,
-                        page_size=page_size)
+                        page_size=page_size,
+                        images=images if isinstance(images, Catalogue) or images is None
+                        else builtin_images().extended(images))
     app = web.Application(middlewares=[guard_middleware(max_body=max_body)], client_max_size=max_body + 1)
     app[EMULATOR] = emulator
     app.router.add_route("*", "/{tail:.*}", make_dispatch(emulator))

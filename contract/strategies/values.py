@@ -57,7 +57,6 @@ IMAGES: tuple[Image, ...] = (
     Image("Canonical", "ubuntu-24_04-lts", "server", "Linux"),
     Image("Debian", "debian-12", "12-gen2", "Linux"),
     Image("RedHat", "RHEL", "9-lvm-gen2", "Linux"),
-    Image("SUSE", "sles-15-sp5", "gen2", "Linux"),
     Image("OpenLogic", "CentOS", "7_9-gen2", "Linux"),
     Image("MicrosoftWindowsServer", "WindowsServer", "2022-datacenter-azure-edition", "Windows"),
     Image("MicrosoftWindowsServer", "WindowsServer", "2019-Datacenter", "Windows"),
