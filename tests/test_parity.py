@@ -89,3 +89,12 @@ def test_parity_command_prints_text_and_json_and_fails_under_a_floor(tmp_path: P
     assert data["scale_set"]["operations"] > 5 and data["cassettes"][0]["operations"]
     below = CliRunner().invoke(main, ["parity", one, "--min-similarity", "100.0", "--min-status", "100"])
     assert below.exit_code == 1
+
+
+def test_image_look_ups_answer_as_azure_did(report) -> None:  # type: ignore[no-untyped-def]
+    """Every `az vmss create` in the recordings resolves its image (versions?$top=1&$orderby=name desc, then
+    that version): the built-in catalogue answers each of them with Azure's status and members."""
+    images = [o for o in report.operations() if "/publishers/" in o.path.lower()]
+    assert len(images) >= 70
+    assert all(o.status_agrees for o in images), [(o.path, o.recorded_status, o.emulated_status) for o in images]
+    assert min(o.similarity for o in images) == 1.0, [(o.path, o.missing, o.extra) for o in images]

@@ -15,15 +15,19 @@ from types import ModuleType
 from aiohttp import web
 
 from contract.emulator import (
+    catalog,
     disks,
     extensions,
+    identities,
     instances,
     network_resources,
     placement,
     resources,
+    role_assignments,
     rolling,
     runcommands,
     scalesets,
+    standalone,
 )
 from contract.emulator.contract import Contract
 from contract.emulator.http import Call, Emulator, Refused
@@ -44,6 +48,7 @@ PAGE_SIZE = 1000  # items per list page (Azure pages long lists; clients follow 
 # Every module whose `HANDLERS` the emulator serves.
 HANDLER_MODULES: tuple[ModuleType, ...] = (
     resources, scalesets, instances, extensions, runcommands, placement, rolling, disks, network_resources,
+    identities, role_assignments, catalog, standalone,
 )
 
 # The swagger names one path segment differently in different operations; handlers read one name.

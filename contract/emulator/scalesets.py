@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from contract.emulator import catalog, defaults, lenient, orchestration, query, references, rolling
+from contract.emulator import catalog, defaults, lenient, managed_identity, orchestration, query, references, rolling
 from contract.emulator.http import (
     Call,
     Refused,
@@ -224,6 +224,8 @@ def _new_model(call: Call, body: JSON, existing: ScaleSet | None, *, password_gi
     _default_os_disk(props)
     defaults.fill_create_defaults(model, password_given=password_given)
     catalog.check_image(call, model, existing.model if existing is not None else None)
+    managed_identity.settle(call, model, existing.model if existing is not None else None,
+                            model.get("id") or call.request.path.rstrip("/"))
     return model
 
 

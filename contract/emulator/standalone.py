@@ -1,0 +1,123 @@
+"""Standalone Microsoft.Compute resources a scale-set journey reads: virtual machines and disks.
+
+In Flexible orchestration a scale set's VMs are standalone `Microsoft.Compute/virtualMachines`
+(named `<scale set>_<8 hex>`, with `properties.virtualMachineScaleSet.id`), so they are derived
+from the flexible scale sets on every read. Anything else (VMs and disks created outside a scale
+set) comes from the generic store, which also takes them away with their resource group.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aiohttp import web
+
+from contract.emulator.http import Call, Refused, answer, find_group
+from contract.emulator.state import JSON, VM, ScaleSet, obj
+from contract.emulator.vms import vm_instance_view, vm_view
+from contract.servers import arm_error
+
+VM_TYPE = "Microsoft.Compute/virtualMachines"
+DISK_TYPE = "Microsoft.Compute/disks"
+
+
+def flexible_name(vmss: ScaleSet, vm: VM) -> str:
+    return f"{vmss.name}_{vm.vm_id.replace('-', '')[:8]}"
+
+
+def _flexible_view(vmss: ScaleSet, vm: VM) -> JSON:
+    inner = vm_view(vmss, vm)
+    name = flexible_name(vmss, vm)
+    props = {k: v for k, v in obj(inner.get("properties")).items()
+             if k not in ("latestModelApplied", "modelDefinitionApplied", "networkProfileConfiguration")}
+    props["virtualMachineScaleSet"] = {"id": vmss.id}
+    view: JSON = {
+        "name": name,
+        "id": f"/subscriptions/{vmss.subscription}/resourceGroups/{vmss.resource_group}/providers/{VM_TYPE}/{name}",
+        "type": VM_TYPE,
+        "location": inner.get("location"),
+        "tags": inner.get("tags", {}),
+        "properties": props,
+    }
+    if "zones" in inner:
+        view["zones"] = inner["zones"]
+    return view
+
+
+def _flexible(call: Call, group: str | None) -> Iterator[tuple[ScaleSet, VM]]:
+    for vmss in call.store.list_scale_sets(call.params["subscriptionId"], group):
+        if str(vmss.properties.get("orchestrationMode", "")).lower() == "flexible":
+            for vm in vmss.vms.values():
+                yield vmss, vm
+
+
+def _vms(call: Call, group: str | None) -> list[JSON]:
+    prefix = f"/subscriptions/{call.params['subscriptionId']}/"
+    if group is not None:
+        prefix += f"resourceGroups/{group}/"
+    stored = [r.model for r in call.store.resources(prefix=prefix, type=VM_TYPE)]
+    return stored + [_flexible_view(s, v) for s, v in _flexible(call, group)]
+
+
+def _find_vm(call: Call) -> tuple[JSON, VM | None]:
+    group = find_group(call)
+    wanted = call.params["vmName"].lower()
+    for vmss, vm in _flexible(call, group.name):
+        if flexible_name(vmss, vm).lower() == wanted:
+            return _flexible_view(vmss, vm), vm
+    rid = f"/subscriptions/{call.params['subscriptionId']}/resourceGroups/{group.name}/providers/{VM_TYPE}/" \
+          f"{call.params['vmName']}"
+    stored = call.store.resource(rid)
+    if stored is None:
+        raise Refused(arm_error(404, "ResourceNotFound",
+                                f"The Resource '{VM_TYPE}/{call.params['vmName']}' under resource group "
+                                f"'{call.params['resourceGroupName']}' was not found."))
+    return stored.model, None
+
+
+def get_vm(call: Call) -> web.Response:
+    view, vm = _find_vm(call)
+    if vm is not None and call.expands("instanceView"):
+        view = {**view, "properties": {**view["properties"], "instanceView": vm_instance_view(vm)}}
+    return answer(200, view)
+
+
+def get_vm_instance_view(call: Call) -> web.Response:
+    view, vm = _find_vm(call)
+    if vm is None:
+        return answer(200, obj(obj(view.get("properties")).get("instanceView")))
+    return answer(200, vm_instance_view(vm))
+
+
+def list_vms(call: Call) -> web.Response:
+    group = find_group(call).name if "resourceGroupName" in call.params else None
+    return answer(200, {"value": _vms(call, group)})
+
+
+def get_disk(call: Call) -> web.Response:
+    group = find_group(call)
+    rid = f"/subscriptions/{call.params['subscriptionId']}/resourceGroups/{group.name}/providers/{DISK_TYPE}/" \
+          f"{call.params['diskName']}"
+    stored = call.store.resource(rid)
+    if stored is None:
+        raise Refused(arm_error(404, "ResourceNotFound",
+                                f"The Resource '{DISK_TYPE}/{call.params['diskName']}' under resource group "
+                                f"'{call.params['resourceGroupName']}' was not found."))
+    return answer(200, stored.model)
+
+
+def list_disks(call: Call) -> web.Response:
+    prefix = f"/subscriptions/{call.params['subscriptionId']}/"
+    if "resourceGroupName" in call.params:
+        prefix += f"resourceGroups/{find_group(call).name}/"
+    return answer(200, {"value": [r.model for r in call.store.resources(prefix=prefix, type=DISK_TYPE)]})
+
+
+HANDLERS = {
+    "VirtualMachines_Get": get_vm,
+    "VirtualMachines_InstanceView": get_vm_instance_view,
+    "VirtualMachines_List": list_vms,
+    "VirtualMachines_ListAll": list_vms,
+    "Disks_Get": get_disk,
+    "Disks_ListByResourceGroup": list_disks,
+    "Disks_List": list_disks,
+}
