@@ -107,6 +107,7 @@ def put_assignment(call: Call) -> web.Response:
         "type": TYPE,
         "name": name,
     }
+    model["properties"] = {k: v for k, v in model["properties"].items() if v is not None}  # unset members left out (not x-nullable in the swagger)
     call.store.put_resource(Resource(id=rid, type=TYPE, model=model))
     return answer(200 if existing is not None else 201, model, write=True)
 
