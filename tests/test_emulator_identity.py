@@ -8,6 +8,8 @@ Every answer is also judged by the checker.
 """
 from __future__ import annotations
 
+import copy
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,6 +168,15 @@ def test_identity_image_role_assignment_journey_sync(served: tuple[BackgroundSer
     report = check(capture.interactions)
     assert_no_violations(report)
     assert report.outside_contract == 0, report.outside_contract
+    # and these operations are inside the contract: a lie about one of them is caught
+    lying = copy.deepcopy(capture.interactions)
+    put = next(i for i in lying if i.request.method == "PUT" and "/roleAssignments/" in i.request.uri)
+    put.response.status = 202
+    identity = next(i for i in lying if i.request.method == "PUT" and i.request.uri.split("?")[0].endswith("/uai1"))
+    lie = json.loads(identity.response.body)
+    lie["properties"]["principalId"] = 7
+    identity.response.body = json.dumps(lie)
+    assert {v.rule for v in check(lying).violations} >= {"undeclared-status", "response-schema"}
 
 
 async def test_identity_and_role_assignment_aio(served: tuple[BackgroundServer, Capture]) -> None:
