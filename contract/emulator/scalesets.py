@@ -14,7 +14,16 @@ from typing import Any
 
 from aiohttp import web
 
-from contract.emulator import catalog, defaults, lenient, managed_identity, orchestration, query, references, rolling
+from contract.emulator import (
+    catalog,
+    defaults,
+    lenient,
+    managed_identity,
+    orchestration,
+    query,
+    references,
+    rolling,
+)
 from contract.emulator.http import (
     Call,
     Refused,
