@@ -9,6 +9,8 @@ before its answer is sent. Prints p50/p90/p99 for both and the difference (aim: 
 added at p50), and checks the cassette holds every proxied request.
 
     .venv/bin/python bench/proxy_latency.py [--requests 2000] [--rounds 5] [--concurrency 1]
+        [--baseline-tree DIR]   # also a recorder from another source tree (e.g. an older commit
+                                # unpacked with `git archive`), interleaved in the same rounds
 """
 from __future__ import annotations
 
@@ -36,9 +38,9 @@ BODY = {"location": "westus", "sku": {"name": "Standard_D1_v2", "tier": "Standar
                                                   "sku": "18.04-LTS", "version": "latest"}}}}}
 
 
-def start(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+def start(args: list[str], env: dict[str, str], cwd: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
     proc = subprocess.Popen([sys.executable, "-m", "contract", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env=env)
+                            stderr=subprocess.DEVNULL, env=env, cwd=cwd)
     assert proc.stdout is not None
     line = proc.stdout.readline().decode()
     if not line.startswith("listening on "):
@@ -52,21 +54,23 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def drive(direct: str, proxied: str, n: int, concurrency: int) -> tuple[list[float], list[float]]:
+async def drive(direct: str, proxied: str, n: int, concurrency: int,
+                other: str | None = None) -> tuple[list[float], list[float], list[float]]:
     url = VMSS + "?api-version=2024-07-01"
     async with aiohttp.ClientSession(headers=HEADERS) as session:
         async with session.put(direct + RG + "?api-version=2022-09-01", json={"location": "westus"}) as r:
             assert r.status in (200, 201), await r.text()
         async with session.put(direct + url, json=BODY) as r:
             assert r.status in (200, 201), await r.text()
-        for base in (direct, proxied) * 50:  # warm-up: connections, caches
+        bases = (direct, proxied) + ((other,) if other else ())
+        for base in bases * 50:  # warm-up: connections, caches
             async with session.get(base + url) as r:
                 await r.read()
-        times: dict[str, list[float]] = {direct: [], proxied: []}
+        times: dict[str, list[float]] = {b: [] for b in bases}
 
         async def worker(k: int) -> None:
             for i in range(k, n, concurrency):
-                for base in ((direct, proxied) if i % 2 else (proxied, direct)):
+                for base in (bases if i % 2 else bases[::-1]):
                     start = time.perf_counter()
                     async with session.get(base + url) as r:
                         await r.read()
@@ -74,7 +78,7 @@ async def drive(direct: str, proxied: str, n: int, concurrency: int) -> tuple[li
                     times[base].append(time.perf_counter() - start)
 
         await asyncio.gather(*(worker(k) for k in range(concurrency)))
-        return times[direct], times[proxied]
+        return times[direct], times[proxied], times[other] if other else []
 
 
 def main() -> None:
@@ -82,21 +86,29 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5, help="the machine is shared: rounds, median shown")
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--baseline-tree", help="source tree of another version's recorder to interleave")
     args = parser.parse_args()
     env = {**os.environ, "VMSS_CONTRACT_SALT": "bench"}
     per_round = max(1, args.requests // args.rounds)
-    rounds: list[tuple[list[float], list[float]]] = []
+    rounds: list[tuple[list[float], list[float], list[float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         cassette = Path(tmp) / "bench.yaml"
         emulator, direct = start(["emulate"], env)
         try:
             proxy, proxied = start(["record", "--cassette", str(cassette), "--upstream", direct], env)
+            other_proc, other = None, None
+            if args.baseline_tree:
+                other_env = {**env, "PYTHONPATH": str(Path(args.baseline_tree).resolve())}
+                other_proc, other = start(["record", "--cassette", str(Path(tmp) / "baseline.yaml"),
+                                           "--upstream", direct], other_env, cwd=args.baseline_tree)
             try:
                 for _ in range(args.rounds):
-                    rounds.append(asyncio.run(drive(direct, proxied, per_round, args.concurrency)))
+                    rounds.append(asyncio.run(drive(direct, proxied, per_round, args.concurrency, other)))
             finally:
-                proxy.terminate()
-                proxy.wait(timeout=30)
+                for p in (proxy, other_proc):
+                    if p is not None:
+                        p.terminate()
+                        p.wait(timeout=30)
         finally:
             emulator.terminate()
             emulator.wait(timeout=30)
@@ -104,7 +116,7 @@ def main() -> None:
         size = cassette.stat().st_size / 1e6
     print(f"{per_round * args.rounds} GETs of a scale set model each way in {args.rounds} rounds, "
           f"concurrency {args.concurrency}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    added = sorted(((pct(p, 0.5) - pct(d, 0.5), pct(p, 0.99) - pct(d, 0.99), d, p) for d, p in rounds),
+    added = sorted(((pct(p, 0.5) - pct(d, 0.5), pct(p, 0.99) - pct(d, 0.99), d, p) for d, p, _ in rounds),
                    key=lambda r: r[0])
     median = added[len(added) // 2]
     print(f"{'(median round)':22}{'p50':>9}{'p90':>9}{'p99':>9}")
@@ -113,6 +125,12 @@ def main() -> None:
     diffs = [pct(median[3], q) - pct(median[2], q) for q in (0.5, 0.9, 0.99)]
     print(f"{'added by the proxy':22}" + "".join(f"{a:7.2f}ms" for a in diffs) + "   (aim: p50 <= 2 ms)")
     print("added p50 per round: " + ", ".join(f"{a[0]:.2f}" for a in added) + " ms")
+    if args.baseline_tree:
+        base_added = sorted(pct(o, 0.5) - pct(d, 0.5) for d, _, o in rounds)
+        same = sorted((pct(p, 0.5) - pct(d, 0.5), pct(o, 0.5) - pct(d, 0.5)) for d, p, o in rounds)
+        print(f"baseline tree {args.baseline_tree}: added p50 per round: "
+              + ", ".join(f"{a:.2f}" for a in base_added) + " ms; median round this tree vs baseline: "
+              f"{same[len(same) // 2][0]:.2f} vs {same[len(same) // 2][1]:.2f} ms")
     expected = (per_round + 50) * args.rounds
     print(f"cassette: {recorded} interactions recorded ({size:.1f} MB), expected {expected}")
 

@@ -7,12 +7,14 @@ The machine is shared, so rounds alternate bare/replay and the median round is s
 Prints requests/s, p50/p99 latency and errors for both, and the replay/bare ratio.
 
     .venv/bin/python bench/replay_throughput.py [--requests 10000] [--concurrency 64] [--rounds 3] [--tls]
+        [--baseline-tree DIR]   # also the replay server of another source tree, in the same rounds
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import ssl
 import statistics
 import subprocess
@@ -72,8 +74,9 @@ def targets() -> dict[str, bytes]:
     return out
 
 
-def start(cmd: list[str]) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+def start(cmd: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    cwd = Path(env["PYTHONPATH"]) if env and "PYTHONPATH" in env else ROOT
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=cwd, env=env)
     line = proc.stdout.readline()  # type: ignore[union-attr]
     if not line.startswith("listening on "):
         proc.kill()
@@ -145,10 +148,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3, help="alternating bare/replay rounds (median shown)")
     parser.add_argument("--tls", action="store_true", help="measure over HTTPS (local CA)")
+    parser.add_argument("--baseline-tree", help="source tree of another version whose replay joins the rounds")
     args = parser.parse_args()
     answers = targets()
     paths = list(answers)
     rounds: dict[str, list[Result]] = {"bare aiohttp": [], "replay": []}
+    if args.baseline_tree:
+        rounds["replay (baseline)"] = []
     with tempfile.TemporaryDirectory() as tmp:
         answers_file = Path(tmp) / "answers.json"
         answers_file.write_text(json.dumps({k: v.hex() for k, v in answers.items()}))
@@ -158,11 +164,16 @@ def main() -> None:
             "bare aiohttp": [sys.executable, "-c", BARE_SERVER, str(answers_file), "tls" if args.tls else "-", tls_dir],
             "replay": [sys.executable, "-m", "contract", "replay", str(CASSETTE), "--allow-repeats", *tls_args],
         }
+        envs: dict[str, dict[str, str] | None] = {name: None for name in commands}
+        if args.baseline_tree:
+            tree = str(Path(args.baseline_tree).resolve())
+            commands["replay (baseline)"] = commands["replay"]
+            envs["replay (baseline)"] = {**os.environ, "PYTHONPATH": tree}
         procs: list[subprocess.Popen[str]] = []
         try:
             bases = {}
             for name, cmd in commands.items():
-                proc, bases[name] = start(cmd)
+                proc, bases[name] = start(cmd, envs[name])
                 procs.append(proc)
             ssl_ctx: ssl.SSLContext | bool = (
                 LocalCA(tls_dir).client_ssl_context() if args.tls else False)
@@ -187,7 +198,13 @@ def main() -> None:
         each = " ".join(f"{x.rate:.0f}" for x in results)
         print(f"{name:<14}{r.rate:>10.0f}{r.pct(0.50):>10.2f}{r.pct(0.99):>10.2f}{errors:>8}   {each}")
     ratio = median["replay"].rate / median["bare aiohttp"].rate
-    print(f"replay / bare throughput (median rounds): {ratio:.2f} (aim >= 0.70)")
+    print(f"replay / bare throughput (median rounds): {ratio:.2f} (aim >= 0.80)")
+    paired = sorted(r.rate / b.rate for r, b in zip(rounds["replay"], rounds["bare aiohttp"]))
+    print("replay / bare per round: " + " ".join(f"{x:.2f}" for x in paired))
+    if args.baseline_tree:
+        base = sorted(r.rate / b.rate for r, b in zip(rounds["replay (baseline)"], rounds["bare aiohttp"]))
+        print("baseline replay / bare per round: " + " ".join(f"{x:.2f}" for x in base)
+              + f" (median {base[len(base) // 2]:.2f})")
     bare_us, replay_us = in_process(answers)
     print(f"in-process, no HTTP: bare response {bare_us:.1f} us, replay match + response {replay_us:.1f} us "
           "per request")
