@@ -283,8 +283,9 @@ class Spec:
         # operations under an ARM scope of any depth (`/{scope}/providers/Microsoft.Authorization/...`)
         self._scoped_routes: dict[str, list[tuple[int, re.Pattern[str], Operation]]] = {}
         self._match_cache: dict[tuple[str, str], OperationMatch | None] = {}
-        self._validators: dict[tuple[str, str], Callable[[Any], Iterator[tuple[list[Any], str, str]]] | None] = {}
+        self._validators: dict[tuple[str, ...], Callable[[Any], Iterator[tuple[list[Any], str, str]]] | None] = {}
         self._compiler = _Compiler(self.document.get("components", {}).get("schemas", {}))
+        self._set_compilers: dict[str, _Compiler] = {}  # x-schema-versions overlay -> its compiler
         self._index()
 
     def __repr__(self) -> str:  # the document is ~200 KB: keep tracebacks readable
@@ -430,8 +431,30 @@ class Spec:
         except UnknownApiVersion:
             return False
 
-    def _validator(self, operation_id: str, which: str) -> Callable[[Any], Iterator[tuple[list[Any], str, str]]] | None:
-        key = (operation_id, which)
+    def _schema_set(self, operation_id: str, api_version: str | None) -> str | None:
+        """The newest `x-schema-versions` overlay at or below `api_version` for an operation whose schemas
+        are the base document's (None: the base components as written)."""
+        overlays = self.document.get("x-schema-versions")
+        if not overlays or not api_version or self._ops_raw[operation_id].get("x-schema-api-version"):
+            return None  # (operations of the other spec files carry their own schema version)
+        try:
+            key = _version_key(api_version)
+        except UnknownApiVersion:
+            return None
+        fitting = [v for v in overlays if _version_key(v) <= key]
+        return max(fitting, key=_version_key) if fitting else None
+
+    def _compiler_for(self, schema_set: str | None) -> _Compiler:
+        if schema_set is None:
+            return self._compiler
+        found = self._set_compilers.get(schema_set)
+        if found is None:
+            found = self._set_compilers[schema_set] = _Compiler(_overlaid(self.document, schema_set))
+        return found
+
+    def _validator(self, operation_id: str, which: str,
+                   schema_set: str | None = None) -> Callable[[Any], Iterator[tuple[list[Any], str, str]]] | None:
+        key = (operation_id, which) if schema_set is None else (operation_id, which, schema_set)
         if key in self._validators:
             return self._validators[key]
         raw = self._ops_raw.get(operation_id)
@@ -445,7 +468,7 @@ class Spec:
             mode = "response"
         fn = None
         if schema is not None:
-            built = self._compiler.build(schema, mode)
+            built = self._compiler_for(schema_set).build(schema, mode)
             per_member = mode == "response"
             fn = _compile(built, per_member)
             if isinstance(built, dict) and built.get("anyOf") and isinstance(built["anyOf"][0], dict):
@@ -494,7 +517,7 @@ class Spec:
             if status < 400 or "default" not in responses:
                 return [], []
             code = "default"
-        fn = self._validator(operation_id, code)
+        fn = self._validator(operation_id, code, self._schema_set(operation_id, api_version))
         if fn is None:
             return [], []
         errors: list[SchemaError] = []
@@ -555,6 +578,25 @@ class Spec:
         return None if schema is None else self._compiler.build(schema, "response")
 
     __hash__ = object.__hash__  # identity: lets lru_cache key on the instance
+
+
+def _overlaid(document: dict[str, Any], schema_set: str) -> dict[str, Any]:
+    """The base components as an api-version's swagger has them: every `x-schema-versions` overlay up to
+    `schema_set`, oldest first. An overlay's schema adds its `properties` to the base schema's (other keys
+    replace the base's); a schema the base lacks is added whole."""
+    schemas = dict(document.get("components", {}).get("schemas", {}))
+    overlays = document.get("x-schema-versions") or {}
+    for version in sorted((v for v in overlays if _version_key(v) <= _version_key(schema_set)), key=_version_key):
+        for name, overlay in ((overlays[version] or {}).get("schemas") or {}).items():
+            base = schemas.get(name)
+            if not isinstance(base, dict):
+                schemas[name] = overlay
+                continue
+            merged = {**base, **{k: v for k, v in overlay.items() if k != "properties"}}
+            if "properties" in overlay:
+                merged["properties"] = {**(base.get("properties") or {}), **overlay["properties"]}
+            schemas[name] = merged
+    return schemas
 
 
 def _json_schema(container: Any, document: dict[str, Any]) -> Any:

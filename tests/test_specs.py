@@ -545,3 +545,16 @@ def test_an_operation_id_defined_in_two_spec_files_is_refused(tmp_path):
     (folder / "extra.openapi.yaml").write_text(_EXTRA % "VirtualMachineScaleSets_Get")
     with pytest.raises(SpecError, match="VirtualMachineScaleSets_Get is defined in both vmss.openapi.yaml and extra"):
         load_spec(folder)
+
+
+def test_answers_are_judged_by_the_schemas_of_their_api_version(spec):
+    """x-schema-versions: 2024-07-01's swagger adds zonalPlatformFaultDomainAlignMode to the scale set; an
+    answer at 2024-07-01 or later may carry it, one at 2024-03-01 or older shows it as drift; its type holds."""
+    oid = "VirtualMachineScaleSets_Get"
+    body = {"location": "westus", "properties": {"zonalPlatformFaultDomainAlignMode": "Aligned"}}
+    for version, drifts in (("2022-11-01", True), ("2024-03-01", True), ("2024-07-01", False), ("2026-04-01", False)):
+        errors, drift = spec.check_response(oid, 200, body, version)
+        assert errors == [] and bool(drift) is drifts, version
+    wrong = {"location": "westus", "properties": {"zonalPlatformFaultDomainAlignMode": 3}}
+    assert [e.path for e in spec.validate_response(oid, 200, wrong, "2024-07-01")] == [
+        "$.properties.zonalPlatformFaultDomainAlignMode"]
