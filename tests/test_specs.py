@@ -558,3 +558,15 @@ def test_answers_are_judged_by_the_schemas_of_their_api_version(spec):
     wrong = {"location": "westus", "properties": {"zonalPlatformFaultDomainAlignMode": 3}}
     assert [e.path for e in spec.validate_response(oid, 200, wrong, "2024-07-01")] == [
         "$.properties.zonalPlatformFaultDomainAlignMode"]
+
+
+def test_a_newer_overlay_changes_a_member_for_its_versions_only(spec):
+    """2024-11-01 lists extension names in securityPostureReference.excludeExtensions (objects before)."""
+    oid = "VirtualMachineScaleSets_Get"
+    body = {"location": "westus", "properties": {"virtualMachineProfile": {"securityPostureReference": {
+        "id": "/CommunityGalleries/g/securityPostures/p/versions/latest", "excludeExtensions": ["ext1"],
+        "isOverridable": True}}}}
+    assert spec.check_response(oid, 200, body, "2024-11-01") == ([], [])
+    errors, drift = spec.check_response(oid, 200, body, "2024-07-01")
+    assert [e.path for e in errors] == ["$.properties.virtualMachineProfile.securityPostureReference.excludeExtensions[0]"]
+    assert [d.path for d in drift] == ["$.properties.virtualMachineProfile.securityPostureReference.isOverridable"]
