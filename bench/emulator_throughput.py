@@ -145,7 +145,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         procs = []
         try:
-            emulator, emulator_base = start([sys.executable, "-m", "contract", "emulate", "--lro-polls", "1"])
+            emulator, emulator_base = start([sys.executable, "-m", "contract", "emulate", "--lro-polls", "1",
+                                             "--fast-forward-operations"])  # concurrent PATCHes of one set
             procs.append(emulator)
             answers = asyncio.run(seed(emulator_base))
             answers_file = Path(tmp) / "answers.json"
