@@ -325,117 +325,44 @@ def _groups_to_create(cassette: Cassette) -> dict[tuple[str, str], dict[str, Any
 
 # ----------------------------------------------------------------------------- template stand-ins
 
-_CALL = re.compile(r"^\[(.*)\]$", re.DOTALL)
-
-
-def _template_value(value: Any, scope: dict[str, Any]) -> Any:
-    """The few template functions the CLI's generated templates use inside a scale set resource."""
-    if isinstance(value, dict):
-        return {k: _template_value(v, scope) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_template_value(v, scope) for v in value]
-    if isinstance(value, str):
-        match = _CALL.match(value)
-        if match and not value.startswith("[["):
-            try:
-                return _Expression(match.group(1), scope).parse()
-            except (ValueError, KeyError, IndexError):
-                return value
-    return value
-
-
-class _Expression:
-    """A tiny recursive-descent reader for `f('a', g('b'))` template calls."""
-
-    def __init__(self, text: str, scope: dict[str, Any]) -> None:
-        self.text, self.at, self.scope = text, 0, scope
-
-    def parse(self) -> Any:
-        value = self._value()
-        self._space()
-        if self.at != len(self.text):
-            raise ValueError("trailing text")
-        return value
-
-    def _space(self) -> None:
-        while self.at < len(self.text) and self.text[self.at].isspace():
-            self.at += 1
-
-    def _value(self) -> Any:
-        self._space()
-        if self.text[self.at] == "'":
-            end = self.text.index("'", self.at + 1)
-            value = self.text[self.at + 1:end]
-            self.at = end + 1
-            return value
-        match = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*").match(self.text, self.at)
-        if match is None:
-            raise ValueError("expected a call")
-        self.at = match.end()
-        self._space()
-        if self.text[self.at] != "(":
-            raise ValueError("expected (")
-        self.at += 1
-        args: list[Any] = []
-        self._space()
-        while self.text[self.at] != ")":
-            args.append(self._value())
-            self._space()
-            if self.text[self.at] == ",":
-                self.at += 1
-        self.at += 1
-        return self._call(match.group(0).lower(), args)
-
-    def _call(self, name: str, args: list[Any]) -> Any:
-        if name == "parameters":
-            return self.scope["parameters"][args[0]]
-        if name == "variables":
-            return self.scope["variables"][args[0]]
-        if name == "concat":
-            return "".join(str(a) for a in args)
-        if name == "resourceid":
-            kind, names = args[0], args[1:]
-            provider, *types = kind.split("/")
-            tail = "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=False))
-            return f"{self.scope['group_id']}/providers/{provider}/{tail}"
-        raise ValueError(f"unsupported template function {name}")
-
-
 def _seed_scale_sets(client: _Client, path: str, body: Any) -> list[str]:
-    """PUT each scale set of a deployment's template to the emulator; returns what was done."""
+    """PUT each scale set of a deployment's template to the emulator; returns what was done.
+
+    The template is read with the project's ARM template language (`contract.templates`), so the
+    scale set body is exactly what a deployment would PUT.
+    """
+    from contract.templates import DeploymentContext, TemplateError, prepare
+
     props = body.get("properties") if isinstance(body, dict) else None
     template = props.get("template") if isinstance(props, dict) else None
-    if not isinstance(template, dict):
-        return []
     group = _GROUP.match(path)
-    if group is None:
+    if not isinstance(template, dict) or group is None:
         return []
-    given = props.get("parameters") if isinstance(props.get("parameters"), dict) else {}
-    parameters: dict[str, Any] = {}
-    for name, spec in (template.get("parameters") or {}).items():
-        if isinstance(given.get(name), dict) and "value" in given[name]:
-            parameters[name] = given[name]["value"]
-        elif isinstance(spec, dict) and "defaultValue" in spec:
-            parameters[name] = spec["defaultValue"]
-    scope: dict[str, Any] = {"parameters": parameters, "variables": {},
-                             "group_id": f"/subscriptions/{group.group(1)}/resourceGroups/{group.group(2)}"}
-    for name, value in (template.get("variables") or {}).items():
-        scope["variables"][name] = _template_value(value, scope)
+    location = next((r.get("location") for r in template.get("resources") or []
+                     if isinstance(r, dict) and isinstance(r.get("location"), str)), DEFAULT_LOCATION)
+    context = DeploymentContext(subscription_id=group.group(1), resource_group=group.group(2),
+                                location=str(location), name=path.rstrip("/").rsplit("/", 1)[-1])
+    try:
+        plan = prepare(template, props.get("parameters") or {}, context)
+    except TemplateError as exc:
+        return [f"template not read: {exc}"]
     done: list[str] = []
-    for resource in template.get("resources") or []:
-        if not isinstance(resource, dict) or str(resource.get("type")).lower() != \
-                "microsoft.compute/virtualmachinescalesets":
+    for instance in plan.instances:
+        if instance.type.lower() != "microsoft.compute/virtualmachinescalesets":
             continue
-        name = _template_value(resource.get("name"), scope)
+        try:
+            resource_body = plan.evaluate(instance)
+        except TemplateError as exc:
+            done.append(f"{instance.id}: template not evaluated: {exc}")
+            continue
         keep = ("location", "tags", "sku", "properties", "zones", "identity", "plan", "extendedLocation")
-        resource_body = {k: _template_value(v, scope) for k, v in resource.items() if k in keep}
-        target = (f"{scope['group_id']}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}"
-                  f"?api-version={resource.get('apiVersion', '2022-11-01')}")
+        resource_body = {k: v for k, v in resource_body.items() if k in keep}
+        target = f"{instance.id}?api-version={instance.api_version}"
         answer = client.send("PUT", target, json.dumps(resource_body).encode())
         if answer.status < 300:
             client.settle(answer)
         code = f" {answer.error_code}: {answer.body['error'].get('message')}" if answer.error_code else ""
-        done.append(f"PUT {target.split('?')[0]} -> {answer.status}{code}")
+        done.append(f"PUT {instance.id} -> {answer.status}{code}")
     return done
 
 
