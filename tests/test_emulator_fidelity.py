@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -305,3 +306,26 @@ def test_perform_maintenance_refuses_clearly_and_vm_instance_view_names_the_gues
     linux = arm.call("POST", arm.vmss(name) + "/virtualMachines/0/runCommand",
                      {"commandId": "RunShellScript", "script": ["uptime"]})
     assert linux.status_code == 400 and linux.json()["error"]["target"] == "commandId"  # a Windows VM
+
+
+def test_repeated_reads_never_answer_stale_state() -> None:
+    """Reads are reused between writes (readcache); a write, or an operation finishing by time, shows at once."""
+    with BackgroundServer(lambda: create_app(lro_polls=3, complete_on_read=False, complete_after=0.2)) as srv:
+        arm = Arm(srv.url, f"rg-{uuid.uuid4().hex[:12]}")
+        name, body = template_scale_set("test_vmss_create_and_modify.yaml")
+        raw = arm.http.put(f"{srv.url}{arm.vmss(name)}?{V}", data=json.dumps(body),
+                           headers={"Content-Type": "application/json"})
+        assert raw.status_code == 201
+        first, second = (arm.http.get(f"{srv.url}{arm.vmss(name)}?{V}") for _ in range(2))
+        assert first.json()["properties"]["provisioningState"] == "Creating" == \
+            second.json()["properties"]["provisioningState"]
+        assert first.headers["x-ms-request-id"] != second.headers["x-ms-request-id"]
+        time.sleep(0.3)  # the emulator's own completion time passes: the next read sees it
+        assert arm.http.get(f"{srv.url}{arm.vmss(name)}?{V}").json()["properties"]["provisioningState"] == \
+            "Succeeded"
+        assert arm.call("PATCH", arm.vmss(name), {"tags": {"v": "2"}}).status_code == 200
+        assert arm.http.get(f"{srv.url}{arm.vmss(name)}?{V}").json()["tags"] == {"v": "2"}
+        listed = arm.http.get(f"{srv.url}{arm.vmss(name)}/virtualMachines?{V}").json()["value"]
+        assert arm.call("POST", arm.vmss(name) + "/delete", {"instanceIds": [listed[0]["instanceId"]]}).status_code == 202
+        again = arm.http.get(f"{srv.url}{arm.vmss(name)}/virtualMachines?{V}").json()["value"]
+        assert len(again) == len(listed) - 1

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -10,6 +10,7 @@ from aiohttp import web
 from contract.emulator.contract import Contract
 from contract.emulator.images import Catalogue
 from contract.emulator.lro import Operation, Operations, lro_headers
+from contract.emulator.readcache import ReadCache
 from contract.emulator.state import VM, ResourceGroup, ScaleSet, Store
 from contract.servers import JSON_CONTENT_TYPE, arm_error, arm_headers
 from contract.specs import ApiVersion, Operation as SpecOperation
@@ -27,6 +28,13 @@ class Emulator:
     network_integrity: bool = False  # scale sets may reference only network resources this emulator has
     page_size: int = 1000  # items per page of a list (then `nextLink`)
     images: Catalogue | None = None  # the platform images scale sets may name (None: the built-in catalogue)
+    writes: int = 0  # requests routed that may change state (every method but GET/HEAD)
+    read_cache: ReadCache = field(default_factory=ReadCache)
+
+    @property
+    def revision(self) -> int:
+        """Moves whenever state may have changed: a write was routed or an operation finished."""
+        return self.writes + self.operations.finished
 
 
 @dataclass

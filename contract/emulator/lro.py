@@ -79,6 +79,7 @@ class Operations:
         self.polls = max(0, polls)
         self.keep = max(1, keep)
         self.complete_after = complete_after
+        self.finished = 0  # how many operations have finished: part of the emulator's state revision
         self._ops: dict[str, Operation] = {}
         self._running: deque[Operation] = deque()  # in start order, so deadlines are in order too
 
@@ -87,6 +88,7 @@ class Operations:
                        polls_left=self.polls)
         if on_done is not None:
             op.on_done.append(on_done)
+        op.on_done.append(self._count_finished)
         if self.complete_after is not None:
             op.deadline = time.monotonic() + self.complete_after
             self._running.append(op)
@@ -95,6 +97,9 @@ class Operations:
             oldest = self._ops.pop(next(iter(self._ops)))
             oldest.finish()
         return op
+
+    def _count_finished(self) -> None:
+        self.finished += 1
 
     def settle_due(self) -> None:
         """Finish every operation whose time is up (cheap when none is: one look at the oldest)."""

@@ -34,6 +34,7 @@ from contract.emulator.http import Call, Emulator, Refused
 from contract.emulator.images import Catalogue
 from contract.emulator.images import builtin as builtin_images
 from contract.emulator.lro import Operations
+from contract.emulator.readcache import CACHED_READS
 from contract.emulator.state import Store
 from contract.rules import Rules
 from contract.servers import DEFAULT_MAX_BODY, JSON_BODY, arm_error, guard_middleware
@@ -100,11 +101,23 @@ def route(emulator: Emulator, table: Mapping[str, Handler], request: web.Request
     if isinstance(api, web.Response):
         return api
     params = {_PARAM_SYNONYMS.get(k, k): v for k, v in found.params.items()}
+    cacheable = request.method == "GET" and operation.operation_id in CACHED_READS
+    if cacheable:
+        emulator.operations.settle_due()
+        hit = emulator.read_cache.get(request.path_qs, emulator.revision)
+        if hit is not None:
+            return hit
+    elif request.method not in ("GET", "HEAD"):
+        emulator.writes += 1
+    before = emulator.revision
     try:
-        return handler(Call(request=request, emulator=emulator, params=params, api=api, body=body,
-                            operation=operation))
+        response = handler(Call(request=request, emulator=emulator, params=params, api=api, body=body,
+                                operation=operation))
     except Refused as refused:
         return refused.response
+    if cacheable and emulator.revision == before:
+        emulator.read_cache.put(request.path_qs, before, response)
+    return response
 
 
 def make_dispatch(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.Response]]:
