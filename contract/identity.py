@@ -130,6 +130,7 @@ def cloud_metadata(origin: str, *, identity_prefix: str = IDENTITY_PREFIX, name:
     `az cloud register --endpoint-resource-manager` discovers a cloud: `name`, `resourceManager`,
     `authentication.loginEndpoint` and `.audiences` (the first audience is the token resource);
     the other endpoints point here too, so a client following any of them stays on loopback.
+    `vmImageAliasDoc` is left out: nothing here serves it, and az then uses its own copy of the aliases.
     """
     here = origin.rstrip("/")
     return {
@@ -144,7 +145,6 @@ def cloud_metadata(origin: str, *, identity_prefix: str = IDENTITY_PREFIX, name:
         "sqlManagement": f"{here}/",
         "activeDirectoryDataLake": f"{here}/",
         "microsoftGraphResourceId": f"{here}/",
-        "vmImageAliasDoc": f"{here}/",
         "authentication": {
             "loginEndpoint": f"{here}{identity_prefix}",
             "audiences": [ARM_AUDIENCE, "https://management.azure.com/"],
