@@ -127,7 +127,8 @@ def place(match_operation: Any, method: str, uri: str) -> Place:
     u = split_uri(uri)
     path = u.path
     head = path[:15].lower()  # len("/subscriptions/"): never case-fold a whole long path for this
-    arm = head == "/subscriptions/" or head.startswith("/providers/")
+    # ARM's own surface too: the subscription list (`/subscriptions`) and the cloud metadata (`/metadata/...`)
+    arm = head == "/subscriptions/" or head == "/subscriptions" or head.startswith(("/providers/", "/metadata/"))
     match = match_operation(method, path) if arm else None
     if match is not None:
         return Place(IN, method, u, match)

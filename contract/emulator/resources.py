@@ -19,13 +19,28 @@ def put_group(call: Call) -> web.Response:
     if not isinstance(tags, dict):
         return arm_error(400, "InvalidParameter", "Tags must be an object of strings.", target="tags")
     existing = call.store.group(call.params["subscriptionId"], call.params["resourceGroupName"])
+    managed_by = call.body.get("managedBy") if isinstance(call.body.get("managedBy"), str) else None
     if existing is not None:
         existing.tags = dict(tags)
+        existing.managed_by = managed_by
         return answer(200, existing.view(), write=True)
     group = ResourceGroup(subscription=call.params["subscriptionId"], name=call.params["resourceGroupName"],
-                          location=location.replace(" ", "").lower(), tags=dict(tags))
+                          location=location.replace(" ", "").lower(), tags=dict(tags), managed_by=managed_by)
     call.store.put_group(group)
     return answer(201, group.view(), write=True)
+
+
+def update_group(call: Call) -> web.Response:
+    """PATCH: members left out keep their value, tags given replace the group's tags (resources.json)."""
+    group = find_group(call)
+    require_object(call.body, "resource group")
+    call.check("ResourceGroups_Update", call.body)
+    tags = call.body.get("tags")
+    if tags is not None:
+        group.tags = dict(tags)
+    if call.body.get("managedBy") is not None:
+        group.managed_by = str(call.body["managedBy"])
+    return answer(200, group.view(), write=True)
 
 
 def get_group(call: Call) -> web.Response:
@@ -81,6 +96,7 @@ HANDLERS = {
     "ResourceGroups_CheckExistence": get_group,
     "ResourceGroups_List": list_groups,
     "ResourceGroups_Delete": delete_group,
+    "ResourceGroups_Update": update_group,
     "OperationResults_Get": get_operation_result,
     "OperationStatus_Get": get_operation_status,
 }

@@ -20,6 +20,7 @@ from contract.emulator import (
     extensions,
     identities,
     instances,
+    inventory,
     network_resources,
     placement,
     resources,
@@ -28,6 +29,7 @@ from contract.emulator import (
     runcommands,
     scalesets,
     standalone,
+    subscriptions,
 )
 from contract.emulator.contract import Contract
 from contract.emulator.http import Call, Emulator, Refused
@@ -37,6 +39,7 @@ from contract.emulator.lro import Operations
 from contract.emulator.readcache import CACHED_READS
 from contract.emulator.state import Store
 from contract.rules import Rules
+from contract.identity import METADATA_PATH
 from contract.servers import DEFAULT_MAX_BODY, JSON_BODY, arm_error, guard_middleware
 from contract.specs import OperationMatch, Spec
 
@@ -48,8 +51,8 @@ PAGE_SIZE = 1000  # items per list page (Azure pages long lists; clients follow 
 
 # Every module whose `HANDLERS` the emulator serves.
 HANDLER_MODULES: tuple[ModuleType, ...] = (
-    resources, scalesets, instances, extensions, runcommands, placement, rolling, disks, network_resources,
-    identities, role_assignments, catalog, standalone,
+    resources, subscriptions, inventory, scalesets, instances, extensions, runcommands, placement, rolling, disks,
+    network_resources, identities, role_assignments, catalog, standalone,
 )
 
 # The swagger names one path segment differently in different operations; handlers read one name.
@@ -134,6 +137,13 @@ def make_dispatch(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.R
     return dispatch
 
 
+def _unauthenticated(request: web.Request) -> bool:
+    """ARM's cloud metadata is read before any login (`az cloud register`): no bearer token needed.
+    Without an api-version the guard still answers (MissingApiVersionParameter once authenticated)."""
+    return request.method == "GET" and request.path.rstrip("/").lower() == METADATA_PATH \
+        and bool(request.query.get("api-version"))
+
+
 def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_on_read: bool = True,
                complete_after: float | None = COMPLETE_AFTER, page_size: int = PAGE_SIZE, spec: Spec | None = None,
                rules: Rules | None = None, max_body: int = DEFAULT_MAX_BODY,
@@ -159,7 +169,8 @@ def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_o
                         page_size=page_size,
                         images=images if isinstance(images, Catalogue) or images is None
                         else builtin_images().extended(images))
-    app = web.Application(middlewares=[guard_middleware(max_body=max_body)], client_max_size=max_body + 1)
+    app = web.Application(middlewares=[guard_middleware(max_body=max_body, skip=_unauthenticated)],
+                          client_max_size=max_body + 1)
     app[EMULATOR] = emulator
     app.router.add_route("*", "/{tail:.*}", make_dispatch(emulator))
     return app

@@ -44,13 +44,14 @@ class ResourceGroup:
     name: str
     location: str
     tags: JSON = field(default_factory=dict)
+    managed_by: str | None = None  # the id of the resource that manages the group, if any
 
     @property
     def id(self) -> str:
         return f"/subscriptions/{self.subscription}/resourceGroups/{self.name}"
 
     def view(self) -> JSON:
-        return {
+        view: JSON = {
             "id": self.id,
             "name": self.name,
             "type": "Microsoft.Resources/resourceGroups",
@@ -58,6 +59,9 @@ class ResourceGroup:
             "tags": dict(self.tags),
             "properties": {"provisioningState": "Succeeded"},
         }
+        if self.managed_by:
+            view["managedBy"] = self.managed_by
+        return view
 
 
 @dataclass

@@ -1,0 +1,152 @@
+"""The real Azure CLI (azure-cli from PyPI) against `vmss-contract emulate --tls`, offline.
+
+az lives in a venv of its own (`.venv-az`, made by .ci/run: its pins clash with ours); set
+`VMSS_CONTRACT_AZ` to use another az. It runs exactly the recipe `vmss-contract env az` prints,
+with HTTPS_PROXY/HTTP_PROXY pointed at a dead local port and only loopback exempt, so any request
+that tried to leave the machine would fail: the journey passing proves the traffic stayed on loopback.
+In CI (CI=true) a missing az is a failure, not a skip.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from contract.azcli import SUBSCRIPTION, az_recipe
+from contract.pipeline import ArmClient, Target, scale_set_body
+
+REPO = Path(__file__).resolve().parent.parent
+GROUP = "az-offline"
+SCALE_SET = "azvmss"
+COMPUTE_API = "2024-07-01"
+
+
+def find_az() -> Path | None:
+    configured = os.environ.get("VMSS_CONTRACT_AZ")
+    candidates = [Path(configured)] if configured else [REPO / ".venv-az" / "bin" / "az"]
+    return next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
+
+
+AZ = find_az()
+if AZ is None:
+    reason = ("the real az CLI is not installed: .ci/run puts azure-cli in .venv-az "
+              "(python3 -m venv .venv-az && .venv-az/bin/pip install azure-cli==<the azcli extra's pin>), "
+              "or set VMSS_CONTRACT_AZ")
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def dead_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Az:
+    """Runs az with the recipe's environment and keeps what each command took."""
+
+    executable: Path
+    env: dict[str, str]
+    timings: list[tuple[str, float, int]] = field(default_factory=list)
+
+    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        started = time.perf_counter()
+        done = subprocess.run([str(self.executable), *args], env=self.env, capture_output=True, text=True,
+                              timeout=180, stdin=subprocess.DEVNULL)
+        self.timings.append((" ".join(args[:3]), time.perf_counter() - started, done.returncode))
+        if check:
+            assert done.returncode == 0, f"az {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}"
+        return done
+
+    def json(self, *args: str) -> dict:
+        return json.loads(self(*args, "--output", "json").stdout)
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """`vmss-contract emulate --tls` as a user starts it: the identity provider is on by default."""
+    tls_dir = tmp_path_factory.mktemp("tls")
+    proc = subprocess.Popen([sys.executable, "-m", "contract", "emulate", "--tls", "--tls-dir", str(tls_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("listening on https://127.0.0.1:"), line
+        yield line.strip().removeprefix("listening on "), tls_dir / "ca.pem"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def az(emulator: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Az:
+    url, ca_path = emulator
+    recipe = az_recipe(url, ca_path, tmp_path_factory.mktemp("azure-config"))
+    proxy = f"http://127.0.0.1:{dead_port()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ARM_", "IDENTITY_", "MSI_"))}
+    env.update(recipe.env)
+    env.update({"HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "https_proxy": proxy, "http_proxy": proxy,
+                "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
+    runner = Az(AZ, env)  # type: ignore[arg-type]
+    for command in recipe.commands:  # exactly what `vmss-contract env az` prints
+        assert command[0] == "az"
+        runner(*command[1:])
+    return runner
+
+
+def test_az_cli_runs_the_scale_set_journey_offline(az: Az, emulator: tuple[str, Path]) -> None:
+    url, ca_path = emulator
+    account = az.json("account", "show")
+    assert (account["id"], account["environmentName"]) == (SUBSCRIPTION, "VmssContract")
+    assert account["user"] == {"name": "vmss-contract-app", "type": "servicePrincipal"}
+
+    group = az.json("group", "create", "--name", GROUP, "--location", "westus")
+    assert group["properties"]["provisioningState"] == "Succeeded"
+    assert az("group", "exists", "--name", GROUP).stdout.strip() == "true"
+
+    # The scale set itself comes from a direct PUT through our own client (az vmss create needs templates).
+    arm = ArmClient(url, str(ca_path), token="local")
+    target = Target(resource_group=GROUP, location="westus")
+    created = arm.send("PUT", target.vmss(SCALE_SET, api=COMPUTE_API), scale_set_body(target, SCALE_SET, capacity=2))
+    assert created.status == 201, created.body
+    arm.wait(created)
+
+    shown = az.json("vmss", "show", "--resource-group", GROUP, "--name", SCALE_SET)
+    assert shown["sku"]["capacity"] == 2 and shown["provisioningState"] == "Succeeded"
+
+    scaled = az.json("vmss", "scale", "--resource-group", GROUP, "--name", SCALE_SET, "--new-capacity", "3")
+    assert scaled["sku"]["capacity"] == 3
+    vms = arm.send("GET", target.vmss(SCALE_SET, "/virtualMachines", api=COMPUTE_API))
+    assert len(vms.body["value"]) == 3  # the emulator really scaled
+
+    # No --instance-ids: az sends instanceIds ["*"], every instance.
+    az("vmss", "restart", "--resource-group", GROUP, "--name", SCALE_SET)
+    view = arm.send("GET", target.vmss(SCALE_SET, "/virtualMachines/0/instanceView", api=COMPUTE_API))
+    assert view.status == 200 and "PowerState/running" in json.dumps(view.body)
+
+    az("vmss", "delete", "--resource-group", GROUP, "--name", SCALE_SET)
+    assert arm.send("GET", target.vmss(SCALE_SET, api=COMPUTE_API)).status == 404
+
+    az("group", "delete", "--name", GROUP, "--yes")
+    assert arm.send("GET", f"{target.rg_path}?api-version=2022-09-01").status == 404
+
+    print("\n".join(f"az {label}: {seconds:.2f} s (exit {code})" for label, seconds, code in az.timings))
+
+
+def test_a_request_that_would_leave_the_machine_fails(az: Az) -> None:
+    """The control: with this environment, az cannot reach anything but loopback (the proxy is dead)."""
+    done = az("rest", "--method", "get", "--skip-authorization-header",
+              "--url", "https://management.azure.com/metadata/endpoints?api-version=2022-09-01", check=False)
+    assert done.returncode != 0
+    assert "proxy" in done.stderr.lower() or "connection" in done.stderr.lower(), done.stderr[-2000:]
