@@ -4,7 +4,7 @@
 Resources_ListByResourceGroup) list every top-level resource the emulator holds, whatever its provider:
 scale sets and the generic store's resources (networks, identities...). Child resources (subnets, a
 scale set's VMs) are not listed, as ARM lists tracked top-level resources only. `$filter` is
-`contract.emulator.odata`'s; `$expand` adds createdTime / changedTime / provisioningState; `$top` cuts.
+`contract.emulator.odata`'s; `$expand` adds createdTime / changedTime / provisioningState; `$top` cuts; long lists page (`nextLink`).
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from contract.emulator import query
 from contract.emulator.http import Call, answer, find_group
 from contract.emulator.odata import FilterError, parse_filter, resource_group_of
 from contract.servers import arm_error
@@ -75,7 +76,7 @@ def _list(call: Call, group: str | None) -> web.Response:
     entries = [_entry(m, expand) for m in held_resources(call, subscription, group)]
     entries = [e for e in entries if keep(e)]
     entries.sort(key=lambda e: (resource_group_of(str(e["id"])).lower(), str(e["type"]).lower(), str(e["name"]).lower()))
-    return answer(200, {"value": entries[:top] if top is not None else entries})
+    return answer(200, query.page(call, entries[:top] if top is not None else entries))
 
 
 def list_resources(call: Call) -> web.Response:

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from contract.emulator import query
 from contract.emulator.http import Call, answer
 from contract.identity import cloud_metadata
 from contract.servers import arm_error
@@ -119,7 +120,7 @@ def known_subscriptions(call: Call) -> list[str]:
 # --------------------------------------------------------------------------- handlers
 
 def list_subscriptions(call: Call) -> web.Response:
-    return answer(200, {"value": [subscription_view(s) for s in known_subscriptions(call)]})
+    return answer(200, query.page(call, [subscription_view(s) for s in known_subscriptions(call)]))
 
 
 def get_subscription(call: Call) -> web.Response:
@@ -130,7 +131,7 @@ def get_subscription(call: Call) -> web.Response:
 def list_providers(call: Call) -> web.Response:
     subscription = call.params["subscriptionId"]
     catalog = provider_catalog(call.contract.spec)
-    return answer(200, {"value": [provider_view(subscription, ns, types) for ns, types in catalog.items()]})
+    return answer(200, query.page(call, [provider_view(subscription, ns, types) for ns, types in catalog.items()]))
 
 
 def get_provider(call: Call) -> web.Response:
