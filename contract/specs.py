@@ -286,6 +286,7 @@ class Spec:
         self._validators: dict[tuple[str, ...], Callable[[Any], Iterator[tuple[list[Any], str, str]]] | None] = {}
         self._compiler = _Compiler(self.document.get("components", {}).get("schemas", {}))
         self._set_compilers: dict[str, _Compiler] = {}  # x-schema-versions overlay -> its compiler
+        self._schema_sets: dict[tuple[str, str], str | None] = {}  # (operationId, api-version) -> overlay
         self._index()
 
     def __repr__(self) -> str:  # the document is ~200 KB: keep tracebacks readable
@@ -434,15 +435,26 @@ class Spec:
     def _schema_set(self, operation_id: str, api_version: str | None) -> str | None:
         """The newest `x-schema-versions` overlay at or below `api_version` for an operation whose schemas
         are the base document's (None: the base components as written)."""
-        overlays = self.document.get("x-schema-versions")
-        if not overlays or not api_version or self._ops_raw[operation_id].get("x-schema-api-version"):
-            return None  # (operations of the other spec files carry their own schema version)
-        try:
-            key = _version_key(api_version)
-        except UnknownApiVersion:
+        if not api_version:
             return None
-        fitting = [v for v in overlays if _version_key(v) <= key]
-        return max(fitting, key=_version_key) if fitting else None
+        key = (operation_id, api_version)
+        try:
+            return self._schema_sets[key]
+        except KeyError:
+            pass
+        overlays = self.document.get("x-schema-versions")
+        found = None
+        if overlays and not self._ops_raw[operation_id].get("x-schema-api-version"):
+            # (operations of the other spec files carry their own schema version)
+            try:
+                fitting = [v for v in overlays if _version_key(v) <= _version_key(api_version)]
+            except UnknownApiVersion:
+                fitting = []
+            found = max(fitting, key=_version_key) if fitting else None
+        if len(self._schema_sets) > 4096:  # bounded: versions come from traffic
+            self._schema_sets.clear()
+        self._schema_sets[key] = found
+        return found
 
     def _compiler_for(self, schema_set: str | None) -> _Compiler:
         if schema_set is None:
