@@ -3,7 +3,8 @@
 Two kinds:
 - rule paths, `a.b[*].c`: members and every-element steps (`select`, `getter`, `walker`);
 - concrete paths, `$.properties.nics[0]['odd name']`: one value each, as schema errors and secret
-  findings report them (`keys`, `format_keys`, `delete`).
+  findings report them (`keys`, `format_keys`, `delete`);
+- selectors users write in sanitizer rules, `$..password`, `$.a[*].b` (`parse_selector`, `replace_selected`).
 
 Rules name what they read this way (`properties.virtualMachineProfile.osProfile.adminUsername`,
 `...networkInterfaceConfigurations[*].properties.primary`); `getter`/`walker` turn a path into a
@@ -16,8 +17,8 @@ import re
 from functools import lru_cache
 from typing import Any, Callable, Iterator
 
-__all__ = ["delete", "format_keys", "getter", "keys", "parse_path", "plain_path", "select", "select_list",
-           "walker"]
+__all__ = ["delete", "format_keys", "getter", "keys", "parse_path", "parse_selector", "plain_path", "replace_selected",
+           "select", "select_list", "walker"]
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[\*\]")
 
@@ -181,3 +182,66 @@ def delete(document: Any, path: str) -> None:
     last = steps[-1]
     if isinstance(node, dict) and isinstance(last, str):
         node.pop(last, None)
+
+
+# ----------------------------------------------------------------------------- selectors (sanitizer rules)
+
+_SELECTOR_TOKEN = re.compile(r"\.\.([A-Za-z_$][\w$-]*|\*)|\.([A-Za-z_$][\w$-]*|\*)|\[(\d+|\*)\]|\[['\"]([^'\"]+)['\"]\]")
+
+
+def parse_selector(path: str) -> list[tuple[str, str]]:
+    """A user's selector `$.a.b[0]['c d'][*]..e` -> [(kind, name)], kind in child/index/any/deep (sanitizer rules)."""
+    if not path.startswith("$"):
+        raise ValueError(f"JSON path {path!r} must start with '$'")
+    out: list[tuple[str, str]] = []
+    pos = 1
+    while pos < len(path):
+        m = _SELECTOR_TOKEN.match(path, pos)
+        if not m:
+            raise ValueError(f"JSON path {path!r}: cannot read from {path[pos:]!r}")
+        deep, child, index, quoted = m.groups()
+        if deep is not None:
+            out.append(("deep", deep))
+        elif child is not None:
+            out.append(("any", "") if child == "*" else ("child", child))
+        elif index is not None:
+            out.append(("any", "") if index == "*" else ("index", index))
+        else:
+            out.append(("child", quoted))
+        pos = m.end()
+    return out
+
+
+def replace_selected(node: Any, steps: list[tuple[str, str]], fn: Callable[[Any], Any]) -> None:
+    """Replace every value `steps` selects in `node` by fn(value), in place."""
+    if not steps:
+        return
+    kind, name = steps[0]
+    rest = steps[1:]
+
+    def visit(container: Any, key: Any) -> None:
+        if rest:
+            replace_selected(container[key], rest, fn)
+        else:
+            container[key] = fn(container[key])
+
+    if kind == "child" and isinstance(node, dict) and name in node:
+        visit(node, name)
+    elif kind == "index" and isinstance(node, list) and int(name) < len(node):
+        visit(node, int(name))
+    elif kind == "any":
+        keys = list(node) if isinstance(node, dict) else range(len(node)) if isinstance(node, list) else []
+        for k in keys:
+            visit(node, k)
+    elif kind == "deep":
+        stack = [node]
+        while stack:
+            cur = stack.pop()
+            if isinstance(cur, dict):
+                for k in list(cur):
+                    if name == "*" or k == name:
+                        visit(cur, k)
+                    if isinstance(cur.get(k), (dict, list)):
+                        stack.append(cur[k])
+            elif isinstance(cur, list):
+                stack.extend(v for v in cur if isinstance(v, (dict, list)))

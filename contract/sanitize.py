@@ -37,6 +37,7 @@ from typing import Any
 
 import yaml
 
+from contract import jsonpath
 from contract.cassette import Body, Headers, Interaction, Request, Response
 
 log = logging.getLogger("vmss_contract.sanitize")
@@ -335,7 +336,7 @@ class SanitizerConfig:
                 raise ValueError(f"sanitizer config: regexes[{n}] is not a valid rule: {exc}") from None
         paths = tuple(str(p) for p in data.get("json_paths") or ())
         for p in paths:
-            _parse_json_path(p)  # fail at start, not mid-recording
+            jsonpath.parse_selector(p)  # fail at start, not mid-recording
         return cls(
             salt=salt,
             remove_headers=frozenset(str(h).lower() for h in data.get("remove_headers") or ()),
@@ -385,67 +386,6 @@ def project_salt() -> bytes:
 
 
 # --------------------------------------------------------------------------- JSON paths
-
-_PATH_TOKEN = re.compile(r"\.\.([A-Za-z_$][\w$-]*|\*)|\.([A-Za-z_$][\w$-]*|\*)|\[(\d+|\*)\]|\[['\"]([^'\"]+)['\"]\]")
-
-
-def _parse_json_path(path: str) -> list[tuple[str, str]]:
-    """`$.a.b[0]['c d'][*]..e` -> [(kind, name)], kind in child/index/any/deep."""
-    if not path.startswith("$"):
-        raise ValueError(f"JSON path {path!r} must start with '$'")
-    out: list[tuple[str, str]] = []
-    pos = 1
-    while pos < len(path):
-        m = _PATH_TOKEN.match(path, pos)
-        if not m:
-            raise ValueError(f"JSON path {path!r}: cannot read from {path[pos:]!r}")
-        deep, child, index, quoted = m.groups()
-        if deep is not None:
-            out.append(("deep", deep))
-        elif child is not None:
-            out.append(("any", "") if child == "*" else ("child", child))
-        elif index is not None:
-            out.append(("any", "") if index == "*" else ("index", index))
-        else:
-            out.append(("child", quoted))
-        pos = m.end()
-    return out
-
-
-def _apply_path(node: Any, steps: list[tuple[str, str]], fn: Callable[[Any], Any]) -> None:
-    """Replace every value `steps` selects in `node` by fn(value), in place."""
-    if not steps:
-        return
-    kind, name = steps[0]
-    rest = steps[1:]
-
-    def visit(container: Any, key: Any) -> None:
-        if rest:
-            _apply_path(container[key], rest, fn)
-        else:
-            container[key] = fn(container[key])
-
-    if kind == "child" and isinstance(node, dict) and name in node:
-        visit(node, name)
-    elif kind == "index" and isinstance(node, list) and int(name) < len(node):
-        visit(node, int(name))
-    elif kind == "any":
-        keys = list(node) if isinstance(node, dict) else range(len(node)) if isinstance(node, list) else []
-        for k in keys:
-            visit(node, k)
-    elif kind == "deep":
-        stack = [node]
-        while stack:
-            cur = stack.pop()
-            if isinstance(cur, dict):
-                for k in list(cur):
-                    if name == "*" or k == name:
-                        visit(cur, k)
-                    if isinstance(cur.get(k), (dict, list)):
-                        stack.append(cur[k])
-            elif isinstance(cur, list):
-                stack.extend(v for v in cur if isinstance(v, (dict, list)))
-
 
 def _scrub_value(value: Any) -> Any:
     """Every scalar leaf becomes `Sanitized` (numbers 0); objects and lists keep their shape."""
@@ -500,7 +440,7 @@ class Sanitizer:
         # `"adminPassword": "..."` in JSON that does not parse (string values only)
         self._raw_secret_re = re.compile(
             rf'(?i)("(?:{alternatives})"\s*:\s*")(?:[^"\\]|\\.)*"') if alternatives else None
-        self._paths = [_parse_json_path(p) for p in self.config.json_paths]
+        self._paths = [jsonpath.parse_selector(p) for p in self.config.json_paths]
         self._walk_names = tuple(f'"{n}"' for n in sorted(self.secret_fields | ID_FIELDS | {"parameters", "keyname"}))
         self._short_secrets: set[str] = set()  # passwords under 6 characters: whole tokens only
         self._short_re: re.Pattern[str] | None = None
@@ -820,7 +760,7 @@ class Sanitizer:
                     elif isinstance(v, str) and v[:1] in ("{", "["):
                         cur[n] = self._scrub_nested(v, body)
         for steps in self._paths:
-            _apply_path(body.doc, steps, scrub)
+            jsonpath.replace_selected(body.doc, steps, scrub)
 
     def _scrub_nested(self, text: str, outer: _Body) -> str:
         """A JSON document inside a string (an echo, an error quoting the request): its secret

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from contract.jsonpath import delete, format_keys, keys, select_list
+from contract.jsonpath import delete, format_keys, keys, parse_selector, replace_selected, select_list
 
 
 @pytest.mark.parametrize("path, expected", [
@@ -35,3 +35,15 @@ def test_delete_removes_only_the_named_member_and_ignores_missing_paths() -> Non
 def test_rule_paths_select_every_element() -> None:
     doc = {"nics": [{"primary": True}, {"primary": False}, {}]}
     assert select_list(doc, "nics[*].primary") == [("nics[0].primary", True), ("nics[1].primary", False)]
+
+
+def test_selectors_reach_deep_any_and_indexed_members_and_refuse_what_they_cannot_read() -> None:
+    doc = {"a": [{"password": "p1", "n": {"password": "p2"}}, {"other": 1}], "password": "p0"}
+    replace_selected(doc, parse_selector("$..password"), lambda _: "X")
+    assert doc == {"a": [{"password": "X", "n": {"password": "X"}}, {"other": 1}], "password": "X"}
+    replace_selected(doc, parse_selector("$.a[*].other"), lambda v: v + 1)
+    replace_selected(doc, parse_selector("$['a'][0].n"), lambda _: None)
+    assert doc["a"] == [{"password": "X", "n": None}, {"other": 2}]
+    for bad in ("a.b", "$.a[", "$ a"):
+        with pytest.raises(ValueError, match="JSON path"):
+            parse_selector(bad)
