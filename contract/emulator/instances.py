@@ -57,7 +57,8 @@ def list_vms(call: Call) -> web.Response:
     vms = sorted(vmss.vms.values(), key=lambda v: int(v.instance_id))
     if latest is not None:
         vms = [vm for vm in vms if (vm.model_version == vmss.model_version) is latest]
-    views = [vm_view(vmss, vm, instance_view=expand, user_data=call.expands("userData")) for vm in vms]
+    views = [vm_view(vmss, vm, instance_view=expand, user_data=call.expands("userData"), images=call.emulator.images)
+             for vm in vms]
     if power_only:
         views = [query.power_statuses_only(v) for v in views]
     if select is not None:
@@ -69,7 +70,7 @@ def get_vm(call: Call) -> web.Response:
     vmss, vm = find_vm(call)
     finish_pending(call, vmss)
     return answer(200, vm_view(vmss, vm, instance_view=call.expands("instanceView"),
-                               user_data=call.expands("userData")))
+                               user_data=call.expands("userData"), images=call.emulator.images))
 
 
 def get_vm_instance_view(call: Call) -> web.Response:
@@ -90,7 +91,8 @@ def put_vm(call: Call) -> web.Response:
     if isinstance(clean.get("tags"), dict):
         vm.tags = dict(clean["tags"])
     op = begin(call, vmss, [vm], scale_set_state=None)
-    return answer(200, vm_view(vmss, vm), write=True, headers=call.lro(op, location=False))
+    return answer(200, vm_view(vmss, vm, images=call.emulator.images), write=True,
+                  headers=call.lro(op, location=False))
 
 
 def delete_vm(call: Call) -> web.Response:

@@ -9,6 +9,7 @@ import uuid
 from functools import lru_cache
 
 from contract.emulator import orchestration
+from contract.emulator.images import Catalogue, builtin
 from contract.emulator.state import JSON, VM, ScaleSet, now_iso, obj, objs
 from contract.facts import load_facts
 
@@ -53,29 +54,21 @@ def os_disk_name(vmss: ScaleSet, vm: VM) -> str:
     return f"{vmss.name}_{vmss.name}_{vm.instance_id}_OsDisk_1_{vm.vm_id.replace('-', '')}"
 
 
-# The newest marketplace image versions the shared recordings resolved "latest" to (their
-# `.../artifacttypes/vmimage/offers/{offer}/skus/{sku}/versions` lookups, May 2023). Azure reports the
-# version "latest" meant as the VM's imageReference.exactVersion; for an image not listed here the
-# emulator has no catalogue entry and leaves exactVersion out rather than invent one.
-LATEST_IMAGE_VERSIONS: dict[tuple[str, str, str], str] = {
-    ("canonical", "ubuntuserver", "18.04-lts"): "18.04.202305220",
-    ("debian", "debian-10", "10"): "0.20230222.1299",
-    ("microsoftwindowsserver", "windowsserver", "2012-r2-datacenter"): "9600.20969.230505",
-    ("microsoftwindowsserver", "windowsserver", "2022-datacenter"): "20348.1726.230505",
-}
-
-
-def exact_version(image: JSON) -> str | None:
+def exact_version(image: JSON, catalogue: Catalogue | None = None) -> str | None:
+    """The version a VM's imageReference resolved to (Azure's `exactVersion`): the version itself, or for
+    "latest" the newest the image catalogue holds (contract/emulator/images.py, versions Azure served in
+    the recordings). An image outside the catalogue gets no exactVersion rather than an invented one."""
     version = image.get("version")
     if not isinstance(version, str) or not version:
         return None
     if version.lower() != "latest":
         return version
-    key = tuple(str(image.get(k, "")).lower() for k in ("publisher", "offer", "sku"))
-    return LATEST_IMAGE_VERSIONS.get(key)  # type: ignore[arg-type]
+    found = (catalogue or builtin()).resolve(image)
+    return found[1] if found is not None else None
 
 
-def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False, user_data: bool = False) -> JSON:
+def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False, user_data: bool = False,
+            images: Catalogue | None = None) -> JSON:
     """The scale set VM resource (`VirtualMachineScaleSetVM`).
 
     Like every view here it shares sub-objects with the state (no copies on the read path):
@@ -93,7 +86,7 @@ def vm_view(vmss: ScaleSet, vm: VM, *, instance_view: bool = False, user_data: b
         storage["osDisk"] = disk
     image = storage.get("imageReference")
     if isinstance(image, dict) and "exactVersion" not in image:
-        exact = exact_version(image)
+        exact = exact_version(image, images)
         if exact is not None:
             storage["imageReference"] = {**image, "exactVersion": exact}
     storage.setdefault("dataDisks", [])
