@@ -13,6 +13,7 @@ from contract.cassette import Cassette, Interaction
 from contract.checker.classify import DEPLOYMENT, IN, UNDOCUMENTED, Place, place
 from contract.checker.interaction import Bodies, InteractionChecks, Seen
 from contract.checker.model import CassetteResult, Report, Violation
+from contract.checker.identities import IdentityWorld
 from contract.checker.network import NetworkWorld
 from contract.checker.state import World
 
@@ -103,9 +104,13 @@ class Checker:
         counts: dict[Place, dict[str, int]] = {}  # place -> its operation's coverage counts
         bodies = Bodies()  # ... and gets the same answers: parse and judge each distinct body once
         network = NetworkWorld(name).feed  # the network the scale sets stand on, read from every interaction
+        identities = IdentityWorld(name).feed  # ... and the user-assigned identities they are given
         for index, interaction in enumerate(cassette.interactions):
             request = interaction.request
             found = network(index, interaction)
+            if found:
+                violations.extend(found)
+            found = identities(index, interaction)
             if found:
                 violations.extend(found)
             key = (request.method, request.uri)
