@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -144,3 +147,19 @@ def test_token_helpers() -> None:
     assert read_token(token)["exp"] == 110
     with pytest.raises(ValueError):
         read_token("not-a-token")
+
+
+def test_emulate_serves_the_identity_provider_by_default(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "contract", "emulate", "--tls", "--tls-dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip().removeprefix("listening on ")
+        assert url.startswith("https://127.0.0.1:"), url
+        document = requests.get(f"{url}/identity/{TENANT}/v2.0/.well-known/openid-configuration",
+                                verify=str(tmp_path / "ca.pem"), timeout=10)
+        assert document.status_code == 200
+        assert document.json()["token_endpoint"] == f"{url}/identity/{TENANT}/oauth2/v2.0/token"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,9 +1,10 @@
-"""The real Azure CLI (azure-cli from PyPI) against `vmss-contract emulate --tls`, offline.
+"""The real Azure CLI (azure-cli from PyPI) against the emulator and its identity provider over TLS, offline.
 
 az lives in a venv of its own (`.venv-az`, made by .ci/run: its pins clash with ours); set
 `VMSS_CONTRACT_AZ` to use another az. It runs exactly the recipe `vmss-contract env az` prints,
 with HTTPS_PROXY/HTTP_PROXY pointed at a dead local port and only loopback exempt, so any request
 that tried to leave the machine would fail: the journey passing proves the traffic stayed on loopback.
+Every ARM request az sent is then judged by the checker.
 In CI (CI=true) a missing az is a failure, not a skip.
 """
 from __future__ import annotations
@@ -12,16 +13,21 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from contract.azcli import SUBSCRIPTION, az_recipe
+from contract.checker import check
+from contract.emulator import create_app
+from contract.identity import mount_identity
 from contract.pipeline import ArmClient, Target, scale_set_body
+from contract.servers import BackgroundServer
+from support import Capture, assert_no_violations
 
 REPO = Path(__file__).resolve().parent.parent
 GROUP = "az-offline"
@@ -74,24 +80,24 @@ class Az:
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """`vmss-contract emulate --tls` as a user starts it: the identity provider is on by default."""
-    tls_dir = tmp_path_factory.mktemp("tls")
-    proc = subprocess.Popen([sys.executable, "-m", "contract", "emulate", "--tls", "--tls-dir", str(tls_dir)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("listening on https://127.0.0.1:"), line
-        yield line.strip().removeprefix("listening on "), tls_dir / "ca.pem"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Capture]]:
+    """The emulator with its identity provider, as `vmss-contract emulate --tls` serves it (that command's
+    default is tested in test_identity.py), keeping every ARM interaction for the checker."""
+    capture = Capture()
+
+    def factory() -> web.Application:
+        app = create_app()
+        app.middlewares.insert(0, capture.middleware)
+        return mount_identity(app)  # ahead of the capture: login traffic is not ARM traffic
+
+    with BackgroundServer(factory, tls=True, tls_dir=tmp_path_factory.mktemp("tls")) as server:
+        assert server.ca_path is not None
+        yield server.url, server.ca_path, capture
 
 
 @pytest.fixture(scope="module")
-def az(emulator: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Az:
-    url, ca_path = emulator
+def az(emulator: tuple[str, Path, Capture], tmp_path_factory: pytest.TempPathFactory) -> Az:
+    url, ca_path, _ = emulator
     recipe = az_recipe(url, ca_path, tmp_path_factory.mktemp("azure-config"))
     proxy = f"http://127.0.0.1:{dead_port()}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ARM_", "IDENTITY_", "MSI_"))}
@@ -105,8 +111,8 @@ def az(emulator: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory) -> 
     return runner
 
 
-def test_az_cli_runs_the_scale_set_journey_offline(az: Az, emulator: tuple[str, Path]) -> None:
-    url, ca_path = emulator
+def test_az_cli_runs_the_scale_set_journey_offline(az: Az, emulator: tuple[str, Path, Capture]) -> None:
+    url, ca_path, capture = emulator
     account = az.json("account", "show")
     assert (account["id"], account["environmentName"]) == (SUBSCRIPTION, "VmssContract")
     assert account["user"] == {"name": "vmss-contract-app", "type": "servicePrincipal"}
@@ -114,6 +120,11 @@ def test_az_cli_runs_the_scale_set_journey_offline(az: Az, emulator: tuple[str, 
     group = az.json("group", "create", "--name", GROUP, "--location", "westus")
     assert group["properties"]["provisioningState"] == "Succeeded"
     assert az("group", "exists", "--name", GROUP).stdout.strip() == "true"
+    tagged = az.json("group", "update", "--name", GROUP, "--tags", "team=contract")  # GET, then PATCH
+    assert tagged["tags"] == {"team": "contract"}
+    compute = az.json("provider", "show", "--namespace", "Microsoft.Compute")
+    assert compute["registrationState"] == "Registered"
+    assert "virtualMachineScaleSets" in {t["resourceType"] for t in compute["resourceTypes"]}
 
     # The scale set itself comes from a direct PUT through our own client (az vmss create needs templates).
     arm = ArmClient(url, str(ca_path), token="local")
@@ -129,6 +140,8 @@ def test_az_cli_runs_the_scale_set_journey_offline(az: Az, emulator: tuple[str, 
     assert scaled["sku"]["capacity"] == 3
     vms = arm.send("GET", target.vmss(SCALE_SET, "/virtualMachines", api=COMPUTE_API))
     assert len(vms.body["value"]) == 3  # the emulator really scaled
+    listed = az.json("resource", "list", "--resource-group", GROUP)  # the generic list, any provider
+    assert [(r["type"], r["name"]) for r in listed] == [("Microsoft.Compute/virtualMachineScaleSets", SCALE_SET)]
 
     # No --instance-ids: az sends instanceIds ["*"], every instance.
     az("vmss", "restart", "--resource-group", GROUP, "--name", SCALE_SET)
@@ -142,6 +155,11 @@ def test_az_cli_runs_the_scale_set_journey_offline(az: Az, emulator: tuple[str, 
     assert arm.send("GET", f"{target.rg_path}?api-version=2022-09-01").status == 404
 
     print("\n".join(f"az {label}: {seconds:.2f} s (exit {code})" for label, seconds, code in az.timings))
+
+    # Everything az sent to ARM is inside the contract and every answer keeps it.
+    report = check(capture.interactions)
+    assert_no_violations(report)
+    assert report.outside_contract == 0 and report.checked == len(capture.interactions)
 
 
 def test_a_request_that_would_leave_the_machine_fails(az: Az) -> None:
