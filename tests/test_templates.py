@@ -238,7 +238,7 @@ def test_if_evaluates_only_the_chosen_branch() -> None:
 ])
 def test_bad_expressions_are_invalid_template_with_position(expression: str, needle: str) -> None:
     template = {"resources": [], "outputs": {"bad": {"type": "string", "value": f"[{expression}]"}}}
-    with pytest.raises(TemplateError) as info:
+    with pytest.raises(TemplateError) as info:  # syntax at prepare, the rest when the output is evaluated
         prepare(template, None, CTX).outputs()
     error = info.value
     assert error.code == "InvalidTemplate"
@@ -454,8 +454,18 @@ def test_corpus_template_evaluates_like_azure(name: str, index: int, request_: A
 def test_error_path_points_inside_the_resource() -> None:
     template = {"resources": [_resource("ok"), _resource("bad", properties={"dnsSettings": {
         "domainNameLabel": ["fine", "[concat('a', missing())]"]}})]}
-    plan = prepare(template, None, CTX)
-    with pytest.raises(TemplateError) as info:
-        plan.evaluate(plan.instances[1])
+    with pytest.raises(TemplateError) as info:  # parsed (not evaluated) before anything deploys, as ARM validates
+        prepare(template, None, CTX)
     assert info.value.path == "resources[1].properties.dnsSettings.domainNameLabel[1]"
     assert info.value.expression == "[concat('a', missing())]" and info.value.column == 14
+
+
+def test_new_guid_only_in_a_parameter_default() -> None:
+    """template-functions-string: newGuid "can only be used within an expression for the default value of a
+    parameter"."""
+    template = {"parameters": {"g": {"type": "string", "defaultValue": "[newGuid()]"}}, "resources": [],
+                "outputs": {"g": {"type": "string", "value": "[parameters('g')]"}}}
+    first, second = outputs(template)["g"], outputs(template)["g"]
+    assert re.fullmatch(r"[0-9a-f-]{36}", first) and first != second
+    with pytest.raises(TemplateError, match="only valid within the default value"):
+        out("newGuid()")

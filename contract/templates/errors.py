@@ -36,13 +36,19 @@ class TemplateError(ValueError):
     def place(self, base: str) -> "TemplateError":
         """Give the error its full path: `base` plus the segments collected below it."""
         if not self.path:
-            self.path = base + "".join(reversed(self.trail))
+            self.path = (base + "".join(reversed(self.trail))).lstrip(".")
             self.args = (self.describe(),)
         self.trail = []
         return self
 
     def describe(self) -> str:
-        where = f"The template value at '{self.path}' is not valid: " if self.path else ""
+        where = ""
+        if self.path.startswith("outputs."):
+            where = f"The template output '{self.path.split('.')[1]}' is not valid: "
+        elif self.path.startswith("variables."):
+            where = f"The template variable '{self.path.split('.')[1].split('[')[0]}' is not valid: "
+        elif self.path:
+            where = f"The template value at '{self.path}' is not valid: "
         text = f"{where}{self.reason}"
         if self.expression is not None:
             text += f" (expression '{self.expression}'"

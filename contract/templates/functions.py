@@ -13,6 +13,7 @@ The scope offers: `parameter(name)`, `variable(name)`, `copy_index(loop)`, `subs
 from __future__ import annotations
 
 import base64 as _b64
+import uuid as _uuid
 import json as _json
 import re
 from collections.abc import Callable
@@ -43,15 +44,17 @@ def _is_int(v: Any) -> bool:
 
 
 def _text(fn: str, v: Any) -> str:
-    _need(isinstance(v, str), f"The template language function '{fn}' expects its parameter to be of type "
-                              f"'String'. The provided value is of type '{type_name(v)}'.")
+    if type(v) is not str:
+        raise ValueError(f"The template language function '{fn}' expects its parameter to be of type "
+                         f"'String'. The provided value is of type '{type_name(v)}'.")
     return v
 
 
 def _ints(fn: str, *values: Any) -> None:
     for v in values:
-        _need(_is_int(v), f"The template language function '{fn}' expects its parameters to be integers. "
-                          f"The provided value is of type '{type_name(v)}'.")
+        if not _is_int(v):
+            raise ValueError(f"The template language function '{fn}' expects its parameters to be integers. "
+                             f"The provided value is of type '{type_name(v)}'.")
 
 
 # ----------------------------------------------------------------------------- deployment values
@@ -125,11 +128,12 @@ def _type_and_names(fn: str, args: tuple[Any, ...]) -> tuple[list[str], str, lis
         if "/" in text:
             segments = text.split("/")
             names = texts[i + 1:]
-            _need(len(segments) >= 2 and all(segments), f"Unable to evaluate template language function '{fn}': "
-                                                         f"'{text}' is not a valid resource type.")
-            _need(len(names) == len(segments) - 1,
-                  f"Unable to evaluate template language function '{fn}': the type '{text}' requires "
-                  f"'{len(segments) - 1}' resource name argument(s).")
+            if len(segments) < 2 or not all(segments):
+                raise ValueError(f"Unable to evaluate template language function '{fn}': '{text}' is not a valid "
+                                 f"resource type.")
+            if len(names) != len(segments) - 1:
+                raise ValueError(f"Unable to evaluate template language function '{fn}': the type '{text}' requires "
+                                 f"'{len(segments) - 1}' resource name argument(s).")
             return texts[:i], text, names
     raise ValueError(f"Unable to evaluate template language function '{fn}': no resource type (a value with '/') "
                      f"among its arguments.")
@@ -324,7 +328,10 @@ def guid(scope: Any, *values: Any) -> str:
 
 @_register("newGuid")
 def new_guid(scope: Any) -> str:
-    raise ValueError("The template function 'newGuid' is only valid within the default value of a parameter.")
+    """A fresh GUID, allowed only in a parameter's defaultValue (documented)."""
+    if not getattr(scope, "in_default", False):
+        raise ValueError("The template function 'newGuid' is only valid within the default value of a parameter.")
+    return str(_uuid.uuid4())
 
 
 @_register("base64")
@@ -439,8 +446,9 @@ def create_object(scope: Any, *pairs: Any) -> dict[str, Any]:
 def _if(scope: Any, args: list[Evaluator]) -> Any:
     _need(len(args) == 3, "The template language function 'if' expects exactly three parameters.")
     condition = args[0](scope)
-    _need(isinstance(condition, bool), f"The template language function 'if' expects its first parameter to be "
-                                       f"of type 'Boolean'. The provided value is of type '{type_name(condition)}'.")
+    if not isinstance(condition, bool):
+        raise ValueError(f"The template language function 'if' expects its first parameter to be of type "
+                         f"'Boolean'. The provided value is of type '{type_name(condition)}'.")
     return args[1](scope) if condition else args[2](scope)
 
 
@@ -449,8 +457,9 @@ LAZY["if"] = _if
 
 def _bools(fn: str, values: tuple[Any, ...]) -> None:
     for v in values:
-        _need(isinstance(v, bool), f"The template language function '{fn}' expects its parameters to be of type "
-                                   f"'Boolean'. The provided value is of type '{type_name(v)}'.")
+        if not isinstance(v, bool):
+            raise ValueError(f"The template language function '{fn}' expects its parameters to be of type "
+                             f"'Boolean'. The provided value is of type '{type_name(v)}'.")
 
 
 @_register("not")
@@ -591,9 +600,9 @@ def range_(scope: Any, start: Any, count: Any) -> list[int]:
 # ----------------------------------------------------------------------------- collections
 
 def _sized(fn: str, v: Any) -> Any:
-    _need(isinstance(v, (str, list, dict)), f"The template language function '{fn}' expects its parameter to be an "
-                                            f"array, an object or a string. The provided value is of type "
-                                            f"'{type_name(v)}'.")
+    if not isinstance(v, (str, list, dict)):
+        raise ValueError(f"The template language function '{fn}' expects its parameter to be an array, an object "
+                         f"or a string. The provided value is of type '{type_name(v)}'.")
     return v
 
 

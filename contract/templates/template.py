@@ -17,12 +17,12 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from contract.templates import functions  # noqa: F401  (registers the built-in functions)
 from contract.templates.errors import TemplateError
-from contract.templates.expressions import evaluate_string, is_expression, type_name
+from contract.templates.expressions import compile_expression, evaluate_string, is_expression, type_name
 
 ReferenceFn = Callable[[str, "str | None"], Any]  # (resource id, api-version or None) -> the resource's GET body
 ProvidersFn = Callable[[str, "str | None"], Any]
@@ -69,6 +69,7 @@ class ResourceInstance:
         return self.type.split("/")[0]
 
 
+@lru_cache(maxsize=4096)
 def camel_case(name: str) -> str:
     """Output names as ARM answers them: Newtonsoft's camel case ('VMSS' -> 'vmss', 'MyOut' -> 'myOut').
 
@@ -107,6 +108,7 @@ class Scope:
         self.current = current
         self.subscription_id = plan.context.subscription_id
         self.resource_group_name = plan.context.resource_group
+        self.in_default = False  # newGuid() is allowed only in a parameter's defaultValue
 
     def within(self, loop: str, index: int) -> "Scope":
         return Scope(self.plan, {**self.loops, loop.lower(): index}, loop.lower())
@@ -187,6 +189,7 @@ class Plan:
         self._variables: dict[str, Any] = {}
         self._evaluating: set[str] = set()
         self._raw_variables = self._collect_variables()
+        _parse_all(template)
         self._bind_parameters(parameters or {})
         self.instances: list[ResourceInstance] = []
         self.skipped: list[ResourceInstance] = []  # condition false: named, not deployed
@@ -222,6 +225,7 @@ class Plan:
                     f"supported parameters for this template are '{', '.join(declared)}'.",
                     path=f"properties.parameters.{name}")
         scope = Scope(self)
+        scope.in_default = True
         for name, decl in declared.items():
             path = f"parameters.{name}"
             if not isinstance(decl, dict) or not isinstance(decl.get("type"), str):
@@ -349,7 +353,8 @@ class Plan:
         """The evaluated copy of `value` (property `copy` loops expand into arrays).
 
         No paths are built on the way down; an error collects its path segments on the way up
-        (`TemplateError.trail`), so the common case pays nothing for good messages.
+        (`TemplateError.trail`), so the common case pays nothing for good messages. Plain leaves
+        are copied inline (no call per leaf): this walk is the evaluator's hot path.
         """
         kind = type(value)
         if kind is str:
@@ -376,17 +381,27 @@ class Plan:
                         exc.trail.append(f".copy[{i}]")
                         raise
             for key, item in value.items():
-                if expand and key == "copy":
+                leaf = type(item)
+                if leaf is str and (not item or item[0] != "["):
+                    out[key] = item
+                elif leaf is int or leaf is bool or item is None:
+                    out[key] = item
+                elif expand and key == "copy":
                     continue
-                try:
-                    out[key] = self._value(item, scope)
-                except TemplateError as exc:
-                    exc.trail.append(f".{key}")
-                    raise
+                else:
+                    try:
+                        out[key] = self._value(item, scope)
+                    except TemplateError as exc:
+                        exc.trail.append(f".{key}")
+                        raise
             return out
         if kind is list:
             result = []
             for i, item in enumerate(value):
+                leaf = type(item)
+                if leaf is str and (not item or item[0] != "["):
+                    result.append(item)
+                    continue
                 try:
                     result.append(self._value(item, scope))
                 except TemplateError as exc:
@@ -656,6 +671,43 @@ def contains_expression(value: Any) -> bool:
     if isinstance(value, list):
         return any(contains_expression(v) for v in value)
     return False
+
+
+def _parse_all(template: dict[str, Any]) -> None:
+    """Parse every expression in the template up front, as ARM's validation does: a syntax error or an
+    unknown function anywhere (an output, an unused branch) refuses the deployment before it starts.
+    (Parsing is cached per expression text; the path is only built for an error.)"""
+    try:
+        _parse_value(template)
+    except TemplateError as exc:
+        raise exc.place("") from None
+
+
+def _parse_value(value: Any) -> None:
+    kind = type(value)
+    if kind is str:
+        if len(value) > 1 and value[0] == "[" and value[-1] == "]" and value[1] != "[":
+            try:
+                compile_expression(value)
+            except TemplateError as exc:
+                exc.expression = value
+                raise
+    elif kind is dict:
+        for key, item in value.items():
+            if type(item) is str and (not item or item[0] != "["):
+                continue
+            try:
+                _parse_value(item)
+            except TemplateError as exc:
+                exc.trail.append(f".{key}")
+                raise
+    elif kind is list:
+        for i, item in enumerate(value):
+            try:
+                _parse_value(item)
+            except TemplateError as exc:
+                exc.trail.append(f"[{i}]")
+                raise
 
 
 def _topological(instances: list[ResourceInstance]) -> list[ResourceInstance]:
