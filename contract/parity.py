@@ -325,6 +325,17 @@ def _groups_to_create(cassette: Cassette) -> dict[tuple[str, str], dict[str, Any
 
 # ----------------------------------------------------------------------------- template stand-ins
 
+def _unserved_deployment(answer: Any) -> bool:
+    """The emulator cannot run this deployment: it serves no deployments (404), or the template holds a
+    resource type it does not serve (400 InvalidTemplateDeployment whose inner errors all say so)."""
+    if answer.status == 404:
+        return answer.error_code in _UNSERVED
+    if answer.status != 400 or answer.error_code != "InvalidTemplateDeployment" or not isinstance(answer.body, dict):
+        return False
+    details = (answer.body.get("error") or {}).get("details") or []
+    return bool(details) and all(isinstance(d, dict) and d.get("code") in _UNSERVED for d in details)
+
+
 def _seed_scale_sets(client: _Client, path: str, body: Any) -> list[str]:
     """PUT each scale set of a deployment's template to the emulator; returns what was done.
 
@@ -397,8 +408,7 @@ def run_cassette(cassette: Cassette, base_url: str, spec: Spec | None = None) ->
             if request.method != "GET" and answer.status < 300:
                 client.settle(answer)
             recorded = interaction.response.json()
-            if _DEPLOYMENT.search(path) and request.method == "PUT" and answer.status == 404 \
-                    and answer.error_code in _UNSERVED:
+            if _DEPLOYMENT.search(path) and request.method == "PUT" and _unserved_deployment(answer):
                 result.seeded.extend(_seed_scale_sets(client, path, body))
             mapper.learn(recorded, answer.body)
             theirs, ours = member_paths(recorded), member_paths(answer.body)

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from contract.emulator import (
     catalog,
+    deployments,
     disks,
     extensions,
     identities,
@@ -52,7 +53,7 @@ PAGE_SIZE = 1000  # items per list page (Azure pages long lists; clients follow 
 # Every module whose `HANDLERS` the emulator serves.
 HANDLER_MODULES: tuple[ModuleType, ...] = (
     resources, subscriptions, inventory, scalesets, instances, extensions, runcommands, placement, rolling, disks,
-    network_resources, identities, role_assignments, catalog, standalone,
+    network_resources, identities, role_assignments, catalog, standalone, deployments,
 )
 
 # The swagger names one path segment differently in different operations; handlers read one name.
