@@ -125,7 +125,9 @@ class Checker:
                 else:
                     result.outside_contract += 1
                     if where.kind is DEPLOYMENT:
-                        world.outside(index, interaction, where.method, where.path)
+                        for rule, message in world.outside(index, interaction, where.method, where.path):
+                            violations.append(Violation(name, index, rule, None, message, None, where.method,
+                                                        request.uri, interaction.response.status))
                 continue
             status = interaction.response.status
             result.checked += 1

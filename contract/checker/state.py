@@ -17,6 +17,7 @@ from typing import Any
 
 from contract.cassette import Interaction
 from contract.checker.classify import Place, Target, deployment_key, resource_group, target
+from contract.checker.deployments import Deployed, echoed, learn
 from contract.checker.interaction import Seen, _parse, mentions, secret_hints
 from contract.checker.lro import LroTracker, Pending, is_terminal, poll_key, status_of
 from contract.checker.model import Violation
@@ -77,6 +78,7 @@ class World:
         self.lro = LroTracker()
         self.op_status: dict[str, str] = {}
         self.deployments: dict[str, set[str]] = {}  # rg -> running deployment keys
+        self.deployed: dict[str, Deployed] = {}  # deployment key -> what its PUT asked (secrets, scale sets)
         self.rg_writes: dict[str, int] = {}
         # per path, parsed once: a cassette polls and re-reads the same few resources
         self._targets: dict[str, Target | None] = {}
@@ -143,15 +145,31 @@ class World:
                 other.existence, other.absent_reason, other.absent_at = ABSENT, "deleted", index
 
     # ---- outside-contract traffic --------------------------------------------
-    def outside(self, index: int, interaction: Interaction, method: str, path: str) -> None:
-        """Track template deployments: while one runs, its resource group may change under us."""
+    def outside(self, index: int, interaction: Interaction, method: str, path: str) -> list[tuple[str, str]]:
+        """Track template deployments: while one runs, its resource group may change under us.
+
+        Returns (rule, message) findings: a secure parameter of the deployment echoed in its answers.
+        Once a deployment succeeds, the scale sets its template created get the evaluated template
+        body as their model, so the next GET is compared with it as after a direct PUT.
+        """
         keys = self._deployment_keys.get(path)
         if keys is None:
             keys = self._deployment_keys[path] = (deployment_key(path), resource_group(path))
         dep, rg = keys
         if dep is None or rg is None:
-            return
+            return []
         status = interaction.response.status
+        found: list[tuple[str, str]] = []
+        if method == "PUT" and path.lower() == dep and 200 <= status < 300:
+            learned = learn(path, _parse(interaction.request.body)[0])
+            if learned is not None:
+                self.deployed[dep] = learned
+        deployed = self.deployed.get(dep)
+        if deployed is not None and deployed.secrets:
+            name = echoed(deployed, _text(interaction.response.body))
+            if name is not None:
+                found.append(("secret-echoed", f"the deployment's secure parameter '{name}' appears in the answer; "
+                                               f"ARM answers a secure parameter with its type only"))
         if method != "GET" and 200 <= status < 300:
             self.deployments.setdefault(rg, set()).add(dep)
             self.rg_writes[rg] = self.rg_writes.get(rg, 0) + 1
@@ -159,13 +177,18 @@ class World:
                 if r.rg == rg and r.existence == ABSENT:
                     r.existence, r.absent_reason = UNKNOWN, None
         elif method == "GET" and 200 <= status < 300 and dep in self.deployments.get(rg, ()):
-            # only a GET of a deployment still running here is read (is it done?): never parse a template
+            # only a GET of a deployment still running here is read (is it done?)
             body = _deployment_poll(interaction.response.body)
             if not isinstance(body, dict):
-                return
+                return found
             state = status_of(body) or (body.get("properties") or {}).get("provisioningState")
             if isinstance(state, str) and is_terminal(state):
                 self.deployments[rg].discard(dep)
+                if state.lower() == "succeeded" and deployed is not None and not deployed.applied:
+                    deployed.applied = True
+                    for key, model in deployed.baselines.items():
+                        self._res(key, "scaleset", rg).model = model
+        return found
 
     # ---- in-contract traffic -------------------------------------------------
     def feed(self, s: Seen) -> list[Violation]:
@@ -468,6 +491,12 @@ class World:
 
 _TERMINAL_WORDS = ("Succeeded", "Failed", "Cancel")  # a deployment poll worth parsing says one of these
 _TERMINAL_BYTES = tuple(w.encode() for w in _TERMINAL_WORDS)
+
+
+def _text(body: Any) -> str | None:
+    if isinstance(body, bytes | bytearray):
+        return bytes(body).decode("utf-8", "replace")
+    return body if isinstance(body, str) else None
 
 
 def _deployment_poll(body: str | bytes | None) -> Any:
