@@ -207,6 +207,11 @@ def list_resources(call: Call, kind: Kind) -> web.Response:
 
 def put_child(call: Call, kind: Kind) -> web.Response:
     parent = find(call, kind)
+    if isinstance(call.body, dict) and "location" in call.body:
+        # A child (subnet, NAT rule...) has no location of its own; Azure ignores one sent: the `az vmss create`
+        # templates of test_vmss_simple_placement.yaml / test_quick_create_flexible_vmss.yaml give their
+        # loadBalancers/inboundNatRules a location, and Azure deployed them.
+        call.body = {k: v for k, v in call.body.items() if k != "location"}
     body = _accepted(call, kind, f"{kind.prefix}_CreateOrUpdate")
     name = call.params[kind.name_param]
     item: JSON = {k: v for k, v in body.items() if k not in ("id", "type", "etag")}
