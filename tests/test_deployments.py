@@ -26,7 +26,8 @@ from contract.emulator import create_app
 from contract.plugin import AsyncStaticCredential, StaticCredential
 from contract.servers import BackgroundServer
 from contract.specs import load_spec
-from support import Capture
+from contract.checker import check
+from support import Capture, assert_no_violations
 
 from .conftest import RECORDINGS
 
@@ -173,6 +174,10 @@ def test_sdk_deploys_a_scale_set_then_compute_scales_it_and_group_delete_removes
     assert not c["deploy"].deployments.check_existence(RG, "dep1")
     assert list(c["deploy"].deployments.list_by_resource_group(RG)) == []
     assert SECRET not in answers(capture)
+    # every answer (deployment PUT, polls, GETs, operations, the scale set it made) holds the contract
+    report = check(capture.interactions)
+    assert report.checked == len(capture.interactions)
+    assert_no_violations(report)
 
 
 def test_aio_sdk_deploys_and_reads_back(server: BackgroundServer, capture: Capture) -> None:
@@ -389,3 +394,22 @@ def test_corpus_deployment_requests_get_azures_status(server: BackgroundServer, 
     assert total + blocked == 132
     assert same == total, "\n".join(misses)
     assert all(a == b for a, b in states), states
+
+
+
+
+def test_complete_mode_deletes_what_the_template_does_not_name(server: BackgroundServer) -> None:
+    c = sdk(server)
+    c["groups"].resource_groups.create_or_update(RG, {"location": "westus"})
+    c["deploy"].deployments.begin_create_or_update(RG, "first", deployment("keep")).result()
+    c["deploy"].deployments.begin_create_or_update(RG, "other", deployment("extra")).result()
+    assert sorted(v.name for v in c["compute"].virtual_machine_scale_sets.list(RG)) == ["extra", "keep"]
+    body = deployment("keep")
+    body["properties"]["mode"] = "Complete"
+    done = c["deploy"].deployments.begin_create_or_update(RG, "complete", body).result()
+    assert done.properties.provisioning_state == "Succeeded" and done.properties.mode == "Complete"
+    assert [v.name for v in c["compute"].virtual_machine_scale_sets.list(RG)] == ["keep"]
+    ops = [(o.properties.provisioning_operation, o.properties.target_resource.resource_name)
+           for o in c["deploy"].deployment_operations.list(RG, "complete")]
+    assert ops == [("Create", "keepVNET"), ("Create", "keep"), ("Delete", "extra"), ("Delete", "extraVNET")]
+    assert [r.id.rsplit("/", 1)[-1] for r in done.properties.output_resources] == ["keep", "keepVNET"]

@@ -10,8 +10,9 @@ deploys every resource in dependsOn order through exactly the handler a direct P
 resource reaches (`Gateway`: the spec lookup and handler registry of the HTTP server), so the
 same schemas, rules and refusals apply. A refused resource fails the deployment
 (DeploymentFailed with the resource's own error in `details`); its dependants are not
-attempted; DeploymentOperations list what happened to each resource. Answers never carry a
-secure parameter's value.
+attempted; DeploymentOperations list what happened to each resource. Mode Complete then deletes
+every resource of the group the template does not name, through the same DELETE handlers (scale
+sets first). Answers never carry a secure parameter's value.
 
 Error codes and messages, with where they come from:
 - InvalidTemplate (400): ARM's template validation ("Deployment template validation failed: ...",
@@ -66,6 +67,9 @@ class Gateway(Protocol):
 
     def settle(self, reply: Reply) -> None:
         """Finish at once the long-running operation a write answer started (the deployment waits for it)."""
+
+    def resources_in(self, subscription: str, group: str) -> list[tuple[str, str]]:
+        """(id, type) of every top-level resource in the group (Complete mode deletes the unnamed ones)."""
 
 
 def now() -> _dt.datetime:
@@ -203,7 +207,8 @@ class Deployment:
 
     def _output_resources(self) -> list[str]:
         """Resources the deployment created, sorted by id (as the recordings list them)."""
-        return sorted((op.instance.id for op in self.operations if op.state == "Succeeded"), key=str.lower)
+        return sorted((op.instance.id for op in self.operations
+                       if op.state == "Succeeded" and op.provisioning_operation == "Create"), key=str.lower)
 
 
 # ----------------------------------------------------------------------------- validation
@@ -341,6 +346,8 @@ def run(deployment: Deployment, gateway: Gateway) -> None:
         else:
             gateway.settle(reply)
             op.state = "Succeeded"
+    if not failed and deployment.mode.lower() == "complete":
+        _delete_unnamed(deployment, gateway, failed)
     if failed:
         details = [op.error for op in deployment.operations if op.error is not None]
         end(deployment, "Failed", {"code": "DeploymentFailed", "message": FAILED_MESSAGE, "details": details})
@@ -357,6 +364,40 @@ def run(deployment: Deployment, gateway: Gateway) -> None:
                          "target": name, "message": exc.describe()}]})
         return
     end(deployment, "Succeeded", None)
+
+
+# api-versions for deleting what a Complete deployment does not name, when the template gives none for the type
+_DELETE_VERSIONS = {"microsoft.compute": "2024-07-01", "microsoft.network": "2023-11-01"}
+
+
+def _delete_unnamed(deployment: Deployment, gateway: Gateway, failed: set[str]) -> None:
+    """Complete mode: delete every resource of the group the template does not name (scale sets first,
+    since network resources they use refuse deletion while in use), through the same DELETE handlers."""
+    plan = deployment.plan
+    named = {i.id.lower() for i in plan.instances}
+    versions = {i.type.lower(): i.api_version for i in plan.instances}
+    doomed = [(rid, rtype) for rid, rtype in gateway.resources_in(deployment.subscription, deployment.resource_group)
+              if rid.lower() not in named]
+    doomed.sort(key=lambda item: (not item[1].lower().startswith("microsoft.compute/"), item[0].lower()))
+    for rid, rtype in doomed:
+        version = versions.get(rtype.lower()) or _DELETE_VERSIONS.get(rtype.split("/")[0].lower(), "2022-09-01")
+        name = rid.rstrip("/").rsplit("/", 1)[-1]
+        instance = ResourceInstance(path="(complete mode)", raw={}, type=rtype, name=name, api_version=version,
+                                    id=rid, loops={}, copy_name=None)
+        op = DeploymentOperation(operation_id=uuid.uuid4().hex[:16].upper(), instance=instance,
+                                 provisioning_operation="Delete")
+        deployment.operations.append(op)
+        reply = gateway.call("DELETE", rid, version, None)
+        op.status_code = _REASONS.get(reply.status, str(reply.status))
+        op.ended = now()
+        if reply.status >= 400 and reply.status != 404:
+            op.state = "Failed"
+            error = reply.body.get("error") if isinstance(reply.body, dict) else None
+            op.error = error if isinstance(error, dict) else {"code": op.status_code, "message": "delete failed"}
+            failed.add(rid)
+        else:
+            gateway.settle(reply)
+            op.state = "Succeeded"
 
 
 def end(deployment: Deployment, state: str, error: dict[str, Any] | None) -> None:
