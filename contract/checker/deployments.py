@@ -21,6 +21,12 @@ from contract.checker.classify import target
 from contract.templates import DeploymentContext, TemplateError, prepare
 
 SCALE_SET_TYPE = "microsoft.compute/virtualmachinescalesets"
+# Operations of specs/deployments.openapi.yaml the state machines follow (PUT, polls, GETs of a deployment).
+DEPLOYMENT_OPERATIONS = frozenset({
+    "Deployments_CreateOrUpdate", "Deployments_Get", "Deployments_Delete", "Deployments_Cancel",
+    "DeploymentOperationStatus_Get", "Deployments_ListByResourceGroup", "Deployments_Validate",
+    "Deployments_ExportTemplate", "DeploymentOperations_List", "DeploymentOperations_Get"})
+_PARAMETERS = re.compile(r"\.properties\.parameters\.")
 _SCOPE = re.compile(r"^/subscriptions/([^/]+)/resourcegroups/([^/]+)/", re.IGNORECASE)
 _SECURE = ("securestring", "secureobject")
 _MIN_SECRET = 6  # shorter values would match by chance
@@ -86,6 +92,18 @@ def learn(path: str, body: Any) -> Deployed | None:
         if where is not None:
             deployed.baselines[where.scale_set] = evaluated
     return deployed
+
+
+def secret_names_echoed(operation_id: str | None, paths: list[str]) -> list[str]:
+    """The writeOnly-name findings that mean something in this answer: in a deployment answer,
+    `properties.parameters.<name>` is a template parameter (`adminPassword: {"type": "SecureString"}` names
+    it, echoes nothing), and an exported template is the client's own text; whether a secure value came
+    back is `echoed`'s question."""
+    if operation_id not in DEPLOYMENT_OPERATIONS:
+        return paths
+    if operation_id == "Deployments_ExportTemplate":
+        return []  # the template as the client wrote it: `"adminPassword": "[parameters('pw')]"` is no echo
+    return [p for p in paths if not _PARAMETERS.search(p)]
 
 
 def echoed(deployed: Deployed, text: str | None) -> str | None:

@@ -11,6 +11,7 @@ from typing import Any, Iterable
 
 from contract.cassette import Cassette, Interaction
 from contract.checker.classify import DEPLOYMENT, IN, UNDOCUMENTED, Place, place
+from contract.checker.deployments import DEPLOYMENT_OPERATIONS
 from contract.checker.interaction import Bodies, InteractionChecks, Seen
 from contract.checker.model import CassetteResult, Report, Violation
 from contract.checker.identities import IdentityWorld
@@ -144,6 +145,10 @@ class Checker:
             found = feed(s)
             if found:
                 violations.extend(found)
+            if where.operation_id in DEPLOYMENT_OPERATIONS:  # a deployment may change its group under us
+                for rule, message in world.outside(index, interaction, where.method, where.path):
+                    violations.append(Violation(name, index, rule, where.operation_id, message, None, where.method,
+                                                request.uri, status))
         _apply_opt_outs(result, cassette)
         result.violations.sort(key=lambda v: v.interaction)
         result.drift.sort(key=lambda v: v.interaction)

@@ -16,6 +16,7 @@ from typing import Any, Callable, NamedTuple
 
 from contract.cassette import Interaction
 from contract.checker.classify import Place
+from contract.checker.deployments import secret_names_echoed
 from contract.checker.model import Violation
 from contract.facts import load_facts
 
@@ -381,6 +382,8 @@ class InteractionChecks:
                 declared = ", ".join(str(c) for c in s.operation.statuses) or "none"
                 out.append(("undeclared-status", f"status {s.status} is not declared (declared: {declared})", None))
             return
+        if s.method == "HEAD":
+            return  # a HEAD answer has no body (RFC 9110 9.3.2): CheckExistence's 404 is the whole answer
         body = parsed.value
         err = body.get("error") if isinstance(body, dict) else None
         problems: list[tuple[str, str]] = []
@@ -442,7 +445,7 @@ class InteractionChecks:
             else:
                 secrets = self.spec.secret_paths(body)
             parsed.secrets = secrets
-        for path in secrets:
+        for path in secret_names_echoed(s.operation_id, secrets) if secrets else ():
             out.append(("secret-echoed", f"the answer echoes writeOnly member {path.rsplit('.', 1)[-1]!r}", path))
 
 
