@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from contract.checker.classify import target
@@ -53,6 +54,24 @@ def _secret_strings(value: Any) -> list[str]:
 
 def _unknown(resource_id: str, api_version: str | None) -> Any:
     raise TemplateError(f"'{resource_id}' is not known from the traffic", code="ResourceNotFound")
+
+
+def learn_text(path: str, text: str | bytes | None) -> Deployed | None:
+    """`learn` from the request text, judged once per distinct (path, text): a cassette checked again (or the
+    same deployment in many cassettes) does not evaluate its template again. Models are shared, never changed."""
+    if not text:
+        return None
+    found = _learned(path, text if isinstance(text, str) else bytes(text).decode("utf-8", "replace"))
+    return None if found is None else Deployed(found.secrets, found.baselines)
+
+
+@lru_cache(maxsize=256)
+def _learned(path: str, text: str) -> Deployed | None:
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None
+    return learn(path, body)
 
 
 def learn(path: str, body: Any) -> Deployed | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from contract.cassette import Interaction
 from contract.checker.classify import Place, Target, deployment_key, resource_group, target
-from contract.checker.deployments import Deployed, echoed, learn
+from contract.checker.deployments import Deployed, echoed, learn_text
 from contract.checker.interaction import Seen, _parse, mentions, secret_hints
 from contract.checker.lro import LroTracker, Pending, is_terminal, poll_key, status_of
 from contract.checker.model import Violation
@@ -161,7 +161,7 @@ class World:
         status = interaction.response.status
         found: list[tuple[str, str]] = []
         if method == "PUT" and path.lower() == dep and 200 <= status < 300:
-            learned = learn(path, _parse(interaction.request.body)[0])
+            learned = learn_text(path, interaction.request.body)
             if learned is not None:
                 self.deployed[dep] = learned
         deployed = self.deployed.get(dep)
