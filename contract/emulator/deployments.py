@@ -57,7 +57,7 @@ def _runs(call: Call) -> dict[str, tuple[ResourceGroup, Deployment]]:
 
 def _gateway(call: Call) -> Gateway:
     """The emulator's own dispatch, for the template's resources and reference()."""
-    return EmulatorGateway(call.emulator, call.origin)
+    return EmulatorGateway(call.emulator, call.origin, call.request.headers.get("Authorization"))
 
 
 def _find(call: Call) -> Deployment | None:

@@ -3,7 +3,7 @@
 A template resource must meet exactly what a client's PUT of it meets: the same spec lookup
 (`Spec.match`), the same api-version resolution and handler (`routes.route`), so the same
 schemas, rules and refusals. The handler runs with an `InternalRequest`, which offers the few
-request members handlers read (method, path, query, url, scheme, host, get).
+request members handlers read (method, path, path_qs, query, url, headers, scheme, host, get).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from multidict import MultiDict, MultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from contract.emulator.deployment_engine import Reply
@@ -27,11 +27,16 @@ _NAMESPACE = re.compile(r"/providers/([^/]+)/([^/]+)", re.IGNORECASE)
 class InternalRequest:
     """The request members handlers read, for a call that never crossed a socket."""
 
-    def __init__(self, method: str, path: str, api_version: str, origin: URL, body: Any) -> None:
+    def __init__(self, method: str, path: str, api_version: str, origin: URL, body: Any,
+                 authorization: str | None = None) -> None:
         self.method = method
         self.path = path
         self.url = origin.with_path(path).with_query({"api-version": api_version})
         self.query: MultiDictProxy[str] = MultiDictProxy(MultiDict({"api-version": api_version}))
+        self.path_qs = self.url.path_qs
+        # ARM calls resource providers on the deploying client's behalf: its token goes along
+        self.headers: CIMultiDictProxy[str] = CIMultiDictProxy(
+            CIMultiDict({"Authorization": authorization} if authorization else {}))
         self.scheme = origin.scheme
         self.host = origin.raw_host if origin.port is None else f"{origin.raw_host}:{origin.port}"
         self._values = {JSON_BODY: body}
@@ -54,9 +59,10 @@ def reply_of(response: web.Response) -> Reply:
 class EmulatorGateway:
     """The deployment engine's way into the emulator: `Spec.match`, then the server's own `routes.route`."""
 
-    def __init__(self, emulator: Emulator, origin: str) -> None:
+    def __init__(self, emulator: Emulator, origin: str, authorization: str | None = None) -> None:
         self.emulator = emulator
         self.origin = URL(origin)
+        self.authorization = authorization
 
     def served(self, method: str, path: str) -> dict[str, Any] | None:
         """None when a handler serves `method path`; else ARM's error for it (unknown namespace or type)."""
@@ -84,7 +90,7 @@ class EmulatorGateway:
         if found is None:
             problem = self.served(method, path) or {"code": "NotFound", "message": f"No route for {path}."}
             return Reply(status=404, headers={}, body={"error": problem})
-        request = InternalRequest(method, path, api_version, self.origin, body)
+        request = InternalRequest(method, path, api_version, self.origin, body, self.authorization)
         response = routes.route(self.emulator, routes.handlers(), request, found, body)  # type: ignore[arg-type]
         return reply_of(response)
 
