@@ -332,10 +332,11 @@ def fuzz_steps(target: Target, examples: int, seed: int) -> list[Step]:
     if examples <= 0:
         return []
     operation = "VirtualMachineScaleSets_CreateOrUpdate"
-    valid, invalid = _draw_payloads(operation, examples, seed)
+    valid, invalid = _draw_payloads(operation, examples, seed, target)
     steps: list[Step] = []
     for i, payload in enumerate(valid):
         name = f"vmss-fuzz-{i}"
+        payload = {**payload, "location": target.location}  # beside its subnet: Azure refuses another region
         steps.append(Step(f"fuzz valid #{i}", "PUT", target.vmss(name), payload, (201,), "fuzz-valid", True))
         steps.append(Step(f"fuzz cleanup #{i}", "DELETE", target.vmss(name), expect=(200, 202, 204), group="cleanup", follow=True))
     for i, bad in enumerate(invalid):
@@ -345,9 +346,11 @@ def fuzz_steps(target: Target, examples: int, seed: int) -> list[Step]:
     return steps
 
 
-def _draw_payloads(operation_id: str, examples: int, seed: int) -> tuple[list[Any], list[Any]]:
+def _draw_payloads(operation_id: str, examples: int, seed: int,
+                   target: Target | None = None) -> tuple[list[Any], list[Any]]:
     """Draw from `contract.strategies` once, deterministically (seeded, no example database),
-    so that recording and replay send the very same bodies."""
+    so that recording and replay send the very same bodies. Valid bodies name only the target's
+    own subnet (`network_steps` made it), since Azure refuses a reference to anything missing."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import seed as hseed
 
@@ -365,7 +368,12 @@ def _draw_payloads(operation_id: str, examples: int, seed: int) -> tuple[list[An
         collect()
         return drawn[:examples]
 
-    valid = draw(strategies.valid_payloads(operation_id, COMPUTE_API))
+    network = None
+    if target is not None:
+        vnet = target.subnet_id.rsplit("/subnets/", 1)[0].rsplit("/", 1)[1]
+        network = strategies.NetworkContext(target.subscription, target.resource_group, vnet, ("default",),
+                                            "lb", "agw", "kv")
+    valid = draw(strategies.valid_payloads(operation_id, COMPUTE_API, network=network, references=network is None))
     invalid = draw(strategies.invalid_payloads(operation_id, COMPUTE_API))
     return valid, invalid
 
@@ -465,7 +473,8 @@ def _token(local: bool) -> str:
 
 
 def network_steps(target: Target) -> list[Step]:
-    """Real Azure checks that the subnet exists (the emulator does not): make it first."""
+    """Azure checks that the subnet a scale set names exists (so does the emulator, with
+    network_integrity): make it first."""
     vnet = target.subnet_id.rsplit("/subnets/", 1)[0]
     body = {"location": target.location, "properties": {
         "addressSpace": {"addressPrefixes": ["10.42.0.0/16"]},
@@ -511,7 +520,7 @@ def run_pipeline(
     target = target or Target()
     local = upstream is None
     loopback = local or is_loopback(str(upstream))
-    phases = [Phase(name, steps, cassette_dir / f"{name}.yaml") for name, steps in plan(target, local, allow_writes, examples, seed, network=not loopback)]
+    phases = [Phase(name, steps, cassette_dir / f"{name}.yaml") for name, steps in plan(target, local, allow_writes, examples, seed, network=True)]
     if on_plan:
         on_plan(2 * sum(len(p.steps) for p in phases))
     token = _token(loopback)
@@ -521,7 +530,7 @@ def run_pipeline(
         if local:
             from contract.emulator import create_app as emulator_app
 
-            emulator = _start(lambda: emulator_app(lro_polls=lro_polls), tls_dir)
+            emulator = _start(lambda: emulator_app(lro_polls=lro_polls, network_integrity=True), tls_dir)
             upstream, upstream_ca = emulator.url, str(emulator.ca_path)
         assert upstream is not None
         group_created = False
