@@ -571,3 +571,19 @@ def test_a_newer_overlay_changes_a_member_for_its_versions_only(spec):
     errors, drift = spec.check_response(oid, 200, body, "2024-07-01")
     assert [e.path for e in errors] == ["$.properties.virtualMachineProfile.securityPostureReference.excludeExtensions[0]"]
     assert [d.path for d in drift] == ["$.properties.virtualMachineProfile.securityPostureReference.isOverridable"]
+
+
+def test_members_azure_mgmt_compute_39_knows_at_2026_04_01_are_documented_there_and_drift_before(spec):
+    """The 2026-04-01 overlay comes from the SDK's models (scripts/sdk_schema_overlay.py): a member that
+    version has is no drift there, still drift at 2024-07-01, and still held to its type."""
+    body = {"location": "westus", "properties": {
+        "lifecycleHooksProfile": {}, "highSpeedInterconnectPlacement": "None",
+        "virtualMachineProfile": {"hardwareProfile": {"vmSizeProperties": {"vCPUsAvailable": 2}}},
+    }, "systemData": {"createdAt": "2026-01-01T00:00:00Z", "createdByType": "User"}}
+    oid = "VirtualMachineScaleSets_Get"
+    errors, drift = spec.check_response(oid, 200, body, "2026-04-01")
+    assert errors == [] and drift == []
+    _, older = spec.check_response(oid, 200, body, "2024-07-01")
+    assert {d.path for d in older} >= {"$.systemData", "$.properties.lifecycleHooksProfile"}
+    wrong, _ = spec.check_response(oid, 200, {**body, "systemData": {"createdAt": 7}}, "2026-04-01")
+    assert [e.path for e in wrong] == ["$.systemData.createdAt"]
