@@ -163,3 +163,15 @@ def test_emulate_serves_the_identity_provider_by_default(tmp_path: Path) -> None
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_replay_serves_it_too_without_counting_a_miss(tmp_path: Path) -> None:
+    from contract import replay
+
+    cassette = Path(__file__).resolve().parent.parent / "cassettes" / "lifecycle.yaml"
+    with BackgroundServer(lambda: mount_identity(replay.create_app([cassette])), tls=True, tls_dir=tmp_path) as srv:
+        token = requests.post(f"{srv.url}/identity/{TENANT}/oauth2/v2.0/token", verify=str(srv.ca_path), timeout=10,
+                              data={"grant_type": "client_credentials", "client_id": "app", "client_secret": "s",
+                                    "scope": "https://management.azure.com/.default"})
+        assert token.status_code == 200 and read_token(token.json()["access_token"])["appid"] == "app"
+        assert srv.app is not None and srv.app[replay.REPLAYER].misses == 0
