@@ -33,6 +33,8 @@ REPO = Path(__file__).resolve().parent.parent
 GROUP = "az-offline"
 SCALE_SET = "azvmss"
 COMPUTE_API = "2024-07-01"
+# Given, so az never writes ~/.ssh (--generate-ssh-keys would).
+SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq2m2f0XHwKXs1N0Ov1sZ0rB3vZ3n9m2o0g5n8yJ6wK vmss-contract"
 
 
 def find_az() -> Path | None:
@@ -150,6 +152,14 @@ def test_az_cli_runs_the_scale_set_journey_offline(az: Az, emulator: tuple[str, 
 
     az("vmss", "delete", "--resource-group", GROUP, "--name", SCALE_SET)
     assert arm.send("GET", target.vmss(SCALE_SET, api=COMPUTE_API)).status == 404
+
+    # az vmss create: image look-up, then a template deployment (vnet, public IP, load balancer, NSG, scale set).
+    created = az.json("vmss", "create", "--resource-group", GROUP, "--name", "made-by-az", "--image", "Ubuntu2204",
+                      "--admin-username", "azureuser", "--ssh-key-values", SSH_KEY, "--instance-count", "2")
+    assert created["vmss"]["provisioningState"] == "Succeeded"
+    kinds = {r["type"] for r in az.json("resource", "list", "--resource-group", GROUP)}
+    assert {"Microsoft.Compute/virtualMachineScaleSets", "Microsoft.Network/virtualNetworks",
+            "Microsoft.Network/loadBalancers"} <= kinds
 
     az("group", "delete", "--name", GROUP, "--yes")
     assert arm.send("GET", f"{target.rg_path}?api-version=2022-09-01").status == 404
