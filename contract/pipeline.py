@@ -546,15 +546,21 @@ def run_pipeline(
 
     started = time.perf_counter()
     out = Path(out)
-    cassette_dir = out / "cassettes"
-    cassette_dir.mkdir(parents=True, exist_ok=True)
     target = target or Target()
     local = upstream is None
     loopback = local or is_loopback(str(upstream))
+    token = _token(loopback)
+    if not local:
+        from contract.upstream import unreachable_cause
+
+        cause = unreachable_cause(str(upstream), upstream_ca, token)
+        if cause:
+            raise RuntimeError(f"cannot record from {upstream}: {cause}")
+    cassette_dir = out / "cassettes"
+    cassette_dir.mkdir(parents=True, exist_ok=True)
     phases = [Phase(name, steps, cassette_dir / f"{name}.yaml") for name, steps in plan(target, local, allow_writes, examples, seed, network=True)]
     if on_plan:
         on_plan(2 * sum(len(p.steps) for p in phases))
-    token = _token(loopback)
     with tempfile.TemporaryDirectory(prefix="vmss-contract-tls-") as tls:
         tls_dir = Path(tls)
         emulator = None

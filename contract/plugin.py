@@ -256,6 +256,25 @@ def _miss_recorder(misses: list[str]) -> Any:
     return record_misses
 
 
+def missing_cassette_message(path: Path) -> str:
+    """What a replay without a cassette says, to the client and in the test's failure alike."""
+    return f"no cassette at {path}: record it with --vmss-record-mode=once"
+
+
+def _no_cassette(message: str) -> Any:
+    """aiohttp middleware: with no cassette, every request is a miss that says so (not 'holds no interactions')."""
+    from aiohttp import web
+
+    from contract.replay import NO_MATCH_CODE
+    from contract.servers import arm_error
+
+    @web.middleware
+    async def no_cassette(request: web.Request, handler: Any) -> web.StreamResponse:
+        return arm_error(400, NO_MATCH_CODE, f"{request.method} {request.path_qs}: {message}")
+
+    return no_cassette
+
+
 def _start(factory: Any, tls_dir: Path) -> Any:
     from contract.servers import BackgroundServer
 
@@ -305,14 +324,15 @@ def _start_replay(path: Path, traffic: _Traffic, tls_dir: Path) -> VmssEndpoint:
     from contract import replay
 
     cassettes = [str(path)] if path.exists() else []
-    if not cassettes:
-        traffic.notes.append(
-            f"no cassette at {path}: record it first (--vmss-record-mode=once, or new_episodes/all)"
-        )
+    missing = None if cassettes else missing_cassette_message(path)
+    if missing:
+        traffic.notes.append(missing)
 
     def factory() -> Any:
         app = replay.create_app(cassettes, fallback="error")
         app.middlewares.append(_miss_recorder(traffic.misses))
+        if missing:
+            app.middlewares.append(_no_cassette(missing))  # inside the miss recorder: counted as misses
         return app
 
     server = _start(factory, tls_dir)
@@ -505,7 +525,13 @@ if _pytest_asyncio is not None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report: pytest.TestReport = yield
     traffic = item.stash.get(_TRAFFIC, None)
-    if traffic is None or call.when != "call" or traffic.endpoint is None:
+    if traffic is None or traffic.endpoint is None:
+        return report
+    if call.when == "setup" and report.failed and traffic.misses:
+        # A fixture (a resource group, say) called the endpoint and got a miss: say why beside the error.
+        report.sections.append(("vmss replay", _misses_text(traffic)))
+        return report
+    if call.when != "call":
         return report
     # Servers keep running: fixtures may still clean up through them in teardown. The proxy
     # writes each exchange before its client gets the answer, so the cassette is complete here.
@@ -529,11 +555,7 @@ def _judge(item: pytest.Item, report: pytest.TestReport, traffic: _Traffic) -> N
     if lost:  # the cassette misses exchanges the test saw (full disk, I/O error): never a silent pass
         _fail_or_note(report, "vmss record", lost)
     if traffic.misses:
-        lines = [f"vmss replay: {len(traffic.misses)} request(s) not answered by {endpoint.cassette_path}"]
-        lines += traffic.notes
-        for n, miss in enumerate(traffic.misses, 1):
-            lines.append(f"\n[{n}] {miss}")
-        _fail_or_note(report, "vmss replay", "\n".join(lines))
+        _fail_or_note(report, "vmss replay", _misses_text(traffic))
     cfg = settings(item.config)
     if cfg.contract == "off" or not endpoint.cassette_path.exists():
         return
@@ -560,6 +582,16 @@ def _lost_exchanges(traffic: _Traffic) -> str:
         if proxy is not None and proxy.lost:
             return f"vmss record: {proxy.lost_summary()}"
     return ""
+
+
+def _misses_text(traffic: _Traffic) -> str:
+    """The replay misses of a test: the missing cassette first when that is the cause."""
+    assert traffic.endpoint is not None
+    count = f"{len(traffic.misses)} request(s) not answered by {traffic.endpoint.cassette_path}"
+    lines = [f"vmss replay: {traffic.notes[0]}", *traffic.notes[1:], count] if traffic.notes else [f"vmss replay: {count}"]
+    for n, miss in enumerate(traffic.misses, 1):
+        lines.append(f"\n[{n}] {miss}")
+    return "\n".join(lines)
 
 
 def contract_section(path: Path, fail_on_drift: bool = False) -> tuple[str, int]:
@@ -602,10 +634,13 @@ class _WarnSummary:
         for title, text in report.sections:
             found = _COUNT.match(text) if title == "vmss contract" else None
             if found:
+                # Each violation in full (rule, operation, interaction, JSON path): no -rP needed.
                 self.lines.append(f"{report.nodeid}: {found.group(1)} contract violation(s)")
+                self.lines.extend(text.splitlines()[1:])
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.lines:
             terminalreporter.section("vmss contract warnings")
+            terminalreporter.write_line("--vmss-contract=warn: these tests passed; with strict (the default) they fail")
             for line in self.lines:
                 terminalreporter.write_line(line)

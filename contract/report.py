@@ -49,6 +49,8 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
     )
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
+    for line in outside_lines(report, width=width):
+        console.print(line, markup=False, soft_wrap=True)
     for result in report.results:
         if not result.violations:
             continue
@@ -97,7 +99,40 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
     if report.skipped:
         skipped = ", ".join(f"{rule} x{n}" for rule, n in sorted(report.skipped.items()))
         console.print(f"skipped by the cassettes' own opt-outs: {skipped}")
+    console.print("not checked (a pass does not prove these): requested-vs-answered values, error wording, "
+                  "timing, paging completeness, guest state; the JSON report's 'not_checked' lists them.",
+                  style="dim")
     return buf.getvalue()
+
+
+_SUBSCRIPTION_PREFIX = re.compile(r"^/subscriptions/[^/]+(?=/)", re.I)
+
+
+def short_path(uri: str, width: int) -> str:
+    """A request path that fits `width`: no host, query or subscription, and the end kept when too long
+    (the end names the resource type, the start only repeats the scope)."""
+    path = _SUBSCRIPTION_PREFIX.sub("", _short_uri(uri).split("?", 1)[0]) or "/"
+    return path if len(path) <= width else "..." + path[-(width - 3):]
+
+
+def outside_lines(report: Report, examples: int = 3, width: int = 80) -> list[str]:
+    """The interactions outside the contract, grouped by why, with a few examples each (text output)."""
+    outside = list(getattr(report, "outside", []) or [])
+    if not outside:
+        return []
+    groups: dict[str, list[Any]] = {}
+    for o in outside:
+        groups.setdefault(o.reason, []).append(o)
+    lines = [f"outside the contract, not checked ({len(outside)}):"]
+    for reason, items in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        lines.append(f"  {len(items)} x {reason}")
+        for o in items[:examples]:
+            head = f"      {o.cassette.replace(chr(92), '/').rsplit('/', 1)[-1]} #{o.interaction} {o.method} "
+            tail = f" -> {o.status}"
+            lines.append(head + short_path(o.uri, max(24, width - len(head) - len(tail))) + tail)
+        if len(items) > examples:
+            lines.append(f"      ... and {len(items) - examples} more (all of them in the JSON report's 'outside')")
+    return lines
 
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -498,6 +498,55 @@ def _timelines_html(timelines: list[Timeline]) -> str:
     return f'<section id="timelines"><h2>Scale set timelines ({len(timelines)})</h2>{"".join(blocks)}</section>'
 
 
+def _outside_html(report: Any, limit: int = 500) -> str:
+    """Each interaction outside the contract (not checked) and why: another host, no operation in specs/."""
+    outside = list(_get(report, "outside", []) or [])
+    if not outside:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(Path(str(_get(o, 'cassette', ''))).name)}</td><td>{_e(_get(o, 'interaction', ''))}</td>"
+        f"<td>{_e(_get(o, 'method', ''))}</td><td class=\"uri\">{_e(str(_get(o, 'uri', '')).split('?', 1)[0])}</td>"
+        f"<td>{_e(_get(o, 'status', ''))}</td><td>{_e(_get(o, 'reason', ''))}</td></tr>"
+        for o in outside[:limit])
+    more = f"<p>... and {len(outside) - limit} more (see report.json)</p>" if len(outside) > limit else ""
+    return ('<section id="outside"><h2>Outside the contract (not checked)</h2>'
+            '<table id="outside-table"><thead><tr><th>cassette</th><th>#</th><th>method</th><th>path</th>'
+            f"<th>status</th><th>why</th></tr></thead><tbody>{rows}</tbody></table>{more}</section>")
+
+
+def _rule_sources_html(violations: list[Any]) -> str:
+    """For each violated rule: its summary and where to read its source (a public page or a shipped file)."""
+    from contract.checker.registry import describe
+    from contract.sources import references
+
+    ids = sorted({str(_get(v, "rule")) for v in violations})
+    if not ids:
+        return ""
+    try:
+        from contract.rules import load_rules
+
+        rules: Any = load_rules()
+    except Exception:  # the checker's own rules still have their sources
+        rules = None
+    items = []
+    for rule_id in ids:
+        info = describe(rule_id, rules)
+        links = " ".join(
+            f'<a href="{_e(ref)}">{_e(ref)}</a>' if ref.startswith("http") else f"<code>{_e(ref)}</code>"
+            for ref in references(info.source))
+        items.append(f'<li><span class="rule">{_e(rule_id)}</span> {_e(info.summary)}'
+                     f"<br><small>source: {_e(info.source)}{'<br>read: ' + links if links else ''}</small></li>")
+    return f'<section id="rule-sources"><h2>Rules and their sources</h2><ul>{"".join(items)}</ul></section>'
+
+
+def _not_checked_html() -> str:
+    from contract.checker.limits import NOT_CHECKED
+
+    items = "".join(f"<li>{_e(line)}</li>" for line in NOT_CHECKED)
+    return ('<section id="not-checked"><h2>What this report does not check</h2>'
+            f"<p>A passing report does not prove these:</p><ul>{items}</ul></section>")
+
+
 def render_html(report: Any, sources: Iterable[Any] = (), *, title: str = "vmss-contract report") -> str:
     """The whole page as one string: inline CSS and script, nothing fetched."""
     cassettes = _load_sources(sources)
@@ -510,6 +559,9 @@ def render_html(report: Any, sources: Iterable[Any] = (), *, title: str = "vmss-
         + _summary(report, violations)
         + _violations_html(violations, cassettes)
         + _drift_html(list(_get(report, "drift", []) or []))
+        + _outside_html(report)
+        + _rule_sources_html(violations)
+        + _not_checked_html()
         + _coverage_html(report)
         + _timelines_html(scale_set_timelines(cassettes))
         + "</main>"

@@ -100,6 +100,26 @@ def test_cli_unreachable_target_is_bad_input() -> None:
                                        "--operation", "VirtualMachineScaleSets_CreateOrUpdate"])
     assert result.exit_code == 2
     assert "cannot reach https://127.0.0.1:9" in result.output
+    assert "connection refused" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("target", ["notaurl", "ftp://127.0.0.1:21", "https://"])
+def test_cli_a_target_that_is_not_a_url_is_bad_input(target: str) -> None:
+    result = CliRunner().invoke(main, ["fuzz", "--target", target, "--examples", "1"])
+    assert result.exit_code == 2 and result.output.startswith("Error: --target must be an http(s) URL"), result.output
+
+
+def test_cli_a_target_that_cannot_create_the_base_scale_set_is_bad_input(tmp_path: Path) -> None:
+    """A replay server without that recording answers every create with a miss: say so, no traceback."""
+    from contract import replay
+
+    recording = Path(__file__).parent / "data" / "recordings" / "test_vmss_update_policy.yaml"
+    with BackgroundServer(lambda: replay.create_app([str(recording)]), tls=True, tls_dir=tmp_path) as server:
+        result = CliRunner().invoke(main, ["fuzz", "--target", server.url, "--ca", str(server.ca_path),
+                                           "--examples", "1", "--operation", "VirtualMachineScaleSets_Update"])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"Error: {server.url} could not create base scale set"), result.output
+    assert "replay server answers only what it recorded" in result.output
 
 
 def test_the_other_instance_list_actions(emulator: BackgroundServer) -> None:

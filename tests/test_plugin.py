@@ -199,6 +199,31 @@ def test_without_a_cassette_replay_says_how_to_record(pytester: pytest.Pytester)
     result.stdout.fnmatch_lines(["*no cassette at*test_replay/test_get.yaml*--vmss-record-mode=once*"])
 
 
+def test_a_miss_during_fixture_setup_names_the_missing_cassette(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_setup='''
+import pytest
+import requests
+
+@pytest.fixture
+def group(vmss_endpoint):
+    answer = requests.put(vmss_endpoint.url + "/subscriptions/00000000-0000-0000-0000-000000000000"
+                          "/resourcegroups/rg?api-version=2022-09-01", json={"location": "westus"},
+                          verify=vmss_endpoint.ca_path, headers={"Authorization": "Bearer x"}, timeout=30)
+    assert answer.ok, answer.json()["error"]["message"]
+    return "rg"
+
+def test_uses_group(group):
+    pass
+''')
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    out = result.stdout.str()
+    expected = "no cassette at {}: record it with --vmss-record-mode=once".format(
+        pytester.path / "cassettes" / "test_setup" / "test_uses_group.yaml")
+    assert out.count(expected) >= 2, out  # in the client's error and in the plugin's own section
+    assert "holds no interactions" not in out
+
+
 @pytest.mark.parametrize(("mode", "outcome"), [("strict", "failed"), ("warn", "passed"), ("off", "passed")])
 def test_a_contract_violation_in_the_traffic(pytester: pytest.Pytester, mode: str, outcome: str) -> None:
     pytester.makepyfile(test_replay=REPLAY_TEST)
@@ -491,7 +516,10 @@ def test_warn_mode_summary_survives_xdist(pytester: pytest.Pytester) -> None:
     _place(pytester, UPDATE_POLICY, "test_replay", "test_get", tamper=True)
     result = pytester.runpytest_subprocess(*QUIET, "-n", "2", "--vmss-contract=warn")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*vmss contract warnings*", "*test_replay.py::test_get: 1 contract violation(s)*"])
+    result.stdout.fnmatch_lines(["*vmss contract warnings*", "*test_replay.py::test_get: 1 contract violation(s)*",
+                                 "*[[]secret-echoed] VirtualMachineScaleSets_Get, interaction #14*",
+                                 "*at $.properties.virtualMachineProfile.osProfile.adminPassword*"])
+    assert "-rP" not in result.stdout.str()  # nothing extra to ask for: the summary says it all
 
 
 def test_replay_addresses_the_subscription_the_cassette_holds(pytester: pytest.Pytester,

@@ -468,3 +468,18 @@ def test_replay_command_serves_until_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_replay_command_refuses_an_empty_file_or_folder(tmp_path: Path) -> None:
+    """Nothing to replay is a mistake (wrong folder, cassette never recorded), not a server of misses."""
+    from click.testing import CliRunner
+
+    from contract.commands.replay import command
+
+    empty_dir, empty_file = tmp_path / "none", tmp_path / "empty.yaml"
+    empty_dir.mkdir()
+    empty_file.write_text("")
+    for source, says in ((empty_dir, "no cassettes in this folder"), (empty_file, "holds no interactions")):
+        result = CliRunner().invoke(command, [str(source)])
+        assert result.exit_code != 0 and f"Error: {source}" in result.output and says in result.output, result.output
+        assert "listening on" not in result.output

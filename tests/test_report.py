@@ -92,3 +92,25 @@ def test_render_dispatch(broken: Report) -> None:
         render.render(broken, "yaml")
     html = render.render_html(broken, [])
     assert "<html" in html.lower() and "secret-echoed" in html
+
+
+def test_each_interaction_outside_the_contract_is_named_with_why() -> None:
+    """Text, JSON and HTML list every outside interaction (method, path, why), not only a count."""
+    report = check([REC / "test_vmss_update_policy.yaml", REC / "test_quick_create_flexible_vmss.yaml"])
+    assert report.outside and len(report.outside) == report.outside_contract
+    reasons = {o.reason for o in report.outside}
+    assert any(r.startswith("a template deployment") for r in reasons), reasons
+    assert any("matches no operation in specs/" in r for r in reasons), reasons
+    first = json.loads(render.render_json(report))["outside"][0]
+    assert set(first) == {"cassette", "interaction", "method", "uri", "status", "why"} and first["why"]
+    text = render.render_text(report, width=100)
+    assert f"outside the contract, not checked ({report.outside_contract})" in text
+    assert "Microsoft.Resources/deployments/mock-deployment -> 201" in text and "x a template deployment" in text
+    html = render.render_html(report, [])
+    assert 'id="outside-table"' in html and "matches no operation in specs/" in html
+
+
+def test_html_cites_each_violated_rule_with_something_a_user_can_open(broken: Report) -> None:
+    html = render.render_html(broken, [])
+    section = html[html.index('id="rule-sources"'):]
+    assert "secret-echoed" in section and "ARM-FACTS.md" in section

@@ -32,8 +32,8 @@ DOCUMENTED = {
 }
 
 
-def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "160"}
+def _cli(*args: str, timeout: float = 300, columns: int = 160) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": str(columns)}
     env.pop("AZURE_SUBSCRIPTION_ID", None)
     return subprocess.run([sys.executable, "-m", "contract", "run", *args], capture_output=True, text=True,
                           timeout=timeout, env=env)
@@ -65,10 +65,17 @@ def test_the_lifecycle_plan_touches_every_documented_operation() -> None:
 
 def test_run_on_a_fresh_machine_exits_0_and_writes_every_report(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    done = _cli("--out", str(out))
+    done = _cli("--out", str(out), columns=80)
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
     assert "the contract holds" in done.stdout
     assert "identical" in done.stdout  # the offline replay reproduced every recorded answer
+    # Readable in an 80-column terminal, and the counts explain themselves: the bar counts steps
+    # (recorded + replayed), the table both steps and requests, and each outside interaction says why.
+    wide = [line for line in done.stdout.splitlines() if len(line) > 80]
+    assert not wide, wide
+    assert "steps as" in done.stdout and "requests" in done.stdout and "polls included" in done.stdout
+    assert "PUT /resourceGroups/vmss-contract-run -> 201" in done.stdout
+    assert "matches no operation in specs/" in done.stdout
     cassettes = sorted(p.name for p in (out / "cassettes").glob("*.yaml"))
     assert cassettes == ["fuzz.yaml", "lifecycle.yaml"]
     report = json.loads((out / "report.json").read_text())

@@ -138,6 +138,31 @@ def place(match_operation: Any, method: str, uri: str) -> Place:
     return Place(DEPLOYMENT if "/deployments/" in path.lower() else OUTSIDE, method, u)
 
 
+# Hosts that are ARM itself (public and sovereign clouds); a cassette recorded through our proxy
+# stores the canonical https://management.azure.com, and a local server's loopback host is ARM too.
+_ARM_HOSTS = ("management.azure.com", "management.usgovcloudapi.net", "management.chinacloudapi.cn",
+              "management.microsoftazure.de")
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+_PROVIDER = re.compile(r"/providers/([^/]+)", re.I)
+
+
+def outside_reason(where: Place) -> str:
+    """Why an interaction placed outside the contract is not checked, in words a user can act on."""
+    host = where.uri.host.rsplit("@", 1)[-1]
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+    if name and name not in _ARM_HOSTS and name not in _LOOPBACK:
+        return f"another host ({name}), not Azure Resource Manager"
+    path = where.path
+    if where.kind == DEPLOYMENT:
+        return "a template deployment (Microsoft.Resources): not in specs/, watched only for the scale sets it makes"
+    low = path[:15].lower()
+    if low != "/subscriptions/" and not low.startswith("/providers/"):
+        return "not an ARM resource path (/subscriptions/... or /providers/...)"
+    providers = _PROVIDER.findall(path)
+    scope = f"provider {providers[-1]}" if providers else "subscription or resource-group level"
+    return f"{where.method} on this path ({scope}) matches no operation in specs/"
+
+
 def in_namespace(path: str) -> bool:
     """True for paths the VMSS contract speaks for (matched or not)."""
     low = path.lower()

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from contract.cassette import Cassette, Interaction
-from contract.checker.classify import DEPLOYMENT, IN, UNDOCUMENTED, Place, place
+from contract.checker.classify import DEPLOYMENT, IN, UNDOCUMENTED, Place, outside_reason, place
 from contract.checker.deployments import DEPLOYMENT_OPERATIONS
 from contract.checker.interaction import Bodies, InteractionChecks, Seen
-from contract.checker.model import CassetteResult, Report, Violation
+from contract.checker.model import CassetteResult, Outside, Report, Violation
 from contract.checker.identities import IdentityWorld
 from contract.checker.network import NetworkWorld
 from contract.checker.state import World
@@ -125,6 +125,8 @@ class Checker:
                     self._undocumented(result, index, interaction, where.method, where.path)
                 else:
                     result.outside_contract += 1
+                    result.outside.append(Outside(name, index, where.method, request.uri,
+                                                  interaction.response.status, outside_reason(where)))
                     if where.kind is DEPLOYMENT:
                         for rule, message in world.outside(index, interaction, where.method, where.path):
                             violations.append(Violation(name, index, rule, None, message, None, where.method,
@@ -188,6 +190,7 @@ class Checker:
             report.interactions += result.interactions
             report.checked += result.checked
             report.outside_contract += result.outside_contract
+            report.outside.extend(result.outside)
             report.violations.extend(result.violations)
             report.drift.extend(result.drift)
             for rule, n in result.skipped.items():

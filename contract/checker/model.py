@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from contract.checker.limits import NOT_CHECKED
+
 
 @dataclass
 class Violation:
@@ -33,6 +35,22 @@ class Violation:
 
 
 @dataclass
+class Outside:
+    """An interaction the contract does not speak for, and why (another host, no matching operation)."""
+
+    cassette: str
+    interaction: int
+    method: str
+    uri: str
+    status: int
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cassette": self.cassette, "interaction": self.interaction, "method": self.method,
+                "uri": self.uri, "status": self.status, "why": self.reason}
+
+
+@dataclass
 class CassetteResult:
     """What one cassette gave: counts and its violations (kept in interaction order)."""
 
@@ -43,6 +61,7 @@ class CassetteResult:
     violations: list[Violation] = field(default_factory=list)
     drift: list[Violation] = field(default_factory=list)  # rule "drift": undocumented answer members (not failing)
     skipped: dict[str, int] = field(default_factory=dict)  # findings of rules the cassette opts out of
+    outside: list[Outside] = field(default_factory=list)  # each outside-contract interaction, with why
     # (index, method, uri, operationId or None, status) of each in-contract interaction, for per-interaction views
     entries: list[tuple[int, str, str, str | None, int]] = field(default_factory=list)
 
@@ -61,6 +80,7 @@ class Report:
     results: list[CassetteResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
+    outside: list[Outside] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -85,6 +105,7 @@ class Report:
             "outside_contract": self.outside_contract,
             "violations": [v.as_dict() for v in self.violations],
             "drift": [v.as_dict() for v in self.drift],
+            "outside": [o.as_dict() for o in self.outside],
             "coverage": self.coverage,
             "per_cassette": [
                 {
@@ -99,4 +120,5 @@ class Report:
             ],
             "skipped": self.skipped,
             "warnings": self.warnings,
+            "not_checked": list(NOT_CHECKED),
         }

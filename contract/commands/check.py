@@ -95,6 +95,7 @@ def command(paths: tuple[Path, ...], fmt: str, output: Path | None, examples: tu
 def _print_rules() -> None:
     from contract.checker import RULES, rules_file_entries
     from contract.rules import load_rules
+    from contract.sources import references
 
     try:
         extra = rules_file_entries(load_rules())
@@ -103,3 +104,5 @@ def _print_rules() -> None:
         extra = []
     for info in [*RULES.values(), *extra]:
         click.echo(f"{info.id}  [{info.category}]\n    {info.summary}\n    source: {info.source}")
+        for where in references(info.source):
+            click.echo(f"    read: {where}")

@@ -6,6 +6,7 @@ The work is done by `contract.lifecycle.fuzz`; this module parses options and re
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def command(target_url: str, ca_path: str | None, operations: tuple[str, ...], e
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from contract.lifecycle import PLANS, fuzz
+    from contract.lifecycle import PLANS, ContractBroken, fuzz
     from contract.specs import load_spec
 
     token = None
@@ -54,6 +55,7 @@ def command(target_url: str, ca_path: str | None, operations: tuple[str, ...], e
             hint = "it is not in the specs" if op not in known else "the fuzzer has no plan for it"
             click.echo(f"Error: cannot fuzz {op!r} ({hint}); choose from: {', '.join(PLANS)}", err=True)
             sys.exit(2)
+    _check_target(target_url, ca_path, token)
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
@@ -69,6 +71,13 @@ def command(target_url: str, ca_path: str | None, operations: tuple[str, ...], e
                            invalid=invalid, seed=seed, token=token, progress=progress)
         except OSError as exc:
             click.echo(f"Error: cannot reach {target_url}: {exc}", err=True)
+            sys.exit(2)
+        except ContractBroken as exc:
+            if "base scale set" not in str(exc):
+                raise
+            click.echo(f"Error: {target_url} {exc}. The fuzzer needs a target that creates scale sets: the emulator "
+                       "(vmss-contract emulate) or the recording proxy; a replay server answers only what it recorded.",
+                       err=True)
             sys.exit(2)
     table = Table(title=f"vmss-contract fuzz (seed {seed})",
                   caption="valid: sent / 2xx; invalid: sent / refused with the expected code; unchanged: GET after refusal")
@@ -91,3 +100,20 @@ def command(target_url: str, ca_path: str | None, operations: tuple[str, ...], e
         out.print(f"cassette: {summary.save(cassette)}")
     out.print("[green]all valid payloads accepted, all invalid refused[/]" if summary.ok else "[red]fuzzing found problems[/]")
     sys.exit(0 if summary.ok else 1)
+
+
+def _check_target(url: str, ca_path: str | None, token: str | None) -> None:
+    """An `Error:` line and exit 2 for a target that is not an http(s) URL or does not answer."""
+    from urllib.parse import urlsplit
+
+    from contract.pipeline import LOCAL_TOKEN
+    from contract.upstream import unreachable_cause
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        click.echo(f"Error: --target must be an http(s) URL such as https://127.0.0.1:8443, not {url!r}", err=True)
+        sys.exit(2)
+    cause = unreachable_cause(url, ca_path, token or os.environ.get("VMSS_CONTRACT_TOKEN") or LOCAL_TOKEN, ca_option="--ca")
+    if cause:
+        click.echo(f"Error: cannot reach {url}: {cause}", err=True)
+        sys.exit(2)

@@ -34,6 +34,7 @@ def command(cassettes: tuple[Path, ...], fallback: str, allow_repeats: bool, san
 
     setup_logging()
     try:
+        _refuse_empty(cassettes)
         app = create_app(list(cassettes), fallback=fallback, allow_repeats=allow_repeats,
                          request_filter=sanitizing_filter(sanitize_config))
     except (CassetteError, ValueError) as exc:
@@ -45,3 +46,17 @@ def command(cassettes: tuple[Path, ...], fallback: str, allow_repeats: bool, san
 
         mount_identity(app)
     serve_forever(app, host=host, port=port, tls=tls, tls_dir=tls_dir)
+
+
+def _refuse_empty(sources: tuple[Path, ...]) -> None:
+    """A source that holds nothing to replay is a mistake (a wrong folder, a cassette never recorded),
+    not an endpoint that answers every request with a miss."""
+    from contract.cassette import iter_cassette_paths, load_cassette
+
+    for source in sources:
+        files = iter_cassette_paths([source])
+        if not files:
+            raise click.ClickException(f"{source}: no cassettes in this folder (*.yaml, *.yml, *.json)")
+        if not any(load_cassette(f).interactions for f in files):
+            what = "holds no interactions" if source.is_file() else f"has {len(files)} cassette(s), none with interactions"
+            raise click.ClickException(f"{source} {what}: nothing to replay (record it first: vmss-contract record)")

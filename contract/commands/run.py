@@ -45,22 +45,26 @@ def command(upstream: str | None, upstream_ca: str | None, out: str, subscriptio
     if upstream and not subscription and not is_loopback(upstream):
         raise click.UsageError("a real upstream needs --subscription (or AZURE_SUBSCRIPTION_ID)")
     target = Target(subscription or DEFAULT_SUBSCRIPTION, resource_group, location)
-    with Progress(TextColumn("[bold]{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[step]}"), TimeElapsedColumn(), console=console, transient=False) as bar:
+    # The bar counts steps (the run's calls), each sent twice: recorded, then replayed offline.
+    with Progress(TextColumn("[bold]{task.description:<17}"), BarColumn(bar_width=16), MofNCompleteColumn(),
+                  TextColumn("steps {task.fields[step]}"), TimeElapsedColumn(), console=console,
+                  transient=False) as bar:
         task = bar.add_task("starting", total=None, step="")
 
         def on_plan(total: int) -> None:
             bar.update(task, total=total)
 
         def progress(phase: str, step: str) -> None:
-            bar.update(task, advance=1, description=phase, step=step[:48])
+            bar.update(task, advance=1, description=phase, step=step[:22])
 
         try:
             result = run_pipeline(Path(out), upstream=upstream, upstream_ca=upstream_ca, target=target,
                                   allow_writes=allow_writes, examples=examples, seed=seed,
                                   progress=progress, on_plan=on_plan)
         except (OSError, RuntimeError, ValueError) as exc:
-            console.print(f"[red]vmss-contract run failed:[/red] {exc}")
+            bar.update(task, description="failed", step="")
+            bar.stop()
+            console.print(f"[red]Error:[/red] {exc}", soft_wrap=True)
             sys.exit(2)
         bar.update(task, description="done", step="")
     _summary(console, result)
@@ -70,17 +74,24 @@ def command(upstream: str | None, upstream_ca: str | None, out: str, subscriptio
 def _summary(console: Console, result: RunResult) -> None:
     from rich.table import Table
 
+    from contract.report import outside_lines
+
     report = result.report
     table = Table(title=f"vmss-contract run against {result.upstream} ({result.seconds:.1f} s)")
-    for column in ("phase", "requests", "as expected", "replayed offline"):
-        table.add_column(column)
-    table.add_column("cassette", overflow="fold")
+    table.add_column("phase")
+    table.add_column("steps as\nexpected", justify="right")
+    table.add_column("requests", justify="right")
+    table.add_column("replayed\noffline")
+    table.add_column(f"cassette (in {_short(result.out)})", overflow="fold")
     for phase in result.phases:
         sent = sum(r.statuses[0] for r in phase.recorded)
         good = sum(1 for r in phase.recorded if r.ok)
-        table.add_row(phase.name, str(sent), f"{good}/{len(phase.recorded)}",
-                      "identical" if phase.replay_matches else "[red]DIFFERENT[/red]", _short(phase.cassette))
+        table.add_row(phase.name, f"{good}/{len(phase.recorded)}", str(sent),
+                      "identical" if phase.replay_matches else "[red]DIFFERENT[/red]", _below(phase.cassette, result.out))
     console.print(table)
+    console.print("steps: the run's calls, each checked for the status it must get; requests: every "
+                  "exchange recorded, long-running-operation polls included. The bar counts steps twice "
+                  "(recorded, then replayed).", style="dim")
     for r in result.unexpected:
         console.print(f"[yellow]unexpected[/yellow] {r.step.name}: {r.step.method} -> {r.status}"
                       f" {r.error_code or ''} {r.final or ''} (expected {'/'.join(map(str, r.step.expect))})")
@@ -88,6 +99,8 @@ def _summary(console: Console, result: RunResult) -> None:
     console.print(
         f"checked {report.checked} of {report.interactions} interactions, {report.outside_contract} outside the contract, "
         f"{len(violations)} violation(s)")
+    for line in outside_lines(report, width=console.width):
+        console.print(line, markup=False, soft_wrap=True)
     for v in violations[:20]:
         where = f" at {v.path}" if getattr(v, "path", None) else ""
         console.print(f"  [red]{v.rule}[/red] {v.operation} #{v.interaction}: {v.message}{where}")
@@ -95,6 +108,13 @@ def _summary(console: Console, result: RunResult) -> None:
         console.print(f"{kind:>6}: {_short(path)}")
     verdict = "[green]the contract holds[/green]" if result.holds else "[red]the contract does not hold[/red]"
     console.print(verdict)
+
+
+def _below(path: Path, folder: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(folder.resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _short(path: Path) -> str:

@@ -34,10 +34,11 @@ def operations_json(spec_path: str | None = None) -> list[dict[str, Any]]:
 
 def rules_json(spec_path: str | None = None) -> list[dict[str, Any]]:
     from contract.rules import load_rules
+    from contract.sources import references
 
     return [
         {"id": r.id, "summary": r.summary, "source": r.source, "quote": r.quote, "code": r.code,
-         "status": r.status, "operations": sorted(r.operations)}
+         "status": r.status, "operations": sorted(r.operations), "read": references(r.source)}
         for r in load_rules(spec_path).rules.values()
     ]
 
