@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "Check cassettes against the VMSS contract."),
     "scrub": ("scrub", "Re-sanitize existing cassettes in place with the current rules."),
     "fuzz": ("fuzz", "Send generated valid and invalid payloads to an endpoint."),
+    "diff": ("diff", "Compare two recordings of the same journey at the contract level (drift)."),
     "parity": ("parity", "Measure how faithfully the emulator answers a recording's own traffic."),
     "specs": ("specs", "List the operations the harness knows."),
     "env": ("env", "Print what points a client (`env az`: the real Azure CLI) at a running server, offline."),

@@ -222,6 +222,7 @@ class _Traffic:
     misses: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     finished: bool = False
+    previous: Any = None  # under record mode `all`: the cassette being replaced, to report the drift
 
     def finish(self) -> None:
         """Stop the test's servers (proxy first, then its upstream)."""
@@ -351,6 +352,12 @@ def _start_recording(path: Path, cfg: Settings, traffic: _Traffic, tls_dir: Path
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = cfg.record_mode if cfg.record_mode != "none" else "once"
     if mode == "all" and path.exists():
+        from contract.cassette import CassetteError, load_cassette
+
+        try:
+            traffic.previous = load_cassette(path)  # kept to say what changed once the new one is written
+        except CassetteError:
+            traffic.previous = None
         path.unlink()  # `all` re-records from scratch
 
     read_only = bool(cfg.read_only)
@@ -431,6 +438,19 @@ class AsyncStaticCredential:
         pass
 
 
+def _require(module: str, needed_by: str) -> Any:
+    """Import what a fixture needs, or fail its test with the extra to install: a broken Azure SDK
+    install must never turn a downstream suite (or a recording run) into silent skips."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        reason = str(exc)
+    pytest.fail(f"{needed_by} needs {module}, which cannot be imported ({reason}): "
+                "pip install 'vmss-contract[azure]'", pytrace=False)
+
+
 def _fake_credential(endpoint: VmssEndpoint) -> bool:
     return endpoint.mode == "replay" or endpoint.upstream_is_local
 
@@ -440,7 +460,7 @@ def vmss_credential(vmss_endpoint: VmssEndpoint) -> Any:
     """DefaultAzureCredential when recording from Azure; a static fake when replaying (or recording a local emulator)."""
     if _fake_credential(vmss_endpoint):
         return StaticCredential()
-    identity = pytest.importorskip("azure.identity", reason="recording from Azure needs azure-identity")
+    identity = _require("azure.identity", "vmss_credential (recording from Azure)")
     return identity.DefaultAzureCredential()
 
 
@@ -485,7 +505,7 @@ def vmss_compute_client(
     vmss_endpoint: VmssEndpoint, vmss_credential: Any, vmss_subscription_id: str
 ) -> Iterator[Any]:
     """`azure.mgmt.compute.ComputeManagementClient` bound to the test's endpoint."""
-    compute = pytest.importorskip("azure.mgmt.compute", reason="vmss_compute_client needs azure-mgmt-compute")
+    compute = _require("azure.mgmt.compute", "vmss_compute_client")
     client = compute.ComputeManagementClient(vmss_credential, vmss_subscription_id, **_client_kwargs(vmss_endpoint))
     try:
         yield client
@@ -505,11 +525,11 @@ if _pytest_asyncio is not None:
         vmss_endpoint: VmssEndpoint, vmss_subscription_id: str
     ) -> Any:
         """`azure.mgmt.compute.aio.ComputeManagementClient` bound to the test's endpoint (opened and closed for you)."""
-        aio = pytest.importorskip("azure.mgmt.compute.aio", reason="vmss_compute_client_aio needs azure-mgmt-compute")
+        aio = _require("azure.mgmt.compute.aio", "vmss_compute_client_aio")
         if _fake_credential(vmss_endpoint):
             credential: Any = AsyncStaticCredential()
         else:
-            identity_aio = pytest.importorskip("azure.identity.aio")
+            identity_aio = _require("azure.identity.aio", "vmss_compute_client_aio (recording from Azure)")
             credential = identity_aio.DefaultAzureCredential()
         async with credential:
             async with aio.ComputeManagementClient(
@@ -556,6 +576,10 @@ def _judge(item: pytest.Item, report: pytest.TestReport, traffic: _Traffic) -> N
         _fail_or_note(report, "vmss record", lost)
     if traffic.misses:
         _fail_or_note(report, "vmss replay", _misses_text(traffic))
+    if traffic.previous is not None and endpoint.cassette_path.exists():
+        drift = drift_section(traffic.previous, endpoint.cassette_path)
+        if drift:
+            report.sections.append(("vmss drift", drift))
     cfg = settings(item.config)
     if cfg.contract == "off" or not endpoint.cassette_path.exists():
         return
@@ -594,6 +618,20 @@ def _misses_text(traffic: _Traffic) -> str:
     return "\n".join(lines)
 
 
+def drift_section(previous: Any, path: Path) -> str:
+    """What changed at the contract level between the replaced cassette and the new recording ('' if nothing)."""
+    from contract.diff import diff, render_text
+
+    try:
+        drift = diff(previous, str(path))
+    except Exception as exc:  # a drift report must never fail a recording
+        return f"vmss drift: cannot compare with the previous {path.name}: {exc}"
+    if drift.same:
+        return ""
+    body = render_text(drift).splitlines()[1:]  # the first line names two paths the user knows already
+    return "\n".join([f"vmss drift: {path} changed against the previous recording", *body])
+
+
 def contract_section(path: Path, fail_on_drift: bool = False) -> tuple[str, int]:
     """Check one cassette; return (readable text, number of failing findings). Drift is listed in the
     text either way and counted only with `fail_on_drift`."""
@@ -627,9 +665,15 @@ class _WarnSummary:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.drift: list[str] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call" or not report.passed:
+        if report.when != "call":
+            return
+        for title, text in report.sections:
+            if title == "vmss drift":
+                self.drift.extend([f"{report.nodeid}:", *text.splitlines()[1:]])
+        if not report.passed:
             return
         for title, text in report.sections:
             found = _COUNT.match(text) if title == "vmss contract" else None
@@ -639,6 +683,10 @@ class _WarnSummary:
                 self.lines.extend(text.splitlines()[1:])
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.drift:
+            terminalreporter.section("vmss drift against the previous cassettes (--vmss-record-mode=all)")
+            for line in self.drift:
+                terminalreporter.write_line(line)
         if self.lines:
             terminalreporter.section("vmss contract warnings")
             terminalreporter.write_line("--vmss-contract=warn: these tests passed; with strict (the default) they fail")

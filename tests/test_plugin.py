@@ -346,6 +346,44 @@ def test_record_from_the_emulator_then_replay_offline(pytester: pytest.Pytester)
     assert {c: c.read_bytes() for c in cassettes} == before
 
 
+def test_a_missing_azure_sdk_is_an_error_naming_the_extra_not_a_skip(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("import sys\nsys.modules['azure.mgmt.compute'] = None  # as if not installed\n")
+    pytester.makepyfile(test_sdk_missing="def test_client(vmss_compute_client):\n    pass\n")
+    _place(pytester, UPDATE_POLICY, "test_sdk_missing", "test_client")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*vmss_compute_client needs azure.mgmt.compute*pip install 'vmss-contract?azure?'*"])
+    assert "During handling" not in result.stdout.str()
+
+
+def test_re_recording_prints_the_drift_against_the_previous_cassette(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_drift='''
+import requests
+
+def test_absent(vmss_endpoint):
+    answer = requests.get(vmss_endpoint.url + "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg"
+                          "/providers/Microsoft.Compute/virtualMachineScaleSets/none?api-version=2024-07-01",
+                          verify=vmss_endpoint.ca_path, headers={"Authorization": "Bearer x"}, timeout=30)
+    assert answer.status_code == 404
+''')
+    args = ("-p", "no:cacheprovider", "--vmss-record-mode=all", "--vmss-upstream=emulator")
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+    cassette = pytester.path / "cassettes" / "test_drift" / "test_absent.yaml"
+    recorded = load_cassette(cassette)
+    answer = recorded.interactions[0].response
+    code = json.loads(answer.content)["error"]["code"]
+    answer.body = answer.content.decode().replace(code, "OlderCode")
+    answer.headers = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
+    save_cassette(recorded, cassette)
+    again = pytester.runpytest(*args)
+    again.assert_outcomes(passed=1)
+    again.stdout.fnmatch_lines(["*vmss drift against the previous cassettes*", "*test_drift.py::test_absent:*",
+                                f"*$.error.code: never seen before: {code} (seen before: OlderCode)*"])
+    same = pytester.runpytest(*args)  # the same answers again: nothing to say
+    same.assert_outcomes(passed=1)
+    assert "vmss drift" not in same.stdout.str()
+
+
 def test_xdist_workers_record_and_replay_side_by_side(pytester: pytest.Pytester) -> None:
     _sdk_tests(pytester, [1, 2, 3, 4])
     recorded = pytester.runpytest_subprocess(*QUIET, "-n", "2", "--vmss-record-mode=all",
