@@ -83,6 +83,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   type="bool", default=False)
     parser.addini("vmss_allow_resource_groups", "record mode: resource-group globs writes may touch (default: any).",
                   type="linelist", default=[])
+    parser.addini("vmss_resource_group", "vmss_resource_group: the resource group it creates (default vmss-test-rg).",
+                  default="vmss-test-rg")
+    parser.addini("vmss_location", "vmss_resource_group: the region it is created in (default westus).",
+                  default="westus")
     parser.addini(
         "vmss_subscription_id",
         "subscription id used by vmss_compute_client (default: $AZURE_SUBSCRIPTION_ID, "
@@ -490,6 +494,36 @@ def _subscription_in(path: Path) -> str | None:
             if found:
                 return found.group(1)
     return None
+
+
+RESOURCES_API = "2022-09-01"
+
+
+@pytest.fixture
+def vmss_resource_group(request: pytest.FixtureRequest, vmss_endpoint: VmssEndpoint, vmss_credential: Any,
+                        vmss_subscription_id: str) -> str:
+    """A resource group (ini `vmss_resource_group`, in `vmss_location`) created through the test's endpoint,
+    so it is recorded and replayed like the test's own calls; no azure-mgmt-resource needed. Returns its name."""
+    import json
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    name = str(request.config.getini("vmss_resource_group") or "vmss-test-rg")
+    location = str(request.config.getini("vmss_location") or "westus")
+    url = (f"{vmss_endpoint.url}/subscriptions/{vmss_subscription_id}/resourcegroups/{name}"
+           f"?api-version={RESOURCES_API}")
+    token = vmss_credential.get_token(ARM_SCOPE).token
+    put = urllib.request.Request(url, data=json.dumps({"location": location}).encode(), method="PUT",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    context = ssl.create_default_context(cafile=vmss_endpoint.ca_path) if vmss_endpoint.ca_path else None
+    try:
+        with urllib.request.urlopen(put, timeout=60, context=context) as answer:
+            answer.read()
+    except urllib.error.HTTPError as error:
+        detail = error.read().decode("utf-8", "replace")[:500]
+        pytest.fail(f"vmss_resource_group: PUT {name} answered {error.code}: {detail}", pytrace=False)
+    return name
 
 
 def _client_kwargs(endpoint: VmssEndpoint) -> dict[str, Any]:

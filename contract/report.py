@@ -50,7 +50,7 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     for line in outside_lines(report, width=width):
-        console.print(line, markup=False, soft_wrap=True)
+        console.print(line, markup=False)
     for result in report.results:
         if not result.violations:
             continue

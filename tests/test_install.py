@@ -9,6 +9,7 @@ install's import hook, are not run, so `import contract` can only find the wheel
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -113,3 +114,52 @@ def test_the_pytest_plugin_records_then_replays_from_the_wheel(installed: tuple[
     assert cassette.exists()
     replayed = _run(pytest_cmd, project, env)
     assert "1 passed" in replayed.stdout
+
+
+# --------------------------------------------------------------------------- docs/quickstart.md, as written
+
+QUICKSTART = ROOT / "docs" / "quickstart.md"
+_BLOCK = re.compile(r"<!-- (?P<what>file: [^ ]+|run|output: [^>]*) -->\n```\w*\n(?P<body>.*?)```", re.S)
+
+
+def _quickstart_blocks() -> list[tuple[str, str]]:
+    return [(m.group("what"), m.group("body")) for m in _BLOCK.finditer(QUICKSTART.read_text(encoding="utf-8"))]
+
+
+def test_the_quickstart_works_exactly_as_written(installed: tuple[Path, Path, dict[str, str]]) -> None:
+    bin_dir, work, env = installed
+    project = work / "quickstart"
+    project.mkdir()
+    env = {**env, "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"}
+    blocks = _quickstart_blocks()
+    assert [w.split(":")[0] for w, _ in blocks] == ["file", "run", "run", "output"]
+    for what, body in blocks:
+        if what.startswith("file: "):
+            target = project / what.removeprefix("file: ")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(body)
+        elif what == "run":
+            for line in body.strip().splitlines():
+                _run(["bash", "-c", line], project, env)
+        else:  # the documented failure: the change it names, then its command; the output holds the lines shown
+            test_file = project / "tests" / "test_first.py"
+            test_file.write_text(test_file.read_text().replace('"web"', '"api"'))
+            failed = subprocess.run(["bash", "-c", "python -m pytest -q"], cwd=project, env=env, capture_output=True,
+                                    text=True, timeout=120)
+            assert failed.returncode == 1, failed.stdout + failed.stderr
+            for line in body.strip().splitlines():
+                assert line in failed.stdout, (line, failed.stdout[-3000:])
+    assert (project / "tests" / "cassettes" / "test_first" / "test_create_then_scale.yaml").is_file()
+
+
+def test_the_quickstart_lists_every_fixture_and_option() -> None:
+    from contract import plugin
+
+    text = QUICKSTART.read_text(encoding="utf-8")
+    fixtures = {name for name in dir(plugin) if name.startswith("vmss_") and hasattr(getattr(plugin, name), "__call__")
+                and "fixture" in type(getattr(plugin, name)).__name__.lower()}
+    assert {"vmss_endpoint", "vmss_resource_group", "vmss_compute_client"} <= fixtures
+    names = fixtures | set(plugin._OPTIONS) | {dest for dest, _, _ in plugin._OPTIONS.values()}
+    names |= {"vmss_read_only", "vmss_allow_resource_groups", "vmss_subscription_id", "vmss_location"}
+    missing = sorted(n for n in names if f"`{n}`" not in text and f"`{n} " not in text and f"{n}`" not in text)
+    assert not missing, missing

@@ -100,7 +100,7 @@ def _summary(console: Console, result: RunResult) -> None:
         f"checked {report.checked} of {report.interactions} interactions, {report.outside_contract} outside the contract, "
         f"{len(violations)} violation(s)")
     for line in outside_lines(report, width=console.width):
-        console.print(line, markup=False, soft_wrap=True)
+        console.print(line, markup=False)
     for v in violations[:20]:
         where = f" at {v.path}" if getattr(v, "path", None) else ""
         console.print(f"  [red]{v.rule}[/red] {v.operation} #{v.interaction}: {v.message}{where}")
