@@ -35,3 +35,29 @@ def assert_no_violations(report: Any) -> None:
     """Fail with one line per violation (rule, request, status, message) when the checker found any."""
     assert report.violations == [], "\n".join(f"{v.rule}: {v.method} {v.uri} -> {v.status}: {v.message}"
                                               for v in report.violations)
+
+
+# CI sets CI=true: there, a test whose input (../shared, Chromium) is missing fails instead of skipping,
+# so a green CI run never hides checks that silently did not happen.
+IN_CI = __import__("os").environ.get("CI", "").lower() == "true"
+
+
+def requires(available: bool, what: str) -> Any:
+    """Decorator: run the test when `what` is available; else skip it locally, and fail it in CI."""
+    import functools
+
+    import pytest
+
+    if available:
+        return lambda test: test
+    if not IN_CI:
+        return pytest.mark.skip(reason=f"{what} is not available here (in CI, with CI=true, this fails)")
+
+    def failing(test: Any) -> Any:
+        @functools.wraps(test)
+        def missing(*args: Any, **kwargs: Any) -> None:
+            pytest.fail(f"{what} is missing, and CI must run {test.__name__}", pytrace=False)
+
+        return missing
+
+    return failing

@@ -51,7 +51,9 @@ interactions = st.builds(
 CHECKER = Checker()
 
 
-@settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+# too_slow only: generating these payloads on a loaded 2-core CI box can trip it; every other
+# health check stays on, so a strategy that stops generating data fails loudly.
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(interactions, min_size=1, max_size=8))
 def test_never_crashes(items: list[Interaction]) -> None:
     report = CHECKER.check([Cassette(items, path="fuzz")])

@@ -10,6 +10,7 @@ import pytest
 
 from contract.examples import ExampleError, example_from_file, load_examples
 from contract.specs import load_spec
+from support import requires
 
 SWAGGER = (Path(__file__).resolve().parents[2] / "shared/corpus/swagger/specification/compute/resource-manager/"
            "Microsoft.Compute/ComputeRP/stable/2024-03-01")
@@ -30,7 +31,7 @@ def test_every_example_file_is_mapped(examples, examples_dir):
     assert sorted(e.name for e in examples) == files and len(files) == 48
 
 
-@pytest.mark.skipif(not SWAGGER.is_dir(), reason="../shared swagger not available")
+@requires(SWAGGER.is_dir(), "../shared/corpus/swagger")
 def test_mapping_agrees_with_swagger_x_ms_examples(examples):
     claimed: dict[str, set[str]] = {}
     for f in SWAGGER.glob("*.json"):

@@ -12,6 +12,7 @@ import pytest
 from contract.cassette import load_cassette
 from contract.checker.model import Report, Violation
 from contract.report_html import coverage_matrix, render_html, scale_set_timelines
+from support import requires
 
 RECORDINGS = Path(__file__).parent / "data" / "recordings"
 CREATE_AND_MODIFY = RECORDINGS / "test_vmss_create_and_modify.yaml"
@@ -124,10 +125,10 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(_chromium() is None, reason="Debian's chromium is not installed (apt-get install -y chromium)")
+@requires(_chromium() is not None, "Debian's chromium (apt-get install -y chromium)")
 def test_a_person_sees_the_report_in_headless_chromium(tmp_path: Path) -> None:
     cassette = load_cassette(CREATE_AND_MODIFY)
-    violation = Violation(cassette=str(CREATE_AND_MODIFY), interaction=3, rule="status-not-declared",
+    violation = Violation(cassette=str(CREATE_AND_MODIFY), interaction=3, rule="undeclared-status",
                           operation="VirtualMachineScaleSets_Get", message="answered 299, not a declared status",
                           method=cassette.interactions[3].request.method, uri=cassette.interactions[3].request.uri,
                           status=299)
@@ -142,7 +143,7 @@ def test_a_person_sees_the_report_in_headless_chromium(tmp_path: Path) -> None:
     assert 'data-rendered="1"' in dom, f"the page's script did not run: {done.stderr[-2000:]}"
     # The script counted the documented (operation, status) cells: Get 200 and CreateOrUpdate 200 of 5.
     assert re.search(r"2 of 5 documented \(operation, status\) pairs exercised \(40%\)", dom)
-    assert "status-not-declared" in dom and "answered 299" in dom
+    assert "undeclared-status" in dom and "answered 299" in dom
     assert "provisioningState" in dom and "<svg" in dom
     shot = tmp_path / "report.png"
     subprocess.run([_chromium(), *flags, f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri()],  # type: ignore[list-item]

@@ -11,6 +11,7 @@ from contract.cassette import load_cassette
 from contract.examples import load_examples
 from contract.rules import RuleViolation, load_rules, merge_patch, select
 from contract.specs import load_spec
+from support import requires
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SUB = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/"
@@ -295,7 +296,7 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s*`]+", " ", text).strip().lower()
 
 
-@pytest.mark.skipif(not (SHARED / "seeds").is_dir(), reason="../shared (seeds) not available")
+@requires((SHARED / "seeds").is_dir(), "../shared/seeds")
 def test_rule_quotes_come_from_their_source(rules):
     for rule in rules.rules.values():
         src = SHARED / rule.source if rule.source == "ARM-FACTS.md" else SHARED / "seeds" / rule.source
@@ -320,7 +321,9 @@ def test_rules_never_crash_on_odd_bodies(rules):
     shaped = model()
     shaped["properties"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"] = [1, "x", None, {"properties": []}]
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    # too_slow only: generating these payloads on a loaded 2-core CI box can trip it; every other
+    # health check stays on, so a strategy that stops generating data fails loudly.
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(json_values, json_values, st.sampled_from([None, "2016-04-30-preview", "2024-03-01", "garbage"]))
     def never_raises(body, current, version):
         for oid in (PUT, PATCH, VM_PUT, RC_PUT, RC_PATCH):

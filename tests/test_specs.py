@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from contract.cassette import load_cassette
 from contract.specs import SpecError, UnknownApiVersion, load_spec, spec_files, specs_dir
+from support import requires
 
 SPEC_FILE = specs_dir() / "vmss.openapi.yaml"
 VMSS = ("/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1")
@@ -245,7 +246,9 @@ def test_request_schema_is_self_contained_and_generates_valid_bodies(spec):
     assert "$ref" not in text and "provisioningState" not in text and "instanceView" not in text
     assert schema["additionalProperties"] is False
 
-    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+    # too_slow only: generating these payloads on a loaded 2-core CI box can trip it; every other
+    # health check stays on, so a strategy that stops generating data fails loudly.
+    @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(from_schema(schema))
     def generated_bodies_validate(body):
         assert spec.validate_request(oid, body) == []
@@ -410,7 +413,7 @@ def test_newer_api_versions_keep_only_the_top_level_closed(spec):
 SWAGGER = Path(__file__).resolve().parents[2] / "shared/corpus/swagger/specification/compute/resource-manager/Microsoft.Compute"
 
 
-@pytest.mark.skipif(not SWAGGER.is_dir(), reason="../shared swagger not available")
+@requires(SWAGGER.is_dir(), "../shared/corpus/swagger")
 @pytest.mark.parametrize("version", ["2022-11-01", "2024-03-01"])
 def test_cross_check_with_swagger(spec, version):
     """Same statuses per operation; every swagger member and enum value is known (2022-11-01 bodies validate)."""
