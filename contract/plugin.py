@@ -15,9 +15,11 @@ How a test's traffic flows:
 
 After the test body ran, the cassette is checked against the contract; in
 `strict` mode a violation fails the test with a report section naming the rule,
-operation, interaction and JSON path. Every server is per test and binds port 0,
-and every file written is the test's own cassette, so pytest-xdist workers never
-share anything.
+operation, interaction and JSON path. Replay uses one server per session (per
+pytest-xdist worker, on port 0) that each test points at its own cassette, so a
+test's traffic, misses and verdict stay its own; recording starts a proxy (and an
+emulator) per test. Every file written is the test's own cassette, so xdist
+workers never share anything.
 """
 from __future__ import annotations
 
@@ -227,6 +229,7 @@ class _Traffic:
     notes: list[str] = field(default_factory=list)
     finished: bool = False
     previous: Any = None  # under record mode `all`: the cassette being replaced, to report the drift
+    cassette: Any = None  # replay: the test's cassette as loaded once (the check reuses it)
 
     def finish(self) -> None:
         """Stop the test's servers (proxy first, then its upstream)."""
@@ -240,14 +243,20 @@ class _Traffic:
 _TRAFFIC = pytest.StashKey[_Traffic]()
 
 
-def _miss_recorder(misses: list[str]) -> Any:
-    """aiohttp middleware noting every `NoRecordedInteraction` answer of the replay server."""
+def _miss_recorder(misses: Any) -> Any:
+    """aiohttp middleware noting every `NoRecordedInteraction` answer of the replay server
+    (`misses`: the list, or a function giving the current test's list)."""
     from aiohttp import web
+
+    current = misses if callable(misses) else (lambda: misses)
 
     @web.middleware
     async def record_misses(request: web.Request, handler: Any) -> web.StreamResponse:
         response = await handler(request)
         body = getattr(response, "body", None)
+        misses = current()
+        if misses is None:
+            return response
         if response.status >= 400 and isinstance(body, bytes | bytearray) and b"NoRecordedInteraction" in body:
             import json
 
@@ -264,20 +273,6 @@ def _miss_recorder(misses: list[str]) -> Any:
 def missing_cassette_message(path: Path) -> str:
     """What a replay without a cassette says, to the client and in the test's failure alike."""
     return f"no cassette at {path}: record it with --vmss-record-mode=once"
-
-
-def _no_cassette(message: str) -> Any:
-    """aiohttp middleware: with no cassette, every request is a miss that says so (not 'holds no interactions')."""
-    from aiohttp import web
-
-    from contract.replay import NO_MATCH_CODE
-    from contract.servers import arm_error
-
-    @web.middleware
-    async def no_cassette(request: web.Request, handler: Any) -> web.StreamResponse:
-        return arm_error(400, NO_MATCH_CODE, f"{request.method} {request.path_qs}: {message}")
-
-    return no_cassette
 
 
 def _start(factory: Any, tls_dir: Path) -> Any:
@@ -312,7 +307,7 @@ def vmss_endpoint(request: pytest.FixtureRequest, _vmss_tls_dir: Path) -> Iterat
     replaying = cfg.record_mode == "none" or (cfg.record_mode == "once" and path.exists())
     try:
         if replaying:
-            endpoint = _start_replay(path, traffic, _vmss_tls_dir)
+            endpoint = _start_replay(path, traffic, request.getfixturevalue("_vmss_replay_board"))
         else:
             endpoint = _start_recording(path, cfg, traffic, _vmss_tls_dir)
     except BaseException:
@@ -325,24 +320,84 @@ def vmss_endpoint(request: pytest.FixtureRequest, _vmss_tls_dir: Path) -> Iterat
         traffic.finish()
 
 
-def _start_replay(path: Path, traffic: _Traffic, tls_dir: Path) -> VmssEndpoint:
+def _start_replay(path: Path, traffic: _Traffic, board: _ReplayBoard) -> VmssEndpoint:
+    """Point the session's replay server at this test's cassette (loaded once: replay and check share it)."""
     from contract import replay
+    from contract.cassette import load_cassette
 
-    cassettes = [str(path)] if path.exists() else []
-    missing = None if cassettes else missing_cassette_message(path)
+    cassette = load_cassette(path) if path.exists() else None
+    missing = None if cassette is not None else missing_cassette_message(path)
     if missing:
         traffic.notes.append(missing)
+    traffic.cassette = cassette
+    replayer = replay.Replayer([cassette] if cassette is not None else [], False, board.request_filter)
+    board.serve(replayer, traffic.misses, missing)
+    traffic.servers.append(board.released())  # the test's teardown hands the server back, idle
+    return VmssEndpoint(board.server.url, _str(board.server.ca_path), "replay", path)
 
-    def factory() -> Any:
-        app = replay.create_app(cassettes, fallback="error")
-        app.middlewares.append(_miss_recorder(traffic.misses))
-        if missing:
-            app.middlewares.append(_no_cassette(missing))  # inside the miss recorder: counted as misses
+
+class _ReplayBoard:
+    """One replay server per session (per xdist worker) that answers from the current test's cassette.
+
+    Starting a TLS server per test cost most of the plugin's overhead; tests in one process run one at
+    a time, so switching the replayer at setup keeps each test's traffic, misses and verdict its own.
+    """
+
+    def __init__(self, tls_dir: Path) -> None:
+        from contract import replay
+
+        self.request_filter = replay.sanitizing_filter()
+        self.replayer: Any = None
+        self.misses: list[str] | None = None
+        self.missing: str | None = None
+        self.server = _start(self._app, tls_dir)
+
+    def serve(self, replayer: Any, misses: list[str], missing: str | None) -> None:
+        self.replayer, self.misses, self.missing = replayer, misses, missing
+
+    def released(self) -> Any:
+        board = self
+
+        class Release:
+            def stop(self) -> None:
+                board.serve(None, [], None)
+
+        return Release()
+
+    def _app(self) -> Any:
+        from aiohttp import web
+
+        from contract import replay
+        from contract.servers import DEFAULT_MAX_BODY, arm_error, guard_middleware
+
+        board = self
+
+        async def answer(request: web.Request) -> web.StreamResponse:
+            if board.missing:
+                return arm_error(400, replay.NO_MATCH_CODE, f"{request.method} {request.path_qs}: {board.missing}")
+            if board.replayer is None:
+                return arm_error(400, replay.NO_MATCH_CODE, "no test is using the replay server right now")
+            return await replay.respond(board.replayer, request)
+
+        # As replay.create_app: only size and crashes are guarded (replay serves what was recorded).
+        guard = guard_middleware(max_body=DEFAULT_MAX_BODY, require_auth=False, require_api_version=False,
+                                 check_json=False)
+        app = web.Application(middlewares=[guard, _miss_recorder(lambda: board.misses)],
+                              client_max_size=DEFAULT_MAX_BODY + 1)
+        app.router.add_route("*", "/{tail:.*}", answer)
         return app
 
-    server = _start(factory, tls_dir)
-    traffic.servers.append(server)
-    return VmssEndpoint(server.url, _str(server.ca_path), "replay", path)
+    def stop(self) -> None:
+        self.server.stop()
+
+
+@pytest.fixture(scope="session")
+def _vmss_replay_board(_vmss_tls_dir: Path) -> Iterator[_ReplayBoard]:
+    board = _ReplayBoard(_vmss_tls_dir)
+    try:
+        yield board
+    finally:
+        board.stop()
 
 
 def _start_recording(path: Path, cfg: Settings, traffic: _Traffic, tls_dir: Path) -> VmssEndpoint:
@@ -620,7 +675,7 @@ def _judge(item: pytest.Item, report: pytest.TestReport, traffic: _Traffic) -> N
     fail_on_drift = bool(item.config.getoption("vmss_fail_on_drift", default=None)
                          or item.config.getini("vmss_fail_on_drift"))
     try:
-        text, count = contract_section(endpoint.cassette_path, fail_on_drift=fail_on_drift)
+        text, count = contract_section(endpoint.cassette_path, traffic.cassette, fail_on_drift=fail_on_drift)
     except Exception as exc:  # an unreadable cassette is a failure with its reason, never a crash
         text, count = f"vmss contract: cannot check {endpoint.cassette_path}: {exc}", 1
     if not count:
@@ -666,12 +721,19 @@ def drift_section(previous: Any, path: Path) -> str:
     return "\n".join([f"vmss drift: {path} changed against the previous recording", *body])
 
 
-def contract_section(path: Path, fail_on_drift: bool = False) -> tuple[str, int]:
-    """Check one cassette; return (readable text, number of failing findings). Drift is listed in the
-    text either way and counted only with `fail_on_drift`."""
-    from contract import check
+_CHECKER: Any = None
 
-    result = check([str(path)])
+
+def contract_section(path: Path, cassette: Any = None, fail_on_drift: bool = False) -> tuple[str, int]:
+    """Check one cassette (the loaded `cassette` when given, else the file); return (readable text, number
+    of failing findings). Drift is listed in the text either way and counted only with `fail_on_drift`.
+    One checker serves the whole session: building it is most of a check's cost."""
+    global _CHECKER
+    if _CHECKER is None:
+        from contract.checker.engine import Checker
+
+        _CHECKER = Checker()
+    result = _CHECKER.check([cassette if cassette is not None else str(path)])
     violations = list(result.violations)
     drift = list(getattr(result, "drift", ()))
     if not violations and not drift:

@@ -308,6 +308,15 @@ def _miss(request: Request, replayer: Replayer, headers: Mapping[str, str]) -> w
     return arm_error(400, NO_MATCH_CODE, explanation)
 
 
+async def respond(replayer: Replayer, request: web.Request) -> web.Response:
+    """The recorded answer to `request`, or the miss (for servers that switch replayers, like the plugin's)."""
+    sent = await incoming(request)
+    found = replayer.find_with_ids(sent)
+    if found is None:
+        return _miss(sent, replayer, request.headers)
+    return found[0].response(client_base(request), found[1])
+
+
 def create_app(
     cassettes: Iterable[CassetteSource],
     fallback: str = "error",
@@ -350,11 +359,7 @@ def create_app(
         app.middlewares.insert(0, guard)
     else:
         async def replay(request: web.Request) -> web.StreamResponse:
-            sent = await incoming(request)
-            found = replayer.find_with_ids(sent)
-            if found is None:
-                return _miss(sent, replayer, request.headers)
-            return found[0].response(client_base(request), found[1])
+            return await respond(replayer, request)
 
         # the guard wraps the one handler: no middleware layers on the hot path
         app = web.Application(client_max_size=client_max)
