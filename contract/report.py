@@ -88,11 +88,11 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
             summary.add_row(r.name, str(r.interactions), str(r.checked), str(r.outside_contract),
                             f"[red]{len(r.violations)}[/]" if r.violations else "0")
         console.print(summary)
-    exercised = {op: v for op, v in report.coverage.items() if v.get("seen")}
     if report.coverage:
-        pairs = sum(len(v["seen"]) for v in exercised.values())
-        console.print(f"coverage: {len(exercised)} of {len(report.coverage)} operations exercised, "
-                      f"{pairs} operation x status pair(s) seen")
+        summary = report.coverage_summary()
+        ops, pairs = summary["operations"], summary["pairs"]
+        console.print(f"coverage: {ops['exercised']} of {ops['documented']} operations exercised, "
+                      f"{pairs['exercised']} of {pairs['documented']} documented operation x status pairs")
     if report.violations:
         by_rule = ", ".join(f"{rule} x{n}" for rule, n in sorted(report.by_rule().items()))
         console.print(f"by rule: {by_rule}")

@@ -364,7 +364,11 @@ def _coverage_html(report: Any) -> str:
             else:
                 cells.append('<td class="na">·</td>')
         rows.append(f"<tr><th>{_e(op)}</th>{''.join(cells)}</tr>")
-    legend = (
+    summary = report.coverage_summary() if hasattr(report, "coverage_summary") else None
+    figures = (f'<p id="coverage-figures">{summary["operations"]["exercised"]} of {summary["operations"]["documented"]}'
+               f' operations exercised; {summary["pairs"]["exercised"]} of {summary["pairs"]["documented"]} documented'
+               " (operation, status) pairs</p>") if summary else ""
+    legend = figures + (
         '<p class="legend"><span style="background:#dafbe1">exercised (count)</span>'
         '<span style="background:#fff8c5">documented, not exercised</span>'
         '<span style="background:#ddf4ff">error answer (CloudError)</span>'

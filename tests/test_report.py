@@ -124,3 +124,12 @@ def test_html_cites_each_violated_rule_with_something_a_user_can_open(broken: Re
     html = render.render_html(broken, [])
     section = html[html.index('id="rule-sources"'):]
     assert "secret-echoed" in section and "ARM-FACTS.md" in section
+
+
+def test_json_and_text_give_both_coverage_figures(broken: Report) -> None:
+    summary = json.loads(render.render_json(broken))["coverage_summary"]
+    ops, pairs = summary["operations"], summary["pairs"]
+    assert 0 < ops["exercised"] <= ops["documented"] and 0 < pairs["exercised"] <= pairs["documented"]
+    text = render.render_text(broken)
+    assert f"{ops['exercised']} of {ops['documented']} operations exercised" in text
+    assert f"{pairs['exercised']} of {pairs['documented']} documented operation x status pairs" in text

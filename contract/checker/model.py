@@ -90,6 +90,14 @@ class Report:
         """Should this report fail a build? Violations always; drift only when asked (`--fail-on-drift`)."""
         return bool(self.violations) or (fail_on_drift and bool(self.drift))
 
+    def coverage_summary(self) -> dict[str, dict[str, int]]:
+        """How much of the spec the traffic exercised: operations, and documented (operation, status) pairs."""
+        declared = sum(len(v.get("declared", ())) for v in self.coverage.values())
+        seen = sum(1 for v in self.coverage.values() for s in v.get("declared", ()) if str(s) in v.get("seen", {}))
+        exercised = sum(1 for v in self.coverage.values() if v.get("seen"))
+        return {"operations": {"exercised": exercised, "documented": len(self.coverage)},
+                "pairs": {"exercised": seen, "documented": declared}}
+
     def by_rule(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for v in self.violations:
@@ -107,6 +115,7 @@ class Report:
             "drift": [v.as_dict() for v in self.drift],
             "outside": [o.as_dict() for o in self.outside],
             "coverage": self.coverage,
+            "coverage_summary": self.coverage_summary(),
             "per_cassette": [
                 {
                     "cassette": r.name,
