@@ -24,6 +24,7 @@ SEED_DOCS: dict[str, str] = {
 ARM_FACTS_FILE = "ARM-FACTS.md"  # shipped in specs/ (contract/_specs/ in a wheel): contract.specs.specs_dir()
 SWAGGER = "https://github.com/Azure/azure-rest-api-specs/tree/main/specification/compute/resource-manager"
 
+_SPEC_FILE = re.compile(r"\bspecs/([\w.-]+\.(?:yaml|md))\b")
 _SEED = re.compile(r"\bseed (\d{3})\b|\b(\d{3})_[0-9a-f]{16}\.txt\b", re.I)
 
 
@@ -38,6 +39,10 @@ def references(source: str) -> list[str]:
         from contract.specs import specs_dir
 
         found.append(str(specs_dir() / ARM_FACTS_FILE))
+    for name in _SPEC_FILE.findall(source):  # e.g. "specs/rules.yaml facts...": the shipped copy
+        from contract.specs import specs_dir
+
+        found.append(str(specs_dir() / name))
     if "swagger" in source.lower():
         found.append(SWAGGER)
     return list(dict.fromkeys(found))
