@@ -417,7 +417,8 @@ def _start_recording(path: Path, cfg: Settings, traffic: _Traffic, tls_dir: Path
             traffic.previous = load_cassette(path)  # kept to say what changed once the new one is written
         except CassetteError:
             traffic.previous = None
-        path.unlink()  # `all` re-records from scratch
+        # No unlink here: the recorder replaces the file itself, under the cassette's lock, so a
+        # cassette another worker is writing is never deleted from under it.
 
     read_only = bool(cfg.read_only)
     allowed = tuple(cfg.allow_resource_groups)

@@ -579,3 +579,25 @@ def test_sub(vmss_endpoint, vmss_subscription_id):
     recording = pytester.runpytest("-s", "-p", "no:cacheprovider", "--vmss-contract=off",
                                    "--vmss-record-mode=once", "--vmss-upstream=emulator")
     recording.stdout.fnmatch_lines(["*SUB record 11111111-2222-3333-4444-555555555555*"])
+
+
+def test_record_mode_all_never_deletes_a_cassette_another_recorder_holds(tmp_path: Path) -> None:
+    """`all` re-records through the recorder, which replaces the file under the cassette's lock: a
+    worker that finds the cassette locked is refused and the holder's file is left whole."""
+    from contract.cassette import CassetteError, CassetteLock
+    from contract.plugin import Settings, _start_recording, _Traffic
+
+    path = tmp_path / "cassettes" / "held.yaml"
+    path.parent.mkdir()
+    shutil.copy(Path(__file__).parent / "data" / "recordings" / "test_vmss_update_policy.yaml", path)
+    before = path.read_bytes()
+    held = CassetteLock(path)
+    traffic = _Traffic()
+    try:
+        with pytest.raises(CassetteError, match="another recorder"):
+            _start_recording(path, Settings(record_mode="all", upstream="https://127.0.0.1:9", upstream_ca=None,
+                                            cassette_dir=None, contract="strict"), traffic, tmp_path / "tls")
+    finally:
+        traffic.finish()
+        held.release()
+    assert path.read_bytes() == before
