@@ -6,11 +6,16 @@ the members the SDK knows and our schema (with the older overlays) lacks become 
 typed from the SDK's annotations. Run it with the SDK version the overlay names, review, paste:
 
     python scripts/sdk_schema_overlay.py 2026-04-01 > /tmp/overlay.yaml
+
+Older releases (msrest models with `_attribute_map`, flattened `properties.x` keys) work too: install the
+release whose operations default to the wanted api-version into a folder and put it first on PYTHONPATH
+(36.0.0 -> 2024-11-01, 37.0.0 -> 2025-04-01).
 """
 from __future__ import annotations
 
 import datetime
 import enum
+import re
 import sys
 import typing
 from pathlib import Path
@@ -24,9 +29,67 @@ MAX_DEPTH = 6
 
 def _sdk() -> tuple[Any, dict[str, Any], str]:
     from azure.mgmt.compute import _version, models
-    from azure.mgmt.compute.models import _models
 
-    return models, {**vars(sys.modules[_models.__name__]), "_models": models}, _version.VERSION
+    module = sys.modules.get(f"{models.__name__}._models")
+    return models, {**(vars(module) if module else {}), "_models": models}, _version.VERSION
+
+
+_MSREST_SCALARS = {"str": "string", "bool": "boolean", "int": "integer", "long": "integer", "float": "number",
+                   "iso-8601": "string", "rfc-1123": "string", "duration": "string", "date": "string",
+                   "bytearray": "string", "base64": "string", "unix-time": "integer"}
+
+
+def _is_msrest(cls: Any) -> bool:
+    return isinstance(cls, type) and isinstance(getattr(cls, "_attribute_map", None), dict)
+
+
+def _msrest_schema(kind: str, models: Any, known: set[str], depth: int, seen: tuple[str, ...]) -> dict[str, Any]:
+    """An msrest type string ('str', '[Sku]', '{str}', 'UpgradePolicy') as JSON Schema."""
+    if kind in _MSREST_SCALARS:
+        return {"type": _MSREST_SCALARS[kind]}
+    if kind.startswith("[") and kind.endswith("]"):
+        return {"type": "array", "items": _msrest_schema(kind[1:-1], models, known, depth, seen)}
+    if kind.startswith("{") and kind.endswith("}"):
+        return {"type": "object", "additionalProperties": _msrest_schema(kind[1:-1], models, known, depth, seen)}
+    cls = getattr(models, kind, None)
+    if isinstance(cls, type) and issubclass(cls, enum.Enum):
+        return {"type": "string"}
+    if not _is_msrest(cls):
+        return {}
+    if kind in known:
+        return {"$ref": f"#/components/schemas/{kind}"}
+    if depth >= MAX_DEPTH or kind in seen:
+        return {"type": "object"}
+    return {"type": "object", "properties": _msrest_tree(cls, models, known, depth + 1, seen + (kind,))}
+
+
+def _msrest_tree(cls: type, models: Any, known: set[str], depth: int, seen: tuple[str, ...]) -> dict[str, Any]:
+    """The wire members of an msrest model, flattened keys (`properties.upgradePolicy`) unfolded into objects."""
+    readonly = {attr for attr, rule in (getattr(cls, "_validation", None) or {}).items() if rule.get("readonly")}
+    tree: dict[str, Any] = {}
+    for attr, spec in cls._attribute_map.items():
+        parts = [part.replace("\\.", ".") for part in re.split(r"(?<!\\)\.", spec["key"])]
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {"type": "object", "properties": {}})["properties"]
+        schema = _msrest_schema(spec["type"], models, known, depth, seen)
+        node[parts[-1]] = {**schema, "readOnly": True} if attr in readonly and "$ref" not in schema else schema
+    return tree
+
+
+def _missing(ours: str, theirs: dict[str, Any], schemas: dict[str, Any], overlays: dict[str, Any],
+             added: dict[str, Any]) -> None:
+    """Put into `added[ours]` what `theirs` (unfolded members) has and our component `ours` lacks; follow
+    a member that is a `$ref` in our schema but unfolded in theirs (msrest's flattened `properties`)."""
+    have = _our_members(ours, schemas, overlays)
+    own = (schemas.get(ours) or {}).get("properties") or {}
+    for name, schema in theirs.items():
+        if name not in have:
+            added.setdefault(ours, {"properties": {}})["properties"][name] = schema
+            continue
+        ref = (own.get(name) or {}).get("$ref", "") if isinstance(own.get(name), dict) else ""
+        if ref.startswith("#/components/schemas/") and "properties" in schema and "$ref" not in schema:
+            _missing(ref.rsplit("/", 1)[-1], schema["properties"], schemas, overlays, added)
 
 
 def _is_model(cls: Any) -> bool:
@@ -110,6 +173,9 @@ def overlay(version: str) -> dict[str, Any]:
     added: dict[str, Any] = {}
     for name in sorted(schemas):
         cls = getattr(models, name, None)
+        if _is_msrest(cls):
+            _missing(name, _msrest_tree(cls, models, known, 1, (name,)), schemas, older, added)
+            continue
         if not _is_model(cls):
             continue
         ours = _our_members(name, schemas, older)

@@ -590,3 +590,15 @@ def test_members_azure_mgmt_compute_39_knows_at_2026_04_01_are_documented_there_
     assert {d.path for d in older} >= {"$.systemData", "$.properties.lifecycleHooksProfile"}
     wrong, _ = spec.check_response(oid, 200, {**body, "systemData": {"createdAt": 7}}, "2026-04-01")
     assert [e.path for e in wrong] == ["$.systemData.createdAt"]
+
+
+def test_the_2024_11_01_and_2025_04_01_overlays_document_what_their_sdk_releases_know(spec):
+    """azure-mgmt-compute 36.0.0 (2024-11-01) and 37.0.0 (2025-04-01) models, through scripts/sdk_schema_overlay.py."""
+    oid = "VirtualMachineScaleSets_Get"
+    body = {"location": "westus", "systemData": {"createdAt": "2025-01-01T00:00:00Z"},
+            "properties": {"highSpeedInterconnectPlacement": "None"}}
+    drift = {api: {d.path for d in spec.check_response(oid, 200, body, api)[1]}
+             for api in ("2024-07-01", "2024-11-01", "2025-04-01")}
+    assert drift["2024-07-01"] >= {"$.systemData", "$.properties.highSpeedInterconnectPlacement"}
+    assert drift["2024-11-01"] == {"$.properties.highSpeedInterconnectPlacement"}  # systemData came in 2024-11-01
+    assert drift["2025-04-01"] == set()
