@@ -135,6 +135,15 @@ def refuse_if(response: web.Response | None) -> None:
         raise Refused(response)
 
 
+def polled_operation(call: Call) -> Operation:
+    """The operation a status or result URL names, counted as one poll; ARM's 404 when unknown."""
+    op = call.emulator.operations.get(call.params["subscriptionId"], call.params["operationId"])
+    if op is None:
+        raise Refused(arm_error(404, "NotFound", f"Operation '{call.params['operationId']}' was not found."))
+    op.poll()
+    return op
+
+
 def find_group(call: Call) -> ResourceGroup:
     call.emulator.operations.settle_due()  # whatever could be seen from here has finished if its time is up
     group = call.store.group(call.params["subscriptionId"], call.params["resourceGroupName"])

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from contract.emulator import lenient, references
-from contract.emulator.http import Call, Refused, answer, find_group, require_object
+from contract.emulator.http import Call, Refused, answer, find_group, polled_operation, require_object
 from contract.emulator.lro import POLL_HINT, Operation
 from contract.emulator.network_defaults import fill, fill_child, new_etag, set_state, settle
 from contract.emulator.network_kinds import BY_TYPE, KINDS, Kind
@@ -96,20 +96,14 @@ def lro_headers(call: Call, op: Operation, *, location: bool) -> dict[str, str]:
 
 def get_operation_status(call: Call) -> web.Response:
     """Network's Azure-AsyncOperation poll: `{"status": ...}`, InProgress until the operation is done."""
-    op = call.emulator.operations.get(call.params["subscriptionId"], call.params["operationId"])
-    if op is None:
-        return arm_error(404, "NotFound", f"Operation '{call.params['operationId']}' was not found.")
-    op.poll()
+    op = polled_operation(call)
     status = op.status if op.done else "InProgress"
     return answer(200, {"status": status}, headers={} if op.done else dict(POLL_HINT))
 
 
 def get_operation_result(call: Call) -> web.Response:
     """Network's Location poll: 202 while the operation runs, then 204 (a delete has no result body)."""
-    op = call.emulator.operations.get(call.params["subscriptionId"], call.params["operationId"])
-    if op is None:
-        return arm_error(404, "NotFound", f"Operation '{call.params['operationId']}' was not found.")
-    op.poll()
+    op = polled_operation(call)
     if op.done:
         return answer(204)
     return answer(202, headers={"Location": str(call.request.url), **POLL_HINT})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from contract.emulator.http import Call, answer, find_group, require_object
+from contract.emulator.http import Call, answer, find_group, polled_operation, require_object
 from contract.emulator.lro import POLL_HINT
 from contract.emulator.state import ResourceGroup
 from contract.servers import arm_error
@@ -67,10 +67,7 @@ def delete_group(call: Call) -> web.Response:
 
 def get_operation_result(call: Call) -> web.Response:
     """Microsoft.Resources' Location poll: 202 while running, 200 once done."""
-    op = call.emulator.operations.get(call.params["subscriptionId"], call.params["operationId"])
-    if op is None:
-        return arm_error(404, "NotFound", f"Operation '{call.params['operationId']}' was not found.")
-    op.poll()
+    op = polled_operation(call)
     if op.done:
         return answer(200)
     return answer(202, headers={"Location": str(call.request.url), **POLL_HINT})
@@ -78,10 +75,7 @@ def get_operation_result(call: Call) -> web.Response:
 
 def get_operation_status(call: Call) -> web.Response:
     """`.../locations/{loc}/operations/{id}`: status JSON; with `monitor=true`, the empty final answer."""
-    op = call.emulator.operations.get(call.params["subscriptionId"], call.params["operationId"])
-    if op is None:
-        return arm_error(404, "NotFound", f"Operation '{call.params['operationId']}' was not found.")
-    op.poll()
+    op = polled_operation(call)
     if (call.query("monitor") or "").lower() == "true":
         if op.done:
             return answer(200, op.result)
