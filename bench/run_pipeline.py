@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from contract.emulator import create_app  # noqa: E402
-from contract.pipeline import LOCAL_TOKEN, ArmClient, Target, fuzz_steps, lifecycle_steps, run_pipeline, run_steps  # noqa: E402
+from contract.arm_client import LOCAL_TOKEN, ArmClient  # noqa: E402
+from contract.journeys import Target, fuzz_steps, lifecycle_steps  # noqa: E402
+from contract.pipeline import run_pipeline, run_steps  # noqa: E402
 from contract.servers import BackgroundServer  # noqa: E402
 
 

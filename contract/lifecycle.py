@@ -34,14 +34,8 @@ from hypothesis.stateful import (
 
 from contract.cassette import Cassette, Interaction, Request, Response, load_cassette, save_cassette
 from contract.facts import load_facts
-from contract.pipeline import (
-    COMPUTE_API,
-    LOCAL_TOKEN,
-    RESOURCES_API,
-    Answer,
-    ArmClient,
-    Target,
-)
+from contract.arm_client import LOCAL_TOKEN, Answer, ArmClient
+from contract.journeys.step import COMPUTE_API, RESOURCES_API, Target
 from contract.strategies import InvalidPayload, invalid_payloads, valid_payloads
 
 __all__ = [

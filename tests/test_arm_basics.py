@@ -15,7 +15,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from contract.checker import check
 from contract.emulator import create_app
 from contract.emulator.subscriptions import provider_catalog
-from contract.pipeline import Target, scale_set_body
+from contract.journeys import Target, scale_set_body
 from contract.plugin import StaticCredential
 from contract.servers import BackgroundServer
 from contract.specs import load_spec

@@ -25,7 +25,8 @@ from contract.azcli import SUBSCRIPTION, az_recipe
 from contract.checker import check
 from contract.emulator import create_app
 from contract.identity import mount_identity
-from contract.pipeline import ArmClient, Target, scale_set_body
+from contract.arm_client import ArmClient
+from contract.journeys import Target, scale_set_body
 from contract.servers import BackgroundServer
 from support import Capture, assert_no_violations
 

@@ -14,7 +14,9 @@ import pytest
 
 from contract import check
 from contract.cassette import load_cassette
-from contract.pipeline import LOCAL_TOKEN, ArmClient, Target, lifecycle_steps, run_pipeline, run_steps
+from contract.arm_client import LOCAL_TOKEN, ArmClient
+from contract.journeys import Target, lifecycle_steps
+from contract.pipeline import run_pipeline, run_steps
 from contract.servers import BackgroundServer
 from contract.specs import load_spec
 
@@ -117,7 +119,7 @@ def test_an_external_upstream_is_read_only_unless_told(tmp_path: Path) -> None:
     """An emulator standing in for Azure: without --allow-writes nothing but reads goes out."""
     from contract.emulator import create_app
 
-    from contract.pipeline import lifecycle_steps as steps_of
+    from contract.journeys import lifecycle_steps as steps_of
 
     with tempfile.TemporaryDirectory() as tls, BackgroundServer(create_app, tls=True, tls_dir=tls) as azure:
         # Something to look at: a resource group with one scale set, made directly, not through the run.
@@ -196,12 +198,13 @@ def test_run_exits_1_and_names_the_violation_when_the_upstream_breaks_the_contra
 
 
 def test_plans_for_a_real_subscription_are_read_only_unless_told_and_bring_their_network() -> None:
-    from contract.pipeline import plan
+    from contract.journeys import plan
 
     read_only = plan(Target(), local=False, allow_writes=False, examples=2, seed=0)
-    assert {s.method for _, steps in read_only for s in steps} == {"GET"}
-    writes = plan(Target(), local=False, allow_writes=True, examples=0, seed=0, network=True)
-    lifecycle = writes[0][1]
+    assert {s.method for journey in read_only for s in journey.steps} == {"GET"}
+    writes = plan(Target(), local=False, allow_writes=True, examples=0, seed=0)
+    assert all(not j.local_only for j in writes)  # an emulator-only journey never reaches Azure
+    lifecycle = writes[0].steps
     assert [s.name for s in lifecycle[:3]] == ["resource group", "virtual network", "get before create"]
     subnet = Target().subnet_id
     assert lifecycle[1].path.startswith(subnet.rsplit("/subnets/", 1)[0] + "?")

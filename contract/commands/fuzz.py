@@ -42,7 +42,7 @@ def command(target_url: str, ca_path: str | None, operations: tuple[str, ...], e
 
     token = None
     if azure_login:
-        from contract.pipeline import _token
+        from contract.arm_client import bearer_token as _token
 
         try:
             token = _token(local=False)
@@ -106,7 +106,7 @@ def _check_target(url: str, ca_path: str | None, token: str | None) -> None:
     """An `Error:` line and exit 2 for a target that is not an http(s) URL or does not answer."""
     from urllib.parse import urlsplit
 
-    from contract.pipeline import LOCAL_TOKEN
+    from contract.arm_client import LOCAL_TOKEN
     from contract.upstream import unreachable_cause
 
     parts = urlsplit(url)

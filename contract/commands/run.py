@@ -38,7 +38,8 @@ def command(upstream: str | None, upstream_ca: str | None, out: str, subscriptio
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from contract.pipeline import DEFAULT_SUBSCRIPTION, Target, is_loopback, run_pipeline
+    from contract.journeys.step import DEFAULT_SUBSCRIPTION, Target
+    from contract.pipeline import is_loopback, run_pipeline
 
     console = Console(stderr=False)
     subscription = subscription or os.environ.get("AZURE_SUBSCRIPTION_ID")

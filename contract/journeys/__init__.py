@@ -1,0 +1,52 @@
+"""What `vmss-contract run` sends: journeys of `Step`s, one cassette each.
+
+Each module builds the steps of one journey (the scale set's own, its network, its
+deployment, generated payloads, a read-only look); `plan()` puts them in the order a
+run sends them. A journey is plain data, fixed before recording starts, so the replay
+phase sends exactly what was recorded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from contract.journeys.deployment import deployment_steps
+from contract.journeys.fuzzed import fuzz_steps
+from contract.journeys.network import network_steps
+from contract.journeys.readonly import readonly_steps
+from contract.journeys.bodies import scale_set_body
+from contract.journeys.scale_set import lifecycle_steps, more_operations
+from contract.journeys.step import Step, Target
+
+__all__ = [
+    "Journey", "Step", "Target", "deployment_steps", "fuzz_steps", "lifecycle_steps", "more_operations",
+    "network_steps", "plan", "readonly_steps", "scale_set_body",
+]
+
+
+@dataclass
+class Journey:
+    """A named list of steps recorded into its own cassette.
+
+    `emulator`: keyword arguments for a dedicated embedded emulator (e.g. one that answers
+    synchronously); empty means the run's shared emulator, whose state earlier journeys built.
+    `local_only`: only sent to an embedded emulator, never to a real upstream.
+    """
+
+    name: str
+    steps: list[Step]
+    emulator: dict[str, Any] = field(default_factory=dict)
+    local_only: bool = False
+
+
+def plan(target: Target, local: bool, allow_writes: bool, examples: int, seed: int) -> list[Journey]:
+    """The journeys of a run in the order they are sent."""
+    if not local and not allow_writes:
+        return [Journey("readonly", readonly_steps(target))]
+    lifecycle = lifecycle_steps(target)
+    lifecycle[1:1] = network_steps(target)  # right after the resource group: Azure wants the subnet first
+    journeys = [Journey("lifecycle", lifecycle)]
+    fuzz = fuzz_steps(target, examples, seed)
+    if fuzz:
+        journeys.append(Journey("fuzz", fuzz))
+    return [j for j in journeys if local or not j.local_only]
