@@ -14,8 +14,9 @@ from contract.checker.classify import DEPLOYMENT, IN, UNDOCUMENTED, Place, outsi
 from contract.checker.deployments import DEPLOYMENT_OPERATIONS
 from contract.checker.interaction import Bodies, InteractionChecks, Seen
 from contract.checker.model import CassetteResult, Outside, Report, Violation
-from contract.checker.identities import IdentityWorld
-from contract.checker.network import NetworkWorld
+from contract.checker.existence import ExistingResources
+from contract.checker.identities import IDENTITIES
+from contract.checker.network import NETWORK
 from contract.checker.state import World
 
 Source = str | os.PathLike[str] | Cassette | Interaction
@@ -104,14 +105,11 @@ class Checker:
         places: dict[tuple[str, str], Place] = {}  # a cassette polls the same URLs over and over: place each once
         counts: dict[Place, dict[str, int]] = {}  # place -> its operation's coverage counts
         bodies = Bodies()  # ... and gets the same answers: parse and judge each distinct body once
-        network = NetworkWorld(name).feed  # the network the scale sets stand on, read from every interaction
-        identities = IdentityWorld(name).feed  # ... and the user-assigned identities they are given
+        # What the scale sets stand on (network, identities): gone or there, read from every interaction.
+        existing = ExistingResources(name, (NETWORK, IDENTITIES)).feed
         for index, interaction in enumerate(cassette.interactions):
             request = interaction.request
-            found = network(index, interaction)
-            if found:
-                violations.extend(found)
-            found = identities(index, interaction)
+            found = existing(index, interaction)
             if found:
                 violations.extend(found)
             key = (request.method, request.uri)
