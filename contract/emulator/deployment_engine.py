@@ -258,6 +258,20 @@ class Resolver:
                                 code=str(error.get("code") or "ResourceNotFound"))
         return reply.body
 
+    def list_action(self, name: str, resource_id: str, api_version: str, values: Any) -> Any:
+        """listKeys() and friends: a POST of {id}/{name} through the same handler a client's POST reaches."""
+        path = f"{resource_id.rstrip('/')}/{name}"
+        problem = self.gateway.served("POST", path)
+        if problem is not None:
+            raise TemplateError(f"The template function '{name}' cannot run on '{resource_id}': "
+                                f"{problem['message']}", code=str(problem.get("code") or "InvalidResourceType"))
+        reply = self.gateway.call("POST", path, api_version, values)
+        if reply.status >= 400:
+            error = reply.body.get("error", {}) if isinstance(reply.body, dict) else {}
+            raise TemplateError(str(error.get("message") or f"'{name}' of '{resource_id}' answered {reply.status}."),
+                                code=str(error.get("code") or "ResourceNotFound"))
+        return reply.body
+
     def providers(self, namespace: str, resource_type: str | None) -> Any:
         if self.plan is None:
             return {"namespace": namespace, "resourceTypes": []}
@@ -281,7 +295,8 @@ def validate(subscription: str, group: str, location: str, name: str, body: dict
     resolver = Resolver(gateway)
     try:
         plan = prepare(properties["template"], properties.get("parameters") or {}, context,
-                       reference=resolver.reference, providers=resolver.providers)
+                       reference=resolver.reference, providers=resolver.providers,
+                       list_action=resolver.list_action)
     except TemplateError as exc:
         raise Refusal(400, exc.arm_error()) from None
     resolver.plan = plan

@@ -41,6 +41,7 @@ class _Tokens:
         self.text = text
         self.source = source
         self.i = 0
+        self.targets: list[Evaluator] = []  # first arguments of reference() / list*() calls (implicit dependencies)
 
     def error(self, message: str) -> TemplateError:
         return TemplateError(f"Unable to parse language expression '{self.text}': {message}",
@@ -124,7 +125,16 @@ def _parse_call(tok: _Tokens) -> Evaluator:
                 continue
             tok.expect(")", "RightParenthesis")
             break
+    if args and is_resource_reader(name):
+        tok.targets.append(args[0])
     return _bind(name, args, tok.source, column)
+
+
+def is_resource_reader(name: str) -> bool:
+    """reference() and the list*() functions: ARM reads a deployed resource for them, and when the resource
+    is in the same template and named by its name (not its id), that is an implicit dependency."""
+    key = name.lower()
+    return key == "reference" or (key.startswith("list") and len(key) > 4)
 
 
 def _bind(name: str, args: list[Evaluator], source: str, column: int) -> Evaluator:
@@ -140,6 +150,10 @@ def _bind(name: str, args: list[Evaluator], source: str, column: int) -> Evaluat
                 raise _call_error(name, exc, source, column) from None
         return call_lazy
     fn = EAGER.get(key)
+    if fn is None and is_resource_reader(key):
+        fn = EAGER.get("list*")
+        if fn is not None:
+            fn = _list_action(name, fn)
     if fn is None:
         raise TemplateError(f"The template function '{name}' is not valid. Please see "
                             f"https://aka.ms/arm-functions for usage details.", expression=source, column=column)
@@ -164,6 +178,13 @@ def _bind(name: str, args: list[Evaluator], source: str, column: int) -> Evaluat
             raise exc.at("", source) from None
         except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, AttributeError) as exc:
             raise _call_error(name, exc, source, column) from None
+    return call
+
+
+def _list_action(name: str, generic: Callable[..., Any]) -> Callable[..., Any]:
+    """listKeys(...), listSecrets(...): ARM's list{Value} functions, one generic POST {id}/{name}."""
+    def call(scope: Any, *values: Any) -> Any:
+        return generic(scope, name, *values)
     return call
 
 
@@ -258,7 +279,23 @@ def compile_expression(text: str) -> Evaluator:
     node = _parse_value(tok)
     if tok.peek():
         raise tok.error(f"expected token 'EndOfData' and actual '{_token_name(tok.peek())}'.")
+    if tok.targets:
+        node = _with_targets(node, tuple(tok.targets))
     return node
+
+
+def _with_targets(node: Evaluator, targets: tuple[Evaluator, ...]) -> Evaluator:
+    def run(scope: Any) -> Any:
+        return node(scope)
+    run.targets = targets  # type: ignore[attr-defined]
+    return run
+
+
+def reader_targets(text: str) -> tuple[Evaluator, ...]:
+    """The first-argument evaluators of every reference()/list*() call in an expression string ('' if none)."""
+    if not is_expression(text):
+        return ()
+    return getattr(compile_expression(text), "targets", ())
 
 
 def evaluate_string(text: str, scope: Any) -> Any:

@@ -8,7 +8,8 @@ function examples there are tests in tests/test_templates.py.
 
 The scope offers: `parameter(name)`, `variable(name)`, `copy_index(loop)`, `subscription_id`,
 `resource_group_name`, `resource_group()`, `subscription()`, `deployment()`,
-`reference(id, api_version, full)`, `providers(namespace, type)`, `resolve_resource(name)`.
+`reference(id, api_version, full)`, `list_action(name, id, api_version, values)`, `providers(namespace, type)`,
+`resolve_resource(name)`.
 """
 from __future__ import annotations
 
@@ -113,6 +114,18 @@ def reference(scope: Any, target: Any, api_version: Any = None, full: Any = None
         target = scope.resolve_resource(target)
     is_full = isinstance(full, str) and full.lower() == "full"
     return scope.reference(target, api_version if isinstance(api_version, str) else None, is_full)
+
+
+@_register("list*")
+def list_action(scope: Any, name: str, target: Any, api_version: Any = None, values: Any = None) -> Any:
+    """list{Value}(resourceName or resourceIdentifier, apiVersion, functionValues): ARM POSTs
+    {id}/{name} (e.g. listKeys) at that api-version with functionValues as the body."""
+    target = _text(name, target)
+    if not target.startswith("/"):
+        target = scope.resolve_resource(target)
+    _need(isinstance(api_version, str) and bool(api_version),
+          f"The template function '{name}' expects an api-version as its second parameter.")
+    return scope.list_action(name, target, api_version, values)
 
 
 @_register("providers")

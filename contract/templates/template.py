@@ -22,10 +22,12 @@ from typing import Any
 
 from contract.templates import functions  # noqa: F401  (registers the built-in functions)
 from contract.templates.errors import TemplateError
-from contract.templates.expressions import compile_expression, evaluate_string, is_expression, type_name
+from contract.templates.expressions import (compile_expression, evaluate_string, is_expression, reader_targets,
+                                           type_name)
 
 ReferenceFn = Callable[[str, "str | None"], Any]  # (resource id, api-version or None) -> the resource's GET body
 ProvidersFn = Callable[[str, "str | None"], Any]
+ListFn = Callable[[str, str, str, Any], Any]  # (function name e.g. listKeys, resource id, api-version, body) -> answer
 
 # ARM's parameter and output types (case-insensitive), with the spelling ARM answers with.
 TYPES = {"string": "String", "securestring": "SecureString", "int": "Int", "bool": "Bool",
@@ -166,6 +168,12 @@ class Scope:
             return out
         return body.get("properties", {})
 
+    def list_action(self, name: str, resource_id: str, api_version: str, values: Any) -> Any:
+        if self.plan.list_fn is None:
+            raise TemplateError(f"The template function '{name}' cannot read '{resource_id}': no deployed "
+                                f"resources are available here.")
+        return self.plan.list_fn(name, resource_id, api_version, values)
+
     def providers(self, namespace: str, resource_type: Any) -> Any:
         if self.plan.providers_fn is not None:
             return self.plan.providers_fn(namespace, resource_type if isinstance(resource_type, str) else None)
@@ -176,13 +184,15 @@ class Plan:
     """A validated template bound to its parameters: deploy `instances` in order, then read `outputs()`."""
 
     def __init__(self, template: dict[str, Any], parameters: dict[str, Any] | None, context: DeploymentContext, *,
-                 reference: ReferenceFn | None = None, providers: ProvidersFn | None = None) -> None:
+                 reference: ReferenceFn | None = None, providers: ProvidersFn | None = None,
+                 list_action: ListFn | None = None) -> None:
         if not isinstance(template, dict):
             raise TemplateError("The template must be a JSON object.", path="template")
         self.template = template
         self.context = context
         self.reference_fn = reference
         self.providers_fn = providers
+        self.list_fn = list_action
         self._parameters: dict[str, Any] = {}
         self.parameter_types: dict[str, str] = {}
         self.secure_parameters: set[str] = set()
@@ -510,6 +520,7 @@ class Plan:
                         deps = [*deps, parent_instance.id]
                     deps_raw[id(instance)] = deps
                     ordered.append(instance)
+        self._implicit_dependencies(ordered, deps_raw)
         self._resolve_dependencies(ordered, deps_raw)
         self.instances = _topological(ordered)
 
@@ -540,6 +551,32 @@ class Plan:
             rid += f"/{kind}/{part}"
         return ResourceInstance(path=where, raw=raw, type=rtype, name=name, api_version=values["apiVersion"], id=rid,
                                 loops=dict(scope.loops), copy_name=copy_name)
+
+    def _implicit_dependencies(self, instances: list[ResourceInstance], deps_raw: dict[int, list[str]]) -> None:
+        """reference('name') and list*('name', ...) in a resource's body order it after the resource of that
+        name in this template, as dependsOn would. ARM (template-functions-resource, "Implicit dependency";
+        resource-dependency, "Reference and list functions"): the dependency is implicit only when the
+        referenced resource is in the same template and named by its name, not its resource ID."""
+        known = {}
+        for inst in instances:
+            known.setdefault(inst.name.lower(), inst)
+            known.setdefault(f"{inst.type}/{inst.name}".lower(), inst)
+        for inst in instances:
+            scope = self._scope_of(inst)
+            found: list[str] = []
+            for key, value in inst.raw.items():
+                if key.lower() not in TEMPLATE_ONLY:
+                    _reader_names(value, scope, found)
+            for name in found:
+                target = known.get(name.lower().rstrip("/"))
+                if target is not None and target is not inst and name not in deps_raw[id(inst)]:
+                    deps_raw[id(inst)].append(name)
+
+    def _scope_of(self, instance: ResourceInstance) -> Scope:
+        scope = Scope(self)
+        for loop, index in instance.loops.items():
+            scope = scope.within(loop, index)
+        return scope
 
     def _resolve_dependencies(self, instances: list[ResourceInstance], deps_raw: dict[int, list[str]]) -> None:
         by_id: dict[str, ResourceInstance] = {}
@@ -605,9 +642,7 @@ class Plan:
 
     def evaluate(self, instance: ResourceInstance) -> dict[str, Any]:
         """The body to PUT for `instance` (template-only members dropped, expressions evaluated)."""
-        scope = Scope(self)
-        for loop, index in instance.loops.items():
-            scope = scope.within(loop, index)
+        scope = self._scope_of(instance)
         body: dict[str, Any] = {}
         for key, value in instance.raw.items():
             if key.lower() in TEMPLATE_ONLY:
@@ -657,9 +692,31 @@ class Plan:
 
 
 def prepare(template: Any, parameters: Any, context: DeploymentContext, *, reference: ReferenceFn | None = None,
-            providers: ProvidersFn | None = None) -> Plan:
+            providers: ProvidersFn | None = None, list_action: ListFn | None = None) -> Plan:
     """Validate `template` with `parameters` and plan its resources (raises TemplateError)."""
-    return Plan(template, parameters, context, reference=reference, providers=providers)
+    return Plan(template, parameters, context, reference=reference, providers=providers, list_action=list_action)
+
+
+def _reader_names(value: Any, scope: Scope, out: list[str]) -> None:
+    """Names (not ids) that reference()/list*() calls inside `value` read, when their first argument can be
+    worked out before anything is deployed (one that itself reads a resource, or a property loop's index,
+    cannot: it orders nothing)."""
+    kind = type(value)
+    if kind is str:
+        if len(value) > 1 and value[0] == "[":
+            for target in reader_targets(value):
+                try:
+                    name = target(scope)
+                except TemplateError:
+                    continue
+                if isinstance(name, str) and name and not name.startswith("/") and name not in out:
+                    out.append(name)
+    elif kind is dict:
+        for item in value.values():
+            _reader_names(item, scope, out)
+    elif kind is list:
+        for item in value:
+            _reader_names(item, scope, out)
 
 
 def contains_expression(value: Any) -> bool:
