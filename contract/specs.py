@@ -589,6 +589,12 @@ class Spec:
         schema = _json_schema(raw, self.document)
         return None if schema is None else self._compiler.build(schema, "response")
 
+    def response_body_optional(self, operation_id: str, status: int | str) -> bool:
+        """A documented response body that may also be absent (`x-body-optional: true` on the response: e.g.
+        ARM's operationresults poll, whose final 200 carries a what-if's result and nothing for the others)."""
+        raw = self._ops_raw[operation_id].get("responses", {}).get(str(status))
+        return isinstance(raw, dict) and raw.get("x-body-optional") is True
+
     __hash__ = object.__hash__  # identity: lets lru_cache key on the instance
 
 

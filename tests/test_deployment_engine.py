@@ -131,3 +131,124 @@ def test_list_function_orders_too_and_an_unserved_action_fails_naming_it(server:
     assert [o["properties"]["targetResource"]["resourceName"] for o in ops] == ["net1", "ip1"]
     assert props["provisioningState"] == "Failed"
     assert "listKeys" in props["error"]["details"][0]["message"]
+
+
+# ----------------------------------------------------------------------------- what-if
+
+def sdk_clients(srv: BackgroundServer) -> dict[str, Any]:
+    from azure.mgmt.compute import ComputeManagementClient
+    from azure.mgmt.resource.deployments import DeploymentsMgmtClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    from contract.plugin import StaticCredential
+
+    kwargs = {"base_url": srv.url, "connection_verify": str(srv.ca_path), "retry_total": 0}
+    return {"deploy": DeploymentsMgmtClient(StaticCredential(), SUB, **kwargs),
+            "groups": ResourceManagementClient(StaticCredential(), SUB, **kwargs),
+            "compute": ComputeManagementClient(StaticCredential(), SUB, **kwargs)}
+
+
+def net_template(prefix: str = "10.1.0.0/16", tag: str = "a", extra: list[dict[str, Any]] | None = None,
+                 secret: bool = False) -> dict[str, Any]:
+    template: dict[str, Any] = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0", "parameters": {},
+        "resources": [vnet("net1", prefix, tags={"t": tag}), *(extra or [])]}
+    if secret:
+        template["parameters"]["token"] = {"type": "secureString"}
+        template["resources"][0]["tags"]["secret"] = "[parameters('token')]"
+    return template
+
+
+def test_sdk_what_if_create_then_nochange_modify_ignore_and_complete_delete(server: BackgroundServer) -> None:
+    c = sdk_clients(server)
+    c["groups"].resource_groups.create_or_update(RG, {"location": "westus"})
+    body = {"properties": {"mode": "Incremental", "template": net_template()}}
+    first = c["deploy"].deployments.begin_what_if(RG, "wi", body).result()
+    assert first.status == "Succeeded"
+    assert [(ch.change_type, ch.resource_id.rsplit("/", 1)[-1]) for ch in first.changes] == [("Create", "net1")]
+    assert first.changes[0].after["properties"]["addressSpace"]["addressPrefixes"] == ["10.1.0.0/16"]
+    # what-if deploys nothing
+    assert [r.name for r in c["groups"].resources.list_by_resource_group(RG)] == []
+    c["deploy"].deployments.begin_create_or_update(RG, "real", body).result()
+    same = c["deploy"].deployments.begin_what_if(RG, "wi", body).result()
+    assert [ch.change_type for ch in same.changes] == ["NoChange"]
+    assert same.changes[0].before["properties"]["provisioningState"] == "Succeeded"
+    # a changed prefix and tag, plus a public IP the template now also names
+    ip = {"type": "Microsoft.Network/publicIPAddresses", "apiVersion": "2022-01-01", "name": "ip9",
+          "location": "westus", "sku": {"name": "Standard"}, "properties": {"publicIPAllocationMethod": "Static"}}
+    changed = {"properties": {"mode": "Incremental", "template": net_template("10.2.0.0/16", "b", [ip])}}
+    result = c["deploy"].deployments.begin_what_if(RG, "wi", changed).result()
+    kinds = {ch.resource_id.rsplit("/", 1)[-1]: ch for ch in result.changes}
+    assert kinds["net1"].change_type == "Modify" and kinds["ip9"].change_type == "Create"
+    delta = {d.path: d for d in kinds["net1"].delta}
+    assert delta["tags.t"].property_change_type == "Modify"
+    assert (delta["tags.t"].before, delta["tags.t"].after) == ("a", "b")
+    prefixes = delta["properties.addressSpace.addressPrefixes"]
+    assert prefixes.property_change_type == "Array"
+    assert [(k.path, k.property_change_type, k.before, k.after) for k in prefixes.children] == \
+        [("0", "Modify", "10.1.0.0/16", "10.2.0.0/16")]
+    # a resource the template no longer names: Ignore in Incremental, Delete in Complete
+    only_ip = {"properties": {"mode": "Incremental", "template": {**net_template(), "resources": [ip]}}}
+    ignored = c["deploy"].deployments.begin_what_if(RG, "wi", only_ip).result()
+    assert sorted((ch.change_type, ch.resource_id.rsplit("/", 1)[-1]) for ch in ignored.changes) == \
+        [("Create", "ip9"), ("Ignore", "net1")]
+    only_ip["properties"]["mode"] = "Complete"
+    only_ip["properties"]["whatIfSettings"] = {"resultFormat": "ResourceIdOnly"}
+    complete = c["deploy"].deployments.begin_what_if(RG, "wi", only_ip).result()
+    assert sorted((ch.change_type, ch.resource_id.rsplit("/", 1)[-1]) for ch in complete.changes) == \
+        [("Create", "ip9"), ("Delete", "net1")]
+    assert all(ch.before is None and ch.after is None for ch in complete.changes)
+    # still nothing deployed or deleted by any what-if
+    assert [r.name for r in c["groups"].resources.list_by_resource_group(RG)] == ["net1"]
+
+
+def test_what_if_hides_secure_values_refuses_bad_templates_and_is_checked_clean(server: BackgroundServer) -> None:
+    from contract.cassette import Interaction, Request, Response
+    from contract.checker import check
+
+    group(server)
+    s = http(server)
+    url = (f"{server.url}/subscriptions/{SUB}/resourcegroups/{RG}/providers/Microsoft.Resources/deployments/"
+           f"w/whatIf?api-version=2022-09-01")
+    body = {"properties": {"mode": "Incremental", "template": net_template(secret=True),
+                           "parameters": {"token": {"value": "S3cret-Token-Value"}}}}
+    traffic = []
+    r = s.post(url, json=body)
+    traffic.append((r.request, r))
+    assert r.status_code == 202 and "operationresults" in r.headers["Location"]
+    for _ in range(5):
+        r = s.get(r.headers.get("Location") or r.url)
+        traffic.append((r.request, r))
+        if r.status_code == 200:
+            break
+    assert r.status_code == 200 and "S3cret-Token-Value" not in r.text
+    assert r.json()["properties"]["changes"][0]["changeType"] == "Create"
+    bad = {"properties": {"mode": "Incremental", "template": {**net_template(), "resources": [
+        {**vnet("n2"), "name": "[nosuch()]"}]}}}
+    refused = s.post(url, json=bad)
+    traffic.append((refused.request, refused))
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "InvalidTemplate"
+    interactions = [Interaction(Request(q.method, q.url.replace(server.url, "https://management.azure.com"),
+                                        q.body if isinstance(q.body, (str, type(None))) else q.body.decode(),
+                                        {k: [v] for k, v in q.headers.items()}),
+                                Response(a.status_code, a.reason, {k: [v] for k, v in a.headers.items()}, a.text))
+                    for q, a in traffic]
+    report = check(interactions)
+    assert report.outside_contract == 0 and report.checked == len(interactions)
+    assert not report.violations, [v.message for v in report.violations]
+
+
+def test_bodies_arms_json_reader_accepts_beyond_strict_json() -> None:
+    """azure-cli's JsonCTemplatePolicy sends `..., template:{...}}}` with the template file's own text
+    (comments allowed); ARM (Json.NET) reads it, so the guard and the checker read it too. Broken JSON stays
+    refused."""
+    from contract.jsondepth import as_strict_json, parse_json
+
+    spliced = '{"properties": {"mode": "Incremental", template:{\r\n  // a comment\n  "a": "x//y", /* b */ "c": [1]}}}'
+    assert parse_json(spliced) == {"properties": {"mode": "Incremental", "template": {"a": "x//y", "c": [1]}}}
+    assert parse_json(spliced.encode()) == parse_json(spliced)
+    for broken in ('{"location": "westus",', '{"a": 1 /* open', "[1, 2", '{"a": "b" "c"}'):
+        with pytest.raises(ValueError):
+            parse_json(broken)
+    assert as_strict_json('{"a": "b:c"}') is None  # nothing to rewrite: strict JSON is left alone

@@ -179,3 +179,31 @@ def test_a_request_that_would_leave_the_machine_fails(az: Az) -> None:
               "--url", "https://management.azure.com/metadata/endpoints?api-version=2022-09-01", check=False)
     assert done.returncode != 0
     assert "proxy" in done.stderr.lower() or "connection" in done.stderr.lower(), done.stderr[-2000:]
+
+
+def test_az_deployment_group_what_if(az: Az, emulator: tuple[str, Path, Capture], tmp_path: Path) -> None:
+    """`az deployment group what-if` (POST .../whatIf, then the operationresults poll) before and after the same
+    template is deployed by `az deployment group create`: Create, then NoChange; every request judged by the
+    checker. Both commands splice the template file's text into the body unquoted (`..., template:{...}}}`,
+    azure-cli's JsonCTemplatePolicy), which ARM's Json.NET reads and so must the emulator and the checker."""
+    _, _, capture = emulator
+    seen = len(capture.interactions)
+    group = "az-whatif"
+    az("group", "create", "--name", group, "--location", "westus")
+    template = tmp_path / "vnet.json"
+    template.write_text(json.dumps({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "resources": [{"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2022-01-01", "name": "wnet",
+                       "location": "westus", "properties": {"addressSpace": {"addressPrefixes": ["10.9.0.0/16"]}}}]}))
+    before = az.json("deployment", "group", "what-if", "--resource-group", group, "--template-file", str(template),
+                     "--no-pretty-print")
+    assert [(c["changeType"], c["resourceId"].rsplit("/", 1)[-1]) for c in before["changes"]] == [("Create", "wnet")]
+    az("deployment", "group", "create", "--resource-group", group, "--template-file", str(template))
+    after = az.json("deployment", "group", "what-if", "--resource-group", group, "--template-file", str(template),
+                    "--no-pretty-print")
+    assert [c["changeType"] for c in after["changes"]] == ["NoChange"]
+    report = check(capture.interactions[seen:])
+    assert_no_violations(report)
+    assert report.outside_contract == 0
+    assert any("/whatIf" in i.request.uri for i in capture.interactions[seen:])

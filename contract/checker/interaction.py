@@ -19,6 +19,7 @@ from contract.checker.classify import Place
 from contract.checker.deployments import secret_names_echoed
 from contract.checker.model import Violation
 from contract.facts import load_facts
+from contract.jsondepth import as_strict_json
 
 _MISSING = object()
 # response headers the checks read; `Seen.header` folds only names of these lengths
@@ -140,7 +141,14 @@ def _parse(body: str | bytes | None) -> tuple[Any, bool]:
             return json.loads(body), True
         return json.loads(body), True  # type: ignore[arg-type]
     except (ValueError, UnicodeDecodeError):
-        return None, False
+        pass
+    strict = as_strict_json(body)  # what ARM's Json.NET also reads: comments, unquoted names (az's template splice)
+    if strict is not None:
+        try:
+            return json.loads(strict), True
+        except ValueError:
+            pass
+    return None, False
 
 
 @lru_cache(maxsize=8)
@@ -412,7 +420,7 @@ class InteractionChecks:
                effective: str | None = None) -> None:
         """A declared non-error status: a body exactly where documented, valid, echoing no secret."""
         if parsed.blank:
-            if documented:
+            if documented and not self.spec.response_body_optional(s.operation_id, s.status):
                 out.append(("empty-body", f"{s.status} answer has an empty body; the contract documents one", None))
             return
         if not documented:

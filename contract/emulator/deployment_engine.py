@@ -385,6 +385,11 @@ def run(deployment: Deployment, gateway: Gateway) -> None:
 _DELETE_VERSIONS = {"microsoft.compute": "2024-07-01", "microsoft.network": "2023-11-01"}
 
 
+def delete_version(resource_type: str) -> str:
+    """An api-version to reach a resource the template does not name (Complete mode, what-if)."""
+    return _DELETE_VERSIONS.get(resource_type.split("/")[0].lower(), "2022-09-01")
+
+
 def _delete_unnamed(deployment: Deployment, gateway: Gateway, failed: set[str]) -> None:
     """Complete mode: delete every resource of the group the template does not name (scale sets first,
     since network resources they use refuse deletion while in use), through the same DELETE handlers."""
@@ -395,7 +400,7 @@ def _delete_unnamed(deployment: Deployment, gateway: Gateway, failed: set[str]) 
               if rid.lower() not in named]
     doomed.sort(key=lambda item: (not item[1].lower().startswith("microsoft.compute/"), item[0].lower()))
     for rid, rtype in doomed:
-        version = versions.get(rtype.lower()) or _DELETE_VERSIONS.get(rtype.split("/")[0].lower(), "2022-09-01")
+        version = versions.get(rtype.lower()) or delete_version(rtype)
         name = rid.rstrip("/").rsplit("/", 1)[-1]
         instance = ResourceInstance(path="(complete mode)", raw={}, type=rtype, name=name, api_version=version,
                                     id=rid, loops={}, copy_name=None)

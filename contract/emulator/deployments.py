@@ -25,10 +25,12 @@ from contract.emulator.http import Call, Refused, answer, find_group, require_ob
 from contract.emulator.internal import EmulatorGateway
 from contract.emulator.lro import POLL_HINT
 from contract.emulator.state import ResourceGroup, Store
+from contract.emulator.whatif import what_if
 from contract.servers import arm_error
 
 CREATE = "Deployments_CreateOrUpdate"
 VALIDATE = "Deployments_Validate"
+WHAT_IF = "Deployments_WhatIf"
 _RUNS: WeakKeyDictionary[Store, dict[str, tuple[ResourceGroup, Deployment]]] = WeakKeyDictionary()
 
 
@@ -190,6 +192,27 @@ def validate_deployment(call: Call) -> web.Response:
     return answer(200, body, write=True)
 
 
+def what_if_deployment(call: Call) -> web.Response:
+    """POST .../whatIf: validated as a deployment would be (400 at once when refused), then 202 + Location on
+    ARM's operationresults URL, whose final 200 carries the WhatIfOperationResult (contract/emulator/whatif.py)."""
+    group = find_group(call)
+    require_object(call.body, "deployment")
+    call.check(WHAT_IF, call.body)
+    sub, _, name = _where(call)
+    gateway = _gateway(call)
+    try:
+        plan = validate(sub, group.name, group.location, name, call.body, gateway, group.tags)
+    except Refusal as refusal:
+        return _refusal(refusal)
+    settings = call.body["properties"].get("whatIfSettings") or {}
+    result = what_if(plan, gateway, sub, group.name, plan.context.mode,
+                     str(settings.get("resultFormat") or "FullResourcePayloads"))
+    op = call.emulator.operations.start(sub, group.location)
+    op.result = result
+    location = f"{call.origin}/subscriptions/{sub}/operationresults/{op.id}?api-version={call.api.requested}"
+    return answer(202, headers={"Location": location, **POLL_HINT})
+
+
 def export_template(call: Call) -> web.Response:
     deployment = _require(call)
     return answer(200, {"template": deployment.request.get("template", {})}, write=True)
@@ -218,6 +241,7 @@ HANDLERS: dict[str, Callable[[Call], web.Response]] = {
     "Deployments_ListByResourceGroup": list_deployments,
     "Deployments_Cancel": cancel_deployment,
     "Deployments_Validate": validate_deployment,
+    "Deployments_WhatIf": what_if_deployment,
     "Deployments_ExportTemplate": export_template,
     "DeploymentOperationStatus_Get": get_status,
     "DeploymentOperations_List": list_operations,

@@ -69,7 +69,7 @@ def get_operation_result(call: Call) -> web.Response:
     """Microsoft.Resources' Location poll: 202 while running, 200 once done."""
     op = polled_operation(call)
     if op.done:
-        return answer(200)
+        return answer(200, op.result)  # a what-if's WhatIfOperationResult; nothing for the others
     return answer(202, headers={"Location": str(call.request.url), **POLL_HINT})
 
 

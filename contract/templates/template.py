@@ -650,6 +650,23 @@ class Plan:
             body[key] = self._walk(value, scope, f"{instance.path}.{key}")
         return body
 
+    def evaluate_lenient(self, instance: ResourceInstance) -> tuple[dict[str, Any], list[str]]:
+        """What-if's view of a body before anything is deployed: each top-level member evaluated, and one
+        whose expressions cannot be worked out yet (a reference() to a resource this deployment would create)
+        kept as its template text, as ARM's what-if shows such members. Returns (body, unresolved members)."""
+        scope = self._scope_of(instance)
+        body: dict[str, Any] = {}
+        unresolved: list[str] = []
+        for key, value in instance.raw.items():
+            if key.lower() in TEMPLATE_ONLY:
+                continue
+            try:
+                body[key] = self._walk(value, scope, f"{instance.path}.{key}")
+            except TemplateError:
+                body[key] = value
+                unresolved.append(key)
+        return body, unresolved
+
     # ------------------------------------------------------------------ outputs
 
     def outputs(self) -> dict[str, Any]:
