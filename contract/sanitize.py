@@ -79,6 +79,20 @@ PASSWORD_FIELDS = frozenset({
 _SECRET_KEY_NAME = re.compile(r"(?i)(pass|secret|key|token|sig|sas|cred|connection|cert|pwd)(?!.*(name|id|uri|url)$)")
 _NAME_LIKE = re.compile(r"[A-Za-z0-9._-]*")
 SECURE_TYPES = frozenset({"securestring", "secureobject"})
+# A deployment's or template's parameter is an object of these members. One named like a secret
+# (`adminPassword`) keeps its declaration (`type`, `metadata`, lengths, a Key Vault `reference`) and
+# loses only its values: ARM answers a secure parameter as `{"type": "SecureString"}`, and a
+# template declares it `{"type": "secureString"}`; scrubbing the type made the cassette say what
+# Azure never said (and a template with a parameter of type "Sanitized" is invalid).
+PARAMETER_MEMBERS = frozenset({"type", "value", "defaultvalue", "allowedvalues", "metadata", "reference",
+                               "minlength", "maxlength", "minvalue", "maxvalue", "nullable"})
+PARAMETER_VALUES = frozenset({"value", "defaultvalue", "allowedvalues"})
+
+
+def _parameter_shaped(value: Any) -> bool:
+    """An ARM parameter object (`{"type": ..., "value": ...}`, `{"value": ...}`, `{"type": "secureString"}`)."""
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(k, str) and k.lower() in PARAMETER_MEMBERS for k in value)
 # Headers that carry a user's name (UPN / e-mail): pseudonymised whole.
 NAME_HEADERS = frozenset({"x-ms-client-principal-name", "x-ms-client-user-principal-name", "x-ms-user-name",
                           "x-ms-client-upn", "x-ms-client-principal-email"})
@@ -503,6 +517,7 @@ class Sanitizer:
 
     def _learn_doc(self, node: Any) -> None:
         stack = [node]
+        parameter_maps: set[int] = set()  # ids of the `parameters` objects met on the way down
         while stack:
             cur = stack.pop()
             if isinstance(cur, dict):
@@ -517,9 +532,20 @@ class Sanitizer:
                                 _collect_strings(param.get(member), found)
                                 for value in found:
                                     self._remember_secret(value, any_length=True)
+                in_parameters = id(cur) in parameter_maps
+                if isinstance(params, dict):
+                    parameter_maps.add(id(params))
                 for k, v in cur.items():
                     low_k = k.lower()
                     if low_k in self.secret_fields and v is not None:
+                        if in_parameters and _parameter_shaped(v):  # only its values are secret
+                            found = []
+                            for member, held in v.items():
+                                if member.lower() in PARAMETER_VALUES:
+                                    _collect_strings(held, found)
+                            for value in found:
+                                self._remember_secret(value, any_length=low_k in PASSWORD_FIELDS)
+                            continue
                         if low_k in PASSWORD_FIELDS or isinstance(v, str):
                             found = []
                             _collect_strings(v, found)
@@ -730,6 +756,7 @@ class Sanitizer:
         # JSON inside a string value (an echo): only when the text can hold one
         nested = body.text is not None and ('"{' in body.text or '"[' in body.text)
         stack = [body.doc]
+        parameter_maps: set[int] = set()  # ids of the `parameters` objects met on the way down
         while stack:
             cur = stack.pop()
             if isinstance(cur, dict):
@@ -742,10 +769,18 @@ class Sanitizer:
                             for member in ("value", "defaultValue"):
                                 if param.get(member) is not None:
                                     param[member] = scrub(param[member])
+                in_parameters = id(cur) in parameter_maps
+                if isinstance(params, dict):
+                    parameter_maps.add(id(params))
                 for k in list(cur):
                     v = cur[k]
                     if k.lower() in names and v is not None:
-                        cur[k] = scrub(v)
+                        if in_parameters and _parameter_shaped(v):  # its declaration stays, its values go
+                            for member, held in v.items():
+                                if member.lower() in PARAMETER_VALUES and held is not None:
+                                    v[member] = scrub(held)
+                        else:
+                            cur[k] = scrub(v)
                     elif isinstance(v, (dict, list)):
                         stack.append(v)
                     elif nested and isinstance(v, str) and v[:1] in ("{", "["):

@@ -231,3 +231,33 @@ def test_project_salt_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("VMSS_CONTRACT_SALT", "ci-salt")
     assert project_salt() == b"ci-salt"
     assert Sanitizer().fake_id(SUB) == Sanitizer({"salt": "ci-salt"}).fake_id(SUB)
+
+
+def test_a_parameter_named_like_a_secret_loses_its_values_not_its_declaration() -> None:
+    """`adminPassword` as a deployment parameter: the template declares it `{"type": "secureString"}` and ARM
+    answers `{"type": "SecureString"}`. Only values go; scrubbing the type would record what Azure never said
+    (and make the recorded template invalid)."""
+    uri = f"https://management.azure.com/subscriptions/{SUB}/resourcegroups/rg1/providers/Microsoft.Resources/" \
+          "deployments/d1?api-version=2022-09-01"
+    template = {"parameters": {"adminPassword": {"type": "secureString", "metadata": {"description": "admin"}},
+                               "password": {"type": "string", "defaultValue": "Default#Secret-9",
+                                            "allowedValues": ["Default#Secret-9", "Other#Secret-8"]}},
+                "resources": []}
+    sent = {"properties": {"mode": "Incremental", "template": template,
+                           "parameters": {"adminPassword": {"value": "Real#Secret-1"}}}}
+    answer = {"properties": {"parameters": {"adminPassword": {"type": "SecureString"},
+                                            "password": {"type": "String", "value": "Default#Secret-9"}},
+                             "provisioningState": "Succeeded"}}
+    clean = sanitizer().interaction(Interaction(put(sent, uri=uri), Response(200, "OK", {}, json.dumps(answer))))
+    request, response = json.loads(clean.request.body), json.loads(clean.response.body)
+    declared = request["properties"]["template"]["parameters"]
+    assert declared["adminPassword"] == {"type": "secureString", "metadata": {"description": "admin"}}
+    assert declared["password"] == {"type": "string", "defaultValue": SANITIZED, "allowedValues": [SANITIZED, SANITIZED]}
+    assert request["properties"]["parameters"] == {"adminPassword": {"value": SANITIZED}}
+    assert response["properties"]["parameters"] == {"adminPassword": {"type": "SecureString"},
+                                                    "password": {"type": "String", "value": SANITIZED}}
+    for secret in ("Real#Secret-1", "Default#Secret-9", "Other#Secret-8"):
+        assert secret not in clean.request.body + clean.response.body
+    # a secret-named member elsewhere is still scrubbed whole, whatever its shape
+    other = sanitizer().request(put({"properties": {"password": {"type": "x", "value": "v1"}}}))
+    assert json.loads(other.body)["properties"]["password"] == {"type": SANITIZED, "value": SANITIZED}

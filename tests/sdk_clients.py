@@ -1,0 +1,221 @@
+"""The real Azure SDK clients against one of our TLS servers: the one way tests build them.
+
+A test gets a server (the emulator, the recording proxy in front of it, or replay: anything with
+`.url` and `.ca_path`, such as `BackgroundServer`), then `Clients(server, SUB)` for the sync SDKs or
+`async with AioClients(server, SUB) as c:` for the aio ones. Each client is built on first use, with
+`base_url` at the server, `connection_verify` at its CA (never the process's REQUESTS_CA_BUNDLE) and
+no retries (a refusal must reach the test, not be retried away).
+
+`emulator_server(tls_dir, capture, **create_app_kwargs)` starts the emulator over TLS, with a
+`Capture` (tests/support.py) as its outermost middleware when given, for the checker.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+from aiohttp import web
+from azure.core.exceptions import HttpResponseError
+
+from contract.plugin import AsyncStaticCredential, StaticCredential
+from contract.servers import BackgroundServer
+from support import Capture
+
+
+class Served(Protocol):
+    url: str
+    ca_path: Path | None
+
+
+def sdk_kwargs(server: Served) -> dict[str, Any]:
+    """What every management client takes to talk to `server` over TLS, without retries."""
+    assert server.ca_path is not None, f"{server.url} is not served over TLS"
+    return {"base_url": server.url, "connection_verify": str(server.ca_path), "retry_total": 0}
+
+
+class Clients:
+    """The sync management clients (azure-mgmt-*) of one subscription at one server, built on first use."""
+
+    def __init__(self, server: Served, subscription: str) -> None:
+        self.kwargs = sdk_kwargs(server)
+        self.subscription = subscription
+
+    def _make(self, cls: Any) -> Any:
+        return cls(StaticCredential(), self.subscription, **self.kwargs)
+
+    @cached_property
+    def resources(self) -> Any:
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        return self._make(ResourceManagementClient)
+
+    @cached_property
+    def deployments(self) -> Any:
+        from azure.mgmt.resource.deployments import DeploymentsMgmtClient
+
+        return self._make(DeploymentsMgmtClient)
+
+    @cached_property
+    def compute(self) -> Any:
+        from azure.mgmt.compute import ComputeManagementClient
+
+        return self._make(ComputeManagementClient)
+
+    @cached_property
+    def network(self) -> Any:
+        from azure.mgmt.network import NetworkManagementClient
+
+        return self._make(NetworkManagementClient)
+
+    @cached_property
+    def msi(self) -> Any:
+        from azure.mgmt.msi import ManagedServiceIdentityClient
+
+        return self._make(ManagedServiceIdentityClient)
+
+    @cached_property
+    def authorization(self) -> Any:
+        from azure.mgmt.authorization import AuthorizationManagementClient
+
+        return self._make(AuthorizationManagementClient)
+
+
+class AioClients:
+    """The aio management clients; `async with AioClients(server, SUB) as c:` closes every one it opened."""
+
+    def __init__(self, server: Served, subscription: str) -> None:
+        self.kwargs = sdk_kwargs(server)
+        self.subscription = subscription
+        self._opened: list[Any] = []
+
+    def _make(self, cls: Any) -> Any:
+        client = cls(AsyncStaticCredential(), self.subscription, **self.kwargs)
+        self._opened.append(client)
+        return client
+
+    async def __aenter__(self) -> AioClients:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for client in reversed(self._opened):
+            await client.close()
+
+    @cached_property
+    def resources(self) -> Any:
+        from azure.mgmt.resource.resources.aio import ResourceManagementClient
+
+        return self._make(ResourceManagementClient)
+
+    @cached_property
+    def deployments(self) -> Any:
+        from azure.mgmt.resource.deployments.aio import DeploymentsMgmtClient
+
+        return self._make(DeploymentsMgmtClient)
+
+    @cached_property
+    def compute(self) -> Any:
+        from azure.mgmt.compute.aio import ComputeManagementClient
+
+        return self._make(ComputeManagementClient)
+
+    @cached_property
+    def network(self) -> Any:
+        from azure.mgmt.network.aio import NetworkManagementClient
+
+        return self._make(NetworkManagementClient)
+
+    @cached_property
+    def msi(self) -> Any:
+        from azure.mgmt.msi.aio import ManagedServiceIdentityClient
+
+        return self._make(ManagedServiceIdentityClient)
+
+    @cached_property
+    def authorization(self) -> Any:
+        from azure.mgmt.authorization.aio import AuthorizationManagementClient
+
+        return self._make(AuthorizationManagementClient)
+
+
+@contextlib.contextmanager
+def emulator_server(tls_dir: Path | None = None, capture: Capture | None = None,
+                    **create_app_kwargs: Any) -> Iterator[BackgroundServer]:
+    """The emulator (`create_app(**create_app_kwargs)`) over TLS on loopback, optionally captured."""
+    from contract.emulator import create_app
+
+    def factory() -> web.Application:
+        app = create_app(**create_app_kwargs)
+        if capture is not None:
+            app.middlewares.insert(0, capture.middleware)
+        return app
+
+    server = BackgroundServer(factory, tls=True, tls_dir=tls_dir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def refused(call: Any, status: int, code: str) -> HttpResponseError:
+    """`call()` raises the SDK's HttpResponseError with ARM's `status` and error `code`."""
+    with pytest.raises(HttpResponseError) as info:
+        call()
+    assert info.value.status_code == status, info.value.message
+    assert info.value.error is not None and info.value.error.code == code, info.value.message
+    return info.value
+
+
+async def refused_aio(call: Any, status: int, code: str) -> HttpResponseError:
+    """The aio form of `refused`: `call()` returns an awaitable (a poller's `result()` included)."""
+    with pytest.raises(HttpResponseError) as info:
+        await call()
+    assert info.value.status_code == status, info.value.message
+    assert info.value.error is not None and info.value.error.code == code, info.value.message
+    return info.value
+
+
+@contextlib.contextmanager
+def recording_proxy(cassette: Path, upstream: Served, tls_dir: Path | None = None,
+                    record_mode: str = "once") -> Iterator[BackgroundServer]:
+    """The real recording proxy (`contract.proxy`) over TLS in front of `upstream`, writing `cassette`.
+
+    On leaving, the recorder is stopped (the cassette closed) and must have lost nothing."""
+    from contract import proxy
+
+    server = BackgroundServer(lambda: proxy.create_app(str(cassette), upstream.url, upstream_ca=upstream.ca_path,
+                                                       record_mode=record_mode),
+                              tls=True, tls_dir=tls_dir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert server.app is not None
+    recorder = server.app[proxy.PROXY]
+    assert recorder.lost == [], recorder.lost_summary()
+
+
+@contextlib.contextmanager
+def replay_server(cassette: Path, tls_dir: Path | None = None, identity: bool = False) -> Iterator[BackgroundServer]:
+    """The replay server (`contract.replay`) over TLS serving `cassette` (and the identity provider, as
+    `vmss-contract replay --identity` does, when asked). On leaving, every request must have been answered
+    from the cassette (no miss) and every recorded interaction served (nothing left unused)."""
+    from contract import replay
+    from contract.identity import mount_identity
+
+    def factory() -> web.Application:
+        app = replay.create_app([str(cassette)])
+        return mount_identity(app) if identity else app
+
+    server = BackgroundServer(factory, tls=True, tls_dir=tls_dir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert server.app is not None
+    replayer = server.app[replay.REPLAYER]
+    assert replayer.misses == 0, f"{replayer.misses} request(s) not in {cassette.name}"
+    assert replayer.unused() == [], f"recorded but never asked for: {replayer.unused()[:10]}"
