@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,11 @@ _DROP_HEADERS = frozenset({
 })
 FAST_FORWARD = ("retry-after-ms", "1")  # azure-core reads it before its 30 s default
 NO_MATCH_CODE = "NoRecordedInteraction"
+# A template deployment's name is the client's to choose, and real clients choose a new one on every run:
+# `az vmss create` sends `vmss_deploy_` + random_string(32) (azure/cli/command_modules/vm/custom.py, as do
+# `az vm create` and `az vm availability-set create`); the Azure CLI's own recordings replace it with
+# `mock-deployment` on both sides for that reason. In a (normalized, lower-case) request path:
+_DEPLOYMENT_NAME = re.compile(r"(/providers/microsoft\.resources/deployments/)([^/]+)")
 REPLAYER: web.AppKey["Replayer"] = web.AppKey("replayer", object)  # type: ignore[arg-type]
 
 
@@ -133,6 +139,7 @@ class Replayer:
                 self._queues.setdefault(key_of(interaction.request), []).append(recorded)
         self._alias = self._aliases_for_renamed_urls()
         self._keys: dict[tuple[str, str], RequestKey] = {}
+        self._renames: dict[str, str] = {}  # deployment name the client sent -> the recorded one it stands for
 
     def _aliases_for_renamed_urls(self) -> dict[RequestKey, RequestKey]:
         """Poll URLs handed out in answers but recorded under another name.
@@ -179,6 +186,39 @@ class Replayer:
             cached = self._keys[(request.method, request.uri)] = self._alias.get(key, key)
         return cached
 
+    def _renamed(self, key: RequestKey) -> RequestKey | None:
+        """The recorded key `key` stands for when the client named its deployment anew (see `_DEPLOYMENT_NAME`).
+
+        A deployment PUT that misses is matched to the one recorded deployment PUT, not yet replayed, that
+        differs from it in the deployment's name only (same body, same query, same path otherwise); from then
+        on, every request naming the client's deployment (GET, operations, polls) reads the recorded one.
+        Answers keep the recorded name (a client that follows their URLs reaches the recorded polls)."""
+        found = _DEPLOYMENT_NAME.search(key.path)
+        if found is None:
+            return None
+        sent = found.group(2)
+        known = self._renames.get(sent)
+        if known is None:
+            if key.method != "PUT":
+                return None
+            shape = _with_deployment_name(key.path, "")
+            taken = set(self._renames.values())
+            names = set()
+            for candidate, queue in self._queues.items():
+                if (candidate.method, candidate.query, candidate.body) != (key.method, key.query, key.body):
+                    continue
+                other = _DEPLOYMENT_NAME.search(candidate.path)
+                if other is None or other.group(2) in taken or self._cursor.get(candidate, 0) >= len(queue):
+                    continue
+                if _with_deployment_name(candidate.path, "") == shape:
+                    names.add(other.group(2))
+            if len(names) != 1:
+                return None
+            known = self._renames[sent] = names.pop()
+            log.info("deployment %s replays as the recorded %s", sent, known)
+        renamed = key._replace(path=_with_deployment_name(key.path, known))
+        return renamed if renamed in self._queues else None
+
     @property
     def interaction_count(self) -> int:
         return sum(len(q) for q in self._queues.values())
@@ -200,6 +240,13 @@ class Replayer:
             queue = self._queues.get(key)
             if queue is not None:
                 real_ids = pseudonymised_ids(request, filtered)
+        if queue is None:
+            # The client may have named its deployment anew (sanitized key first: the cassette holds that).
+            renamed = self._renamed(key) or self._renamed(self._resolve(request))
+            if renamed is not None:
+                key, queue = renamed, self._queues[renamed]
+                if self.request_filter is not None:
+                    real_ids = pseudonymised_ids(request, self.request_filter(request))
         if queue is None:
             return None
         position = self._cursor.get(key, 0)
@@ -236,9 +283,14 @@ class Replayer:
 
     def reset(self) -> None:
         self._cursor.clear()
+        self._renames.clear()
         for queue in self._queues.values():
             for recorded in queue:
                 recorded.served = 0
+
+
+def _with_deployment_name(path: str, name: str) -> str:
+    return _DEPLOYMENT_NAME.sub(lambda m: m.group(1) + name, path, count=1)
 
 
 def _path_qs(uri: str) -> str:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -98,20 +99,25 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
         yield server.url, server.ca_path, capture
 
 
-@pytest.fixture(scope="module")
-def az(emulator: tuple[str, Path, Capture], tmp_path_factory: pytest.TempPathFactory) -> Az:
-    url, ca_path, _ = emulator
-    recipe = az_recipe(url, ca_path, tmp_path_factory.mktemp("azure-config"))
+def logged_in_az(url: str, ca_path: str | Path, config_dir: Path) -> Az:
+    """az pointed at `url` by exactly what `vmss-contract env az` prints (cloud register, login...), offline."""
+    recipe = az_recipe(url, ca_path, config_dir)
     proxy = f"http://127.0.0.1:{dead_port()}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ARM_", "IDENTITY_", "MSI_"))}
     env.update(recipe.env)
     env.update({"HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "https_proxy": proxy, "http_proxy": proxy,
                 "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
     runner = Az(AZ, env)  # type: ignore[arg-type]
-    for command in recipe.commands:  # exactly what `vmss-contract env az` prints
+    for command in recipe.commands:
         assert command[0] == "az"
         runner(*command[1:])
     return runner
+
+
+@pytest.fixture(scope="module")
+def az(emulator: tuple[str, Path, Capture], tmp_path_factory: pytest.TempPathFactory) -> Az:
+    url, ca_path, _ = emulator
+    return logged_in_az(url, ca_path, tmp_path_factory.mktemp("azure-config"))
 
 
 def test_az_cli_runs_the_scale_set_journey_offline(az: Az, emulator: tuple[str, Path, Capture]) -> None:
@@ -207,3 +213,74 @@ def test_az_deployment_group_what_if(az: Az, emulator: tuple[str, Path, Capture]
     assert_no_violations(report)
     assert report.outside_contract == 0
     assert any("/whatIf" in i.request.uri for i in capture.interactions[seen:])
+
+
+# ----------------------------------------------------------------------------- recorded, then replayed
+
+def is_login(interaction: Any) -> bool:
+    """Login and cloud-discovery traffic: the identity provider's paths and ARM's /metadata/endpoints."""
+    path = interaction.request.uri.split("?")[0].split("://", 1)[-1].partition("/")[2].lower()
+    return path.startswith("identity/") or path == "metadata/endpoints"
+
+
+def az_journey(az: Az) -> list[Any]:
+    """Issue 12's az journey: group create, vmss create --image Ubuntu2204 (image look-up, then a template
+    deployment of vnet, public IP, load balancer, NSG and scale set), vmss show, group delete."""
+    seen: list[Any] = []
+    group = az.json("group", "create", "--name", RECORDED_GROUP, "--location", "westus")
+    seen.append(("group", group["name"], group["properties"]["provisioningState"]))
+    created = az.json("vmss", "create", "--resource-group", RECORDED_GROUP, "--name", "recorded", "--image",
+                      "Ubuntu2204", "--admin-username", "azureuser", "--ssh-key-values", SSH_KEY,
+                      "--instance-count", "2")
+    seen.append(("created", created["vmss"]["provisioningState"], created["vmss"]["orchestrationMode"]))
+    shown = az.json("vmss", "show", "--resource-group", RECORDED_GROUP, "--name", "recorded")
+    image = shown["virtualMachineProfile"]["storageProfile"]["imageReference"]
+    seen.append(("shown", shown["sku"]["capacity"], shown["provisioningState"], image["offer"], image["sku"]))
+    az("group", "delete", "--name", RECORDED_GROUP, "--yes")
+    return seen
+
+
+RECORDED_GROUP = "az-recorded"
+
+
+def test_az_journey_recorded_through_the_proxy_then_replayed(tmp_path: Path) -> None:
+    """The real az CLI through the recording proxy in front of the emulator (login included: the proxy passes
+    /metadata/endpoints and /identity through, its answers pointing az back at the proxy), then the same az
+    commands against the replay server of that cassette, which serves the identity endpoints itself."""
+    from contract.azcli import CLIENT_SECRET
+    from contract.cassette import load_cassette
+    from sdk_clients import emulator_server, recording_proxy, replay_server
+
+    tls_dir, cassette = tmp_path / "tls", tmp_path / "az.yaml"
+    with emulator_server(tls_dir, identity=True, network_integrity=True) as emulator, \
+            recording_proxy(cassette, emulator, tls_dir) as recorder:
+        assert recorder.ca_path is not None
+        az = logged_in_az(recorder.url, recorder.ca_path, tmp_path / "config-record")
+        recorded = az_journey(az)
+    assert recorded == [("group", RECORDED_GROUP, "Succeeded"), ("created", "Succeeded", "Flexible"),
+                        ("shown", 2, "Succeeded", "0001-com-ubuntu-server-jammy", "22_04-lts-gen2")]
+    print("\nrecord: " + ", ".join(f"az {label} {seconds:.2f} s" for label, seconds, _ in az.timings))
+
+    interactions = load_cassette(cassette).interactions
+    login = [i for i in interactions if is_login(i)]
+    assert any("/oauth2/v2.0/token" in i.request.uri for i in login)  # the login went through the recorder
+    raw = cassette.read_bytes()
+    assert CLIENT_SECRET.encode() not in raw and b"client_secret=Sanitized" in raw
+    assert b"eyJ" not in raw  # no token (every JWT starts so): not the one issued, not one in a header
+    assert b'"access_token": "Sanitized"' in raw or b'"access_token":"Sanitized"' in raw
+
+    with replay_server(cassette, tls_dir, identity=True, may_stay_unused=is_login) as replayer:
+        assert replayer.ca_path is not None
+        az = logged_in_az(replayer.url, replayer.ca_path, tmp_path / "config-replay")
+        replayed = az_journey(az)
+    print("replay: " + ", ".join(f"az {label} {seconds:.2f} s" for label, seconds, _ in az.timings))
+    assert replayed == recorded
+
+    report = check([cassette])
+    assert_no_violations(report)
+    # The identity provider's traffic is not ARM's: outside the contract. ARM's cloud metadata is inside it.
+    identity = [i for i in login if "/identity/" in i.request.uri]
+    assert len(identity) == len(login) - 1 and report.outside_contract == len(identity), report.outside
+    assert report.checked == len(interactions) - len(identity)
+    print(f"{cassette.name}: {len(interactions)} interactions ({len(login)} login), {report.checked} checked, "
+          f"{len(report.violations)} violations")

@@ -312,6 +312,30 @@ def test_poll_urls_renamed_by_the_recorder_still_reach_the_recorded_polls() -> N
         assert states == ["Running", "Running", "Succeeded"]
 
 
+def test_a_deployment_named_anew_by_the_client_replays_as_the_recorded_one() -> None:
+    """`az vmss create` names its deployment `vmss_deploy_` + 32 random characters on every run (the CLI's
+    recording says `mock-deployment`): the PUT with the same body and the client's reads of its deployment
+    replay the recorded ones; a second new name, or another body, is still a miss."""
+    nics = load_cassette(RECORDINGS / "test_vmss_nics.yaml")
+    put, got = nics.interactions[10], nics.interactions[14]
+    with BackgroundServer(lambda: create_app([nics])) as server:
+        path_qs = put.request.uri.split("://", 1)[1].partition("/")[2]
+        mine = path_qs.replace("mock-deployment", "vmss_deploy_Q3xk8ZbT0aLm2WcYp7Vd9RsE4nHu6JfG")
+        other = path_qs.replace("mock-deployment", "vmss_deploy_second")
+        changed = put.request.content.replace(b'"Standard_DS1_v2"', b'"Standard_D2s_v3"')
+        assert changed != put.request.content
+        assert arm.put(f"{server.url}/{other}", data=changed, timeout=5).json()["error"]["code"] == \
+            "NoRecordedInteraction"  # another body: not the recorded deployment
+        r = arm.put(f"{server.url}/{mine}", data=put.request.content, timeout=5)
+        assert r.status_code == 201 and r.json()["properties"]["provisioningState"] == "Accepted"
+        read = arm.get(f"{server.url}/{mine}", timeout=5)
+        assert read.status_code == 200 and read.json() == got.response.json()
+        again = arm.put(f"{server.url}/{other}", data=put.request.content, timeout=5)
+        assert again.status_code == 400 and again.json()["error"]["code"] == "NoRecordedInteraction"
+        server.app[REPLAYER].reset()  # a new session may name it anew again
+        assert arm.put(f"{server.url}/{other}", data=put.request.content, timeout=5).status_code == 201
+
+
 def test_compressed_bodies_keep_their_encoding_and_decoded_ones_lose_it() -> None:
     import gzip
 
