@@ -14,19 +14,14 @@ from typing import Any
 
 import pytest
 import requests
-from aiohttp import web
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.compute import ComputeManagementClient
-from azure.mgmt.resource.deployments import DeploymentsMgmtClient
-from azure.mgmt.resource.deployments.aio import DeploymentsMgmtClient as AsyncDeploymentsMgmtClient
-from azure.mgmt.resource.resources import ResourceManagementClient
 
 from contract.cassette import load_cassette
-from contract.emulator import create_app
-from contract.plugin import AsyncStaticCredential, StaticCredential
 from contract.servers import BackgroundServer
 from contract.specs import load_spec
 from contract.checker import check
+from sdk_clients import AioClients, Clients, emulator_server
 from support import Capture, assert_no_violations
 
 from .conftest import RECORDINGS
@@ -104,21 +99,12 @@ def capture() -> Capture:
 
 @pytest.fixture
 def server(tls_dir: Path, capture: Capture) -> Iterator[BackgroundServer]:
-    def factory() -> web.Application:
-        app = create_app(lro_polls=1)
-        app.middlewares.insert(0, capture.middleware)
-        return app
-
-    srv = BackgroundServer(factory, tls=True, tls_dir=tls_dir).start()
-    yield srv
-    srv.stop()
+    with emulator_server(tls_dir, capture, lro_polls=1) as srv:
+        yield srv
 
 
-def sdk(srv: BackgroundServer) -> dict[str, Any]:
-    kwargs = {"base_url": srv.url, "connection_verify": str(srv.ca_path), "retry_total": 0}
-    return {"deploy": DeploymentsMgmtClient(StaticCredential(), SUB, **kwargs),
-            "groups": ResourceManagementClient(StaticCredential(), SUB, **kwargs),
-            "compute": ComputeManagementClient(StaticCredential(), SUB, **kwargs)}
+def sdk(srv: BackgroundServer) -> Clients:
+    return Clients(srv, SUB)
 
 
 def raw_get(client: ComputeManagementClient, path: str) -> Any:
@@ -137,8 +123,8 @@ def answers(capture: Capture) -> str:
 def test_sdk_deploys_a_scale_set_then_compute_scales_it_and_group_delete_removes_all(
         server: BackgroundServer, capture: Capture) -> None:
     c = sdk(server)
-    c["groups"].resource_groups.create_or_update(RG, {"location": "westus"})
-    result = c["deploy"].deployments.begin_create_or_update(RG, "dep1", deployment()).result()
+    c.resources.resource_groups.create_or_update(RG, {"location": "westus"})
+    result = c.deployments.deployments.begin_create_or_update(RG, "dep1", deployment()).result()
     props = result.properties
     assert props.provisioning_state == "Succeeded" and props.mode == "Incremental"
     vmss_id = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1"
@@ -150,29 +136,29 @@ def test_sdk_deploys_a_scale_set_then_compute_scales_it_and_group_delete_removes
     assert props.parameters["adminPassword"] == {"type": "SecureString"}
     assert props.parameters["vmssName"] == {"type": "String", "value": "vmss1"}
 
-    ops = list(c["deploy"].deployment_operations.list(RG, "dep1"))
+    ops = list(c.deployments.deployment_operations.list(RG, "dep1"))
     assert [(o.properties.provisioning_state, o.properties.target_resource.id) for o in ops] == \
         [("Succeeded", vnet_id), ("Succeeded", vmss_id)]
-    subnet = c["compute"].virtual_machine_scale_sets.get(RG, "vmss1").properties.virtual_machine_profile \
+    subnet = c.compute.virtual_machine_scale_sets.get(RG, "vmss1").properties.virtual_machine_profile \
         .network_profile.network_interface_configurations[0].properties.ip_configurations[0].properties.subnet.id
     assert subnet == f"{vnet_id}/subnets/default"
-    assert raw_get(c["compute"], f"{vnet_id}?api-version=2022-01-01")["properties"]["subnets"][0]["name"] == "default"
+    assert raw_get(c.compute, f"{vnet_id}?api-version=2022-01-01")["properties"]["subnets"][0]["name"] == "default"
 
-    vmss = c["compute"].virtual_machine_scale_sets.get(RG, "vmss1")
+    vmss = c.compute.virtual_machine_scale_sets.get(RG, "vmss1")
     assert vmss.sku.capacity == 2 and vmss.properties.provisioning_state == "Succeeded"
     assert vmss.properties.virtual_machine_profile.os_profile.computer_name_prefix == "vmss1"
-    assert len(list(c["compute"].virtual_machine_scale_set_vms.list(RG, "vmss1"))) == 2
-    scaled = c["compute"].virtual_machine_scale_sets.begin_update(RG, "vmss1", {"sku": {"capacity": 3}}).result()
+    assert len(list(c.compute.virtual_machine_scale_set_vms.list(RG, "vmss1"))) == 2
+    scaled = c.compute.virtual_machine_scale_sets.begin_update(RG, "vmss1", {"sku": {"capacity": 3}}).result()
     assert scaled.sku.capacity == 3
-    assert c["deploy"].deployments.export_template(RG, "dep1").template["resources"][1]["name"] == \
+    assert c.deployments.deployments.export_template(RG, "dep1").template["resources"][1]["name"] == \
         "[parameters('vmssName')]"
 
-    c["groups"].resource_groups.begin_delete(RG).result()
+    c.resources.resource_groups.begin_delete(RG).result()
     with pytest.raises(ResourceNotFoundError):
-        c["compute"].virtual_machine_scale_sets.get(RG, "vmss1")
-    c["groups"].resource_groups.create_or_update(RG, {"location": "westus"})
-    assert not c["deploy"].deployments.check_existence(RG, "dep1")
-    assert list(c["deploy"].deployments.list_by_resource_group(RG)) == []
+        c.compute.virtual_machine_scale_sets.get(RG, "vmss1")
+    c.resources.resource_groups.create_or_update(RG, {"location": "westus"})
+    assert not c.deployments.deployments.check_existence(RG, "dep1")
+    assert list(c.deployments.deployments.list_by_resource_group(RG)) == []
     assert SECRET not in answers(capture)
     # every answer (deployment PUT, polls, GETs, operations, the scale set it made) holds the contract
     report = check(capture.interactions)
@@ -181,11 +167,11 @@ def test_sdk_deploys_a_scale_set_then_compute_scales_it_and_group_delete_removes
 
 
 def test_aio_sdk_deploys_and_reads_back(server: BackgroundServer, capture: Capture) -> None:
-    sdk(server)["groups"].resource_groups.create_or_update(RG, {"location": "westus"})
+    sdk(server).resources.resource_groups.create_or_update(RG, {"location": "westus"})
 
     async def go() -> tuple[Any, Any]:
-        kwargs = {"base_url": server.url, "connection_verify": str(server.ca_path), "retry_total": 0}
-        async with AsyncDeploymentsMgmtClient(AsyncStaticCredential(), SUB, **kwargs) as client:
+        async with AioClients(server, SUB) as clients:
+            client = clients.deployments
             poller = await client.deployments.begin_create_or_update(RG, "dep-aio", deployment("aio1"))
             done = await poller.result()
             got = await client.deployments.get(RG, "dep-aio")
@@ -194,29 +180,29 @@ def test_aio_sdk_deploys_and_reads_back(server: BackgroundServer, capture: Captu
     done, got = asyncio.run(go())
     assert done.properties.provisioning_state == got.properties.provisioning_state == "Succeeded"
     assert got.properties.outputs["capacity"]["value"] == 2
-    assert sdk(server)["compute"].virtual_machine_scale_sets.get(RG, "aio1").sku.capacity == 2
+    assert sdk(server).compute.virtual_machine_scale_sets.get(RG, "aio1").sku.capacity == 2
     assert SECRET not in answers(capture)
 
 
 def test_refused_resource_fails_the_deployment_with_its_own_error(server: BackgroundServer) -> None:
     c = sdk(server)
-    c["groups"].resource_groups.create_or_update(RG, {"location": "westus"})
+    c.resources.resource_groups.create_or_update(RG, {"location": "westus"})
     with pytest.raises(HttpResponseError) as info:
-        c["deploy"].deployments.begin_create_or_update(RG, "bad", deployment(mode="Sideways")).result()
+        c.deployments.deployments.begin_create_or_update(RG, "bad", deployment(mode="Sideways")).result()
     assert info.value.error is not None and info.value.error.code == "DeploymentFailed"
-    failed = c["deploy"].deployments.get(RG, "bad").properties
+    failed = c.deployments.deployments.get(RG, "bad").properties
     assert failed.provisioning_state == "Failed"
     assert failed.error.code == "DeploymentFailed"
     assert failed.error.details[0].code == "InvalidParameter" and "upgradePolicy.mode" in failed.error.details[0].target
-    ops = list(c["deploy"].deployment_operations.list(RG, "bad"))
+    ops = list(c.deployments.deployment_operations.list(RG, "bad"))
     assert [(o.properties.provisioning_state, o.properties.status_code) for o in ops] == \
         [("Succeeded", "Created"), ("Failed", "BadRequest")]  # the vnet deployed, then the scale set was refused
     assert ops[1].properties.target_resource.resource_name == "vmss1"
     assert ops[1].properties.status_message.error.code == "InvalidParameter"
-    one = c["deploy"].deployment_operations.get(RG, "bad", ops[1].operation_id)
+    one = c.deployments.deployment_operations.get(RG, "bad", ops[1].operation_id)
     assert one.properties.target_resource.id == ops[1].properties.target_resource.id
     with pytest.raises(ResourceNotFoundError):
-        c["compute"].virtual_machine_scale_sets.get(RG, "vmss1")
+        c.compute.virtual_machine_scale_sets.get(RG, "vmss1")
 
 
 @pytest.mark.parametrize(("change", "status", "code", "inner"), [
@@ -239,28 +225,28 @@ def test_refused_resource_fails_the_deployment_with_its_own_error(server: Backgr
 def test_validation_refuses_before_anything_is_created(server: BackgroundServer, change: Any, status: int,
                                                        code: str, inner: str | None) -> None:
     c = sdk(server)
-    c["groups"].resource_groups.create_or_update(RG, {"location": "westus"})
+    c.resources.resource_groups.create_or_update(RG, {"location": "westus"})
     body = deployment()
     change(body)
     with pytest.raises(HttpResponseError) as info:
-        c["deploy"].deployments.begin_create_or_update(RG, "d", body)
+        c.deployments.deployments.begin_create_or_update(RG, "d", body)
     assert info.value.status_code == status and info.value.error is not None
     assert info.value.error.code == code, info.value.message
     if inner is not None:
         assert [d.code for d in info.value.error.details] == [inner]
         assert "widgets" in info.value.error.details[0].message
     assert SECRET not in str(info.value.response.text())
-    assert list(c["deploy"].deployments.list_by_resource_group(RG)) == []
-    assert list(c["compute"].virtual_machine_scale_sets.list(RG)) == []
+    assert list(c.deployments.deployments.list_by_resource_group(RG)) == []
+    assert list(c.compute.virtual_machine_scale_sets.list(RG)) == []
 
 
 def test_validate_endpoint_and_missing_group(server: BackgroundServer) -> None:
     c = sdk(server)
     with pytest.raises(HttpResponseError) as info:
-        c["deploy"].deployments.begin_create_or_update("nogroup", "d", deployment())
+        c.deployments.deployments.begin_create_or_update("nogroup", "d", deployment())
     assert info.value.status_code == 404 and info.value.error.code == "ResourceGroupNotFound"
-    c["groups"].resource_groups.create_or_update(RG, {"location": "westus"})
-    ok = c["deploy"].deployments.begin_validate(RG, "v", deployment()).result()
+    c.resources.resource_groups.create_or_update(RG, {"location": "westus"})
+    ok = c.deployments.deployments.begin_validate(RG, "v", deployment()).result()
     assert [r.id.rsplit("/", 2)[-2] for r in ok.properties.validated_resources] == \
         ["virtualNetworks", "virtualMachineScaleSets"]
     bad = deployment()
@@ -272,7 +258,7 @@ def test_validate_endpoint_and_missing_group(server: BackgroundServer) -> None:
     error = raw.json()["error"]
     assert error["code"] == "InvalidTemplate" and "'nosuch' is not valid" in error["message"]
     assert error["additionalInfo"][0]["info"]["path"] == "variables.prefix"
-    assert list(c["deploy"].deployments.list_by_resource_group(RG)) == []
+    assert list(c.deployments.deployments.list_by_resource_group(RG)) == []
 
 
 def test_running_deployment_is_active_then_cancel_and_delete(server: BackgroundServer) -> None:
@@ -308,7 +294,7 @@ def test_running_deployment_is_active_then_cancel_and_delete(server: BackgroundS
 
 def test_copy_loop_condition_and_dependency_order_through_handlers(server: BackgroundServer) -> None:
     c = sdk(server)
-    c["groups"].resource_groups.create_or_update(RG, {"location": "westus"})
+    c.resources.resource_groups.create_or_update(RG, {"location": "westus"})
     body = deployment()
     vnet, resource = body["properties"]["template"]["resources"]
     first = copy.deepcopy(resource)
@@ -320,11 +306,11 @@ def test_copy_loop_condition_and_dependency_order_through_handlers(server: Backg
     skipped["name"] = "never"
     skipped["condition"] = "[equals(parameters('instances'), 99)]"
     body["properties"]["template"]["resources"] = [resource, skipped, vnet, first]
-    result = c["deploy"].deployments.begin_create_or_update(RG, "multi", body).result()
+    result = c.deployments.deployments.begin_create_or_update(RG, "multi", body).result()
     assert result.properties.provisioning_state == "Succeeded"
-    ops = [o.properties.target_resource.resource_name for o in c["deploy"].deployment_operations.list(RG, "multi")]
+    ops = [o.properties.target_resource.resource_name for o in c.deployments.deployment_operations.list(RG, "multi")]
     assert ops == ["vmss1VNET", "vmss1", "web0", "web1", "web2"]
-    capacities = {v.name: v.sku.capacity for v in c["compute"].virtual_machine_scale_sets.list(RG)}
+    capacities = {v.name: v.sku.capacity for v in c.compute.virtual_machine_scale_sets.list(RG)}
     assert capacities == {"vmss1": 2, "web0": 1, "web1": 2, "web2": 3}
     deps = result.properties.dependencies
     assert {d.resource_name: [x.resource_name for x in d.depends_on] for d in deps} == {
@@ -400,16 +386,16 @@ def test_corpus_deployment_requests_get_azures_status(server: BackgroundServer, 
 
 def test_complete_mode_deletes_what_the_template_does_not_name(server: BackgroundServer) -> None:
     c = sdk(server)
-    c["groups"].resource_groups.create_or_update(RG, {"location": "westus"})
-    c["deploy"].deployments.begin_create_or_update(RG, "first", deployment("keep")).result()
-    c["deploy"].deployments.begin_create_or_update(RG, "other", deployment("extra")).result()
-    assert sorted(v.name for v in c["compute"].virtual_machine_scale_sets.list(RG)) == ["extra", "keep"]
+    c.resources.resource_groups.create_or_update(RG, {"location": "westus"})
+    c.deployments.deployments.begin_create_or_update(RG, "first", deployment("keep")).result()
+    c.deployments.deployments.begin_create_or_update(RG, "other", deployment("extra")).result()
+    assert sorted(v.name for v in c.compute.virtual_machine_scale_sets.list(RG)) == ["extra", "keep"]
     body = deployment("keep")
     body["properties"]["mode"] = "Complete"
-    done = c["deploy"].deployments.begin_create_or_update(RG, "complete", body).result()
+    done = c.deployments.deployments.begin_create_or_update(RG, "complete", body).result()
     assert done.properties.provisioning_state == "Succeeded" and done.properties.mode == "Complete"
-    assert [v.name for v in c["compute"].virtual_machine_scale_sets.list(RG)] == ["keep"]
+    assert [v.name for v in c.compute.virtual_machine_scale_sets.list(RG)] == ["keep"]
     ops = [(o.properties.provisioning_operation, o.properties.target_resource.resource_name)
-           for o in c["deploy"].deployment_operations.list(RG, "complete")]
+           for o in c.deployments.deployment_operations.list(RG, "complete")]
     assert ops == [("Create", "keepVNET"), ("Create", "keep"), ("Delete", "extra"), ("Delete", "extraVNET")]
     assert [r.id.rsplit("/", 1)[-1] for r in done.properties.output_resources] == ["keep", "keepVNET"]

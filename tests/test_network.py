@@ -13,17 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.network import NetworkManagementClient
-from azure.mgmt.network.aio import NetworkManagementClient as AsyncNetworkManagementClient
-from azure.mgmt.resource.resources import ResourceManagementClient
 
 from contract.checker import check
-from contract.emulator import create_app
-from contract.plugin import AsyncStaticCredential, StaticCredential
 from contract.servers import BackgroundServer
+from sdk_clients import AioClients, Clients, emulator_server, refused
 from support import Capture, assert_no_violations
 
 SUB = "00000000-0000-0000-0000-0000000000bb"
@@ -47,26 +42,8 @@ def capture() -> Capture:
 
 @pytest.fixture
 def server(tls_dir: Path, capture: Capture) -> Iterator[BackgroundServer]:
-    def factory() -> web.Application:
-        app = create_app(network_integrity=True)
-        app.middlewares.insert(0, capture.middleware)
-        return app
-
-    srv = BackgroundServer(factory, tls=True, tls_dir=tls_dir).start()
-    yield srv
-    srv.stop()
-
-
-def _kwargs(srv: BackgroundServer) -> dict[str, Any]:
-    return {"base_url": srv.url, "connection_verify": str(srv.ca_path), "retry_total": 0}
-
-
-def refused(call: Any, status: int, code: str) -> HttpResponseError:
-    with pytest.raises(HttpResponseError) as info:
-        call()
-    assert info.value.status_code == status, info.value.message
-    assert info.value.error is not None and info.value.error.code == code, info.value.message
-    return info.value
+    with emulator_server(tls_dir, capture, network_integrity=True) as srv:
+        yield srv
 
 
 def scale_set(pools: list[str], nat_pools: list[str], subnet: str = SUBNET, public_ip_sku: str | None = None,
@@ -126,11 +103,9 @@ def build_network(net: NetworkManagementClient) -> None:
 
 
 def test_scale_set_on_its_network_sync(server: BackgroundServer, capture: Capture) -> None:
-    kwargs = _kwargs(server)
-    resources = ResourceManagementClient(StaticCredential(), SUB, **kwargs)
-    net = NetworkManagementClient(StaticCredential(), SUB, **kwargs)
-    compute = ComputeManagementClient(StaticCredential(), SUB, **kwargs)
-    vmss = compute.virtual_machine_scale_sets
+    c = Clients(server, SUB)
+    resources, net = c.resources, c.network
+    vmss = c.compute.virtual_machine_scale_sets
 
     resources.resource_groups.create_or_update(RG, {"location": "westus"})
     build_network(net)
@@ -189,12 +164,11 @@ def test_scale_set_on_its_network_sync(server: BackgroundServer, capture: Captur
 
 
 def test_network_crud_aio(server: BackgroundServer, capture: Capture) -> None:
-    kwargs = _kwargs(server)
-    ResourceManagementClient(StaticCredential(), SUB, **kwargs).resource_groups.create_or_update(
-        RG, {"location": "westus"})
+    Clients(server, SUB).resources.resource_groups.create_or_update(RG, {"location": "westus"})
 
     async def flow() -> None:
-        async with AsyncNetworkManagementClient(AsyncStaticCredential(), SUB, **kwargs) as net:
+        async with AioClients(server, SUB) as clients:
+            net = clients.network
             asg = await (await net.application_security_groups.begin_create_or_update(
                 RG, "asg1", {"location": "westus"})).result()
             assert asg.properties.provisioning_state == "Succeeded"
@@ -230,20 +204,15 @@ def test_network_crud_aio(server: BackgroundServer, capture: Capture) -> None:
 def test_integrity_is_an_option(tls_dir: Path) -> None:
     """Off by default (callers that never build a network keep working); on, a missing subnet is refused."""
     for integrity, expect_refusal in ((False, False), (True, True)):
-        srv = BackgroundServer(lambda i=integrity: create_app(network_integrity=i), tls=True, tls_dir=tls_dir).start()
-        try:
-            kwargs = _kwargs(srv)
-            ResourceManagementClient(StaticCredential(), SUB, **kwargs).resource_groups.create_or_update(
-                RG, {"location": "westus"})
-            compute = ComputeManagementClient(StaticCredential(), SUB, **kwargs)
-            create = lambda: compute.virtual_machine_scale_sets.begin_create_or_update(  # noqa: E731
+        with emulator_server(tls_dir, network_integrity=integrity) as srv:
+            c = Clients(srv, SUB)
+            c.resources.resource_groups.create_or_update(RG, {"location": "westus"})
+            create = lambda: c.compute.virtual_machine_scale_sets.begin_create_or_update(  # noqa: E731
                 RG, "ss", scale_set([], [], capacity=1)).result()
             if expect_refusal:
                 refused(create, 400, "InvalidResourceReference")
             else:
                 assert create().name == "ss"
-        finally:
-            srv.stop()
 
 
 def test_the_az_templates_network_resources_are_read_as_azure_reads_them(recordings_dir: Path) -> None:
