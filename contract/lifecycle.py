@@ -1,8 +1,8 @@
 """Driving a live endpoint with generated traffic: the fuzz campaign and the lifecycle machine.
 
-Both talk plain HTTP (the `ArmClient` of `contract.pipeline`: stdlib, bearer token, CA
-bundle, LRO polling that honours `retry-after-ms`) so they work against anything that
-speaks ARM: the emulator, the replay server, or Azure through the recording proxy.
+Both talk through `contract.arm_client.ArmClient` (azure-core's pipeline with ARM polling,
+so the traffic is an SDK's) and work against anything that speaks ARM: the emulator, the
+replay server, or Azure through the recording proxy.
 Every exchange is kept as a cassette `Interaction`, so what a run saw can be checked by
 `contract.check` after each step and saved as a cassette.
 
@@ -75,10 +75,9 @@ class Recorder(ArmClient):
                  timeout: float = 60) -> None:
         super().__init__(base_url, ca_path, token or os.environ.get("VMSS_CONTRACT_TOKEN", LOCAL_TOKEN), timeout)
         self.interactions: list[Interaction] = []
+        self.on_exchange.append(self._keep)
 
-    def send(self, method: str, path_or_url: str, body: Any = None) -> Answer:
-        answer = super().send(method, path_or_url, body)
-        url = path_or_url if path_or_url.startswith("http") else self.base_url + path_or_url
+    def _keep(self, method: str, url: str, body: Any, answer: Answer) -> None:
         request_headers = {"Accept": ["application/json"]}
         if body is not None:
             request_headers["Content-Type"] = ["application/json"]
@@ -87,7 +86,6 @@ class Recorder(ArmClient):
             Response(answer.status, "", {k: [v] for k, v in answer.headers.items()},
                      json.dumps(answer.body) if answer.body is not None else None),
         ))
-        return answer
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[Answer, Answer | None]:
         """Send, and follow a long-running answer to its end; returns (first, final poll)."""
@@ -103,9 +101,7 @@ class Recorder(ArmClient):
 
 
 def _lro_state(final: Answer | None) -> str | None:
-    if final is None or not isinstance(final.body, dict) or "status" not in final.body:
-        return None
-    return str(final.body["status"])
+    return final.lro_state if final is not None else None
 
 
 def _error_code(answer: Answer) -> str | None:
@@ -737,16 +733,22 @@ def replay_lifecycle(
     client = Recorder(base_url, ca_path, token)
     mismatches: list[str] = []
     sent = 0
-    for index, interaction in enumerate(recorded.interactions):
+    index, interactions = 0, recorded.interactions
+    while index < len(interactions):
+        interaction = interactions[index]
         request = interaction.request
         if _is_poll(spec, request):
+            index += 1
             continue
         parts = urlsplit(request.uri)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        body = request.json()
-        answer, _ = client.call(request.method, path, body)
+        before = client.sent
+        answer, _ = client.call(request.method, path, request.json())
         sent += 1
         if answer.status != interaction.response.status:
             mismatches.append(f"#{index} {request.method} {parts.path}: recorded {interaction.response.status}, "
                               f"replayed {answer.status} {_error_code(answer) or ''}".strip())
+        # The client's own LRO following (polls, and the final GET of a PUT or POST) stood for
+        # the recorded exchanges after this one: step over as many as it sent.
+        index += max(1, client.sent - before)
     return LifecycleResult(client.interactions, client.violations(), mismatches, steps=sent)

@@ -4,10 +4,10 @@
     replay server (offline)              <- driver (same steps) => same statuses?
     checker over the cassettes                                  => report.json / junit.xml / report.html
 
-The driver is a plain scripted ARM client (stdlib `urllib`, no Azure SDK needed),
-so the README's first command works on a base install. Each request it sends is
-fixed before recording starts (fuzzed payloads are drawn once, up front), so the
-replay phase sends exactly the recorded requests in the recorded order.
+The driver is `contract.arm_client.ArmClient` (azure-core's pipeline and ARM polling, as
+the SDKs send), playing the steps of `contract.journeys`. Each request it sends is fixed
+before recording starts (fuzzed payloads are drawn once, up front), so the replay phase
+sends exactly the recorded requests in the recorded order.
 """
 from __future__ import annotations
 
@@ -56,8 +56,7 @@ def run_steps(client: ArmClient, steps: Iterable[Step], progress: Progress | Non
             final = client.wait(answer)
             if final is not None:
                 statuses.append(final.status)
-                if isinstance(final.body, dict) and "status" in final.body:
-                    final_state = str(final.body["status"])
+                final_state = final.lro_state
         code = answer.body["error"].get("code") if isinstance(answer.body, dict) and isinstance(answer.body.get("error"), dict) else None
         ok = (answer.status in step.expect and (final_state is None or final_state.lower() == "succeeded")
               and (step.expect_code is None or code == step.expect_code))
