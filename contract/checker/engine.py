@@ -198,14 +198,17 @@ class Checker:
 
 
 def _apply_opt_outs(result: CassetteResult, cassette: Cassette) -> None:
-    """Move findings of rules the cassette opts out of (`metadata.checker.skip`) into `skipped`."""
-    skip = set(((cassette.metadata or {}).get("checker") or {}).get("skip") or ())
-    if not skip:
+    """Move findings the cassette opts out of into `skipped`: every finding of a rule in `metadata.checker.skip`,
+    and one finding (rule and JSON path) in `metadata.checker.known` (a recorded mismatch, each with its reason)."""
+    opts = (cassette.metadata or {}).get("checker") or {}
+    skip = set(opts.get("skip") or ())
+    known = {(k.get("rule"), k.get("path")) for k in opts.get("known") or () if isinstance(k, dict)}
+    if not skip and not known:
         return
     for name in ("violations", "drift"):
         kept = []
         for v in getattr(result, name):
-            if v.rule in skip:
+            if v.rule in skip or (v.rule, v.path) in known:
                 result.skipped[v.rule] = result.skipped.get(v.rule, 0) + 1
             else:
                 kept.append(v)

@@ -251,6 +251,9 @@ class _Plan(NamedTuple):
     version_problem: tuple[str, str] | None  # (rule, message) when answered 2xx
 
 
+_MAX_REQUEST_FINDINGS = 20  # per request body: enough to see each refused member, bounded for junk bodies
+
+
 def _first(errors: list[Any]) -> tuple[str, str | None]:
     e = errors[0]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -368,9 +371,15 @@ class InteractionChecks:
             return
         errors = self.spec.validate_request(s.operation_id, body, effective)
         if errors:
-            msg, path = _first(errors)
-            out.append(s.violation("invalid-request-accepted",
-                                   f"answered 2xx to a request the schema refuses: {msg}", path))
+            # one finding per JSON path (its first message): a recorded mismatch at one path
+            # (metadata.checker.known) must not hide a second refusal elsewhere in the same body
+            by_path: dict[str | None, list[Any]] = {}
+            for e in errors:
+                by_path.setdefault(e.path, []).append(e)
+            for path, at in list(by_path.items())[:_MAX_REQUEST_FINDINGS]:
+                msg, _ = _first(at)
+                out.append(s.violation("invalid-request-accepted",
+                                       f"answered 2xx to a request the schema refuses: {msg}", path))
             return
         if self.rules is not None and isinstance(body, dict):
             current = current_model(s.uri.path) if s.method in ("PUT", "PATCH") else None
