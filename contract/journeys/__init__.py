@@ -12,7 +12,7 @@ from typing import Any
 
 from contract.journeys.deployment import deployment_steps
 from contract.journeys.fuzzed import fuzz_steps
-from contract.journeys.network import network_steps
+from contract.journeys.network import network_journey, network_steps
 from contract.journeys.readonly import readonly_steps
 from contract.journeys.bodies import scale_set_body
 from contract.journeys.scale_set import lifecycle_steps, more_operations
@@ -46,6 +46,7 @@ def plan(target: Target, local: bool, allow_writes: bool, examples: int, seed: i
     lifecycle = lifecycle_steps(target)
     lifecycle[1:1] = network_steps(target)  # right after the resource group: Azure wants the subnet first
     journeys = [Journey("lifecycle", lifecycle)]
+    journeys.append(Journey("network", network_journey(target)))
     fuzz = fuzz_steps(target, examples, seed)
     if fuzz:
         journeys.append(Journey("fuzz", fuzz))

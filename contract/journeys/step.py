@@ -10,6 +10,9 @@ from contract.arm_client import Answer
 COMPUTE_API = "2024-07-01"
 RESOURCES_API = "2022-09-01"
 NETWORK_API = "2023-11-01"
+IDENTITY_API = "2023-01-31"  # what az CLI sends to Microsoft.ManagedIdentity
+AUTHORIZATION_API = "2022-04-01"  # what az CLI and azure-mgmt-authorization send
+SUBSCRIPTIONS_API = "2022-12-01"
 PUBLIC_IP_API = "2017-03-30"  # the VMSS public-IP list is served at this version (ARM-FACTS)
 DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 DEFAULT_RESOURCE_GROUP = "vmss-contract-run"
