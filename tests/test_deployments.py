@@ -399,3 +399,17 @@ def test_complete_mode_deletes_what_the_template_does_not_name(server: Backgroun
            for o in c.deployments.deployment_operations.list(RG, "complete")]
     assert ops == [("Create", "keepVNET"), ("Create", "keep"), ("Delete", "extra"), ("Delete", "extraVNET")]
     assert [r.id.rsplit("/", 1)[-1] for r in done.properties.output_resources] == ["keep", "keepVNET"]
+
+
+def test_deleting_a_deployment_that_is_not_there_answers_204(server: BackgroundServer) -> None:
+    """ARM's resource-provider contract: DELETE of a resource that does not exist is 204, not 404."""
+    s = requests.Session()
+    s.trust_env = False
+    s.verify = str(server.ca_path)
+    s.headers["Authorization"] = "Bearer t"
+    base = f"{server.url}/subscriptions/{SUB}/resourcegroups/{RG}"
+    s.put(f"{base}?api-version=2022-09-01", json={"location": "westus"})
+    url = f"{base}/providers/Microsoft.Resources/deployments/never-made?api-version=2022-09-01"
+    assert s.delete(url).status_code == 204
+    missing_group = f"{server.url}/subscriptions/{SUB}/resourcegroups/no-such-group/providers/Microsoft.Resources/deployments/x?api-version=2022-09-01"
+    assert s.delete(missing_group).json()["error"]["code"] == "ResourceGroupNotFound"

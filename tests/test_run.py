@@ -79,10 +79,13 @@ def test_run_on_a_fresh_machine_exits_0_and_writes_every_report(tmp_path: Path) 
     assert "steps as" in said and "requests" in said and "polls included" in said
     for outside in json.loads((out / "report.json").read_text())["outside"]:  # each one named, with why
         assert outside["why"] in said and outside["uri"].split("?")[0].rsplit("/", 1)[-1] in said
+    from contract.journeys import plan
+
+    journeys = [j.name for j in plan(Target(), local=True, allow_writes=False, examples=3, seed=0)]
     cassettes = sorted(p.name for p in (out / "cassettes").glob("*.yaml"))
-    assert cassettes == ["fuzz.yaml", "lifecycle.yaml"]
+    assert cassettes == sorted(f"{name}.yaml" for name in journeys)  # one cassette per journey
     report = json.loads((out / "report.json").read_text())
-    assert report["violations"] == [] and report["cassettes"] == 2 and report["checked"] > 40
+    assert report["violations"] == [] and report["cassettes"] == len(journeys) and report["checked"] > 40
     exercised = {op for op, cov in report["coverage"].items() if any(cov.get("seen", {}).values())}
     assert DOCUMENTED <= exercised, DOCUMENTED - exercised
     suite = ET.parse(out / "junit.xml").getroot()

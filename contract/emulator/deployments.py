@@ -150,8 +150,15 @@ def list_deployments(call: Call) -> web.Response:
 
 
 def delete_deployment(call: Call) -> web.Response:
-    """Removes the deployment from the history (never the resources it made); 202 + Location, then 204."""
-    deployment = _require(call)
+    """Removes the deployment from the history (never the resources it made); 202 + Location, then 204.
+
+    A deployment that is not there answers 204: ARM's resource-provider contract ("a 204 (NoContent) should be
+    used if the resource does not exist and the request is well formed", Resource API Reference, Delete
+    Resource, github.com/Azure/azure-resource-manager-rpc v1.0/resource-api-reference.md), and the swagger
+    declares 204 for Deployments_Delete. The group itself must exist (404 ResourceGroupNotFound)."""
+    deployment = _find(call)
+    if deployment is None:
+        return answer(204)
     if not deployment.done:
         raise Refused(arm_error(409, "DeploymentActive",
                                 f"The deployment '{deployment.name}' is still active and cannot be deleted; cancel it "

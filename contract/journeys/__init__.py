@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contract.journeys.deployment import deployment_steps
+from contract.journeys.deployment import deployment_steps, deployments_journey
+from contract.journeys.identity import identity_journey
+from contract.journeys.resources import group_deletion_journey, resources_journey
 from contract.journeys.fuzzed import fuzz_steps
 from contract.journeys.network import network_journey, network_steps
 from contract.journeys.readonly import readonly_steps
@@ -46,7 +48,11 @@ def plan(target: Target, local: bool, allow_writes: bool, examples: int, seed: i
     lifecycle = lifecycle_steps(target)
     lifecycle[1:1] = network_steps(target)  # right after the resource group: Azure wants the subnet first
     journeys = [Journey("lifecycle", lifecycle)]
-    journeys.append(Journey("network", network_journey(target)))
+    journeys.append(Journey("network", network_journey(target), local_only=True))  # an application gateway costs money
+    journeys.append(Journey("identity", identity_journey(target), local_only=True))  # writes at subscription scope
+    journeys.append(Journey("resources", resources_journey(target)))
+    journeys.append(Journey("deployments", deployments_journey(target)))
+    journeys.append(Journey("group-deletion", group_deletion_journey(target), local_only=True))
     fuzz = fuzz_steps(target, examples, seed)
     if fuzz:
         journeys.append(Journey("fuzz", fuzz))

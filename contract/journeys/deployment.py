@@ -1,8 +1,12 @@
 """How `az vmss create`, Bicep and the portal make a scale set: a template deployment."""
 from __future__ import annotations
 
+from typing import Any
+
+from contract.arm_client import Answer
 from contract.journeys.bodies import scale_set_body
-from contract.journeys.step import COMPUTE_API, RESOURCES_API, Step, Target
+from contract.journeys.step import COMPUTE_API, NETWORK_API, RESOURCES_API, Step, Target
+from contract.journeys.tour import at, create, refused, removal
 
 
 def deployment_steps(target: Target, name: str = "vmss-contract-tpl") -> list[Step]:
@@ -31,4 +35,63 @@ def deployment_steps(target: Target, name: str = "vmss-contract-tpl") -> list[St
              f"{t.rg_path}/deployments/{name}-deploy/operations?api-version={RESOURCES_API}"),
         Step("scale set from the template", "GET", t.vmss(name)),
         Step("delete the template's scale set", "DELETE", t.vmss(name), expect=(200, 202, 204), follow=True),
+    ]
+
+
+def deployments_journey(target: Target) -> list[Step]:
+    """Every deployment operation at resource-group scope: validate (valid 200, invalid 400 InvalidTemplate),
+    deploy (201, followed to its end), read it every way (GET, HEAD, list, export, its operations one by one),
+    deploy again under the same name (200); a deployment refused while it runs (409 DeploymentActive), then
+    cancelled (204) and not cancelled twice (409); delete (202, its Location polled by hand) and delete again
+    (204: nothing to delete)."""
+    t = target
+    group = "deployments"
+    deployments = f"{t.rg_path}/providers/Microsoft.Resources/deployments"
+    done, running = f"{deployments}/vmss-contract-nsg", f"{deployments}/vmss-contract-running"
+    legacy_ops = f"{t.rg_path}/deployments/vmss-contract-nsg/operations"  # the swagger's path for operations
+    resource = {"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": NETWORK_API,
+                "name": "[parameters('name')]", "location": "[resourceGroup().location]", "properties": {}}
+    template = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                "contentVersion": "1.0.0.0", "parameters": {"name": {"type": "string"}}, "resources": [resource],
+                "outputs": {"nsg": {"type": "string", "value": "[resourceId('Microsoft.Network/"
+                                                                "networkSecurityGroups', parameters('name'))]"}}}
+
+    def deployment(name: str) -> dict[str, Any]:
+        return {"properties": {"mode": "Incremental", "template": template, "parameters": {"name": {"value": name}}}}
+
+    broken = {"properties": {"mode": "Incremental", "template": {
+        **template, "resources": [{**resource, "name": "[noSuchFunction('x')]"}]}, "parameters": {"name": {"value": "x"}}}}
+
+    def operation_by_id(answer: Answer) -> list[Step]:
+        ops = (answer.body or {}).get("value") if isinstance(answer.body, dict) else None
+        op_id = ops[0].get("operationId") if ops and isinstance(ops[0], dict) else None
+        return [Step("deployment operation", "GET", at(f"{legacy_ops}/{op_id}", RESOURCES_API), group=group)] if op_id else []
+
+    return [
+        Step("validate a template", "POST", at(f"{done}/validate", RESOURCES_API), deployment("vmss-contract-dnsg"),
+             (200,), group),
+        refused("validate a template with an unknown function", "POST", f"{done}/validate", RESOURCES_API, broken,
+                400, "InvalidTemplate", group),
+        Step("deployment that does not exist yet", "HEAD", at(done, RESOURCES_API), expect=(404,), group=group),
+        *create("deployment", done, deployment("vmss-contract-dnsg"), RESOURCES_API, group),
+        Step("deployment exists", "HEAD", at(done, RESOURCES_API), expect=(204,), group=group),
+        Step("deployment get", "GET", at(done, RESOURCES_API), group=group),
+        Step("deployments in the group", "GET", at(f"{deployments}/", RESOURCES_API), group=group),
+        Step("deployment template export", "POST", at(f"{done}/exportTemplate", RESOURCES_API), group=group),
+        Step("deployment operations", "GET", at(legacy_ops, RESOURCES_API), group=group, expand=operation_by_id),
+        Step("deployment still running", "PUT", at(running, RESOURCES_API), deployment("vmss-contract-dnsg2"),
+             (201,), group),
+        refused("replace a running deployment", "PUT", running, RESOURCES_API, deployment("vmss-contract-dnsg2"),
+                409, "DeploymentActive", group),
+        refused("delete a running deployment", "DELETE", running, RESOURCES_API, None, 409, "DeploymentActive", group),
+        Step("cancel the running deployment", "POST", at(f"{running}/cancel", RESOURCES_API), expect=(204,),
+             group=group),
+        refused("cancel it again", "POST", f"{running}/cancel", RESOURCES_API, None, 409,
+                "DeploymentCannotBeCancelled", group),
+        *removal("deployment", done, RESOURCES_API, group, "DeploymentNotFound", by_hand=True),
+        Step("delete the cancelled deployment", "DELETE", at(running, RESOURCES_API), expect=(202,), group=group,
+             follow=True),
+        Step("the deployment's network security group", "DELETE",
+             at(f"{t.rg_path}/providers/Microsoft.Network/networkSecurityGroups/vmss-contract-dnsg", NETWORK_API),
+             expect=(202,), group=group, follow=True),
     ]
