@@ -40,6 +40,7 @@ def deployment_steps(target: Target, name: str = "vmss-contract-tpl") -> list[St
 
 def deployments_journey(target: Target) -> list[Step]:
     """Every deployment operation at resource-group scope: validate (valid 200, invalid 400 InvalidTemplate),
+    what-if (202, its Location polled to the predicted changes),
     deploy (201, followed to its end), read it every way (GET, HEAD, list, export, its operations one by one),
     deploy again under the same name (200); a deployment refused while it runs (409 DeploymentActive), then
     cancelled (204) and not cancelled twice (409); delete (202, its Location polled by hand) and delete again
@@ -72,8 +73,10 @@ def deployments_journey(target: Target) -> list[Step]:
              (200,), group),
         refused("validate a template with an unknown function", "POST", f"{done}/validate", RESOURCES_API, broken,
                 400, "InvalidTemplate", group),
+        Step("what-if", "POST", at(f"{done}/whatIf", RESOURCES_API), deployment("vmss-contract-dnsg"), (202,), group,
+             follow=True),
         Step("deployment that does not exist yet", "HEAD", at(done, RESOURCES_API), expect=(404,), group=group),
-        *create("deployment", done, deployment("vmss-contract-dnsg"), RESOURCES_API, group),
+        *create("deployment", done, deployment("vmss-contract-dnsg"), RESOURCES_API, group, follow_again=True),
         Step("deployment exists", "HEAD", at(done, RESOURCES_API), expect=(204,), group=group),
         Step("deployment get", "GET", at(done, RESOURCES_API), group=group),
         Step("deployments in the group", "GET", at(f"{deployments}/", RESOURCES_API), group=group),

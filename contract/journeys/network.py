@@ -161,7 +161,7 @@ def _scale_set_on_it(n: _Net) -> list[Step]:
     """A scale set using the pools, NSG, ASG, gateway pool and a user-assigned identity; a role assigned
     to its own (system-assigned) principal, at its own scope."""
     t = n.t
-    body = scale_set_body(t, "vmss-contract-net", capacity=2)
+    body = scale_set_body(t, "vmss-contract-net", capacity=1)
     nic = body["properties"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"][0]
     nic["properties"]["networkSecurityGroup"] = _ref(n.nsg)
     nic["properties"]["ipConfigurations"][0]["properties"].update({
@@ -262,7 +262,7 @@ def _take_down(n: _Net) -> list[Step]:
         *removal("application gateway", n.gateway, API, GROUP, "ResourceNotFound"),
         *removal("inbound NAT rule", f"{n.lb}/inboundNatRules/admin", API, GROUP, "NotFound"),
         *removal("backend pool", f"{n.lb}/backendAddressPools/spare", API, GROUP, "NotFound"),
-        *removal("load balancer", n.lb, API, GROUP, "ResourceNotFound"),
+        *removal("load balancer", n.lb, API, GROUP, "ResourceNotFound", follow=True),
         *removal("public IP", n.lb_ip, API, GROUP, "ResourceNotFound"),
         *removal("gateway public IP", n.gateway_ip, API, GROUP, "ResourceNotFound")[:1],
         *removal("public IP prefix", n.prefix, API, GROUP, "ResourceNotFound"),
@@ -271,6 +271,6 @@ def _take_down(n: _Net) -> list[Step]:
         *removal("subnet", n.guarded_subnet, API, GROUP, "NotFound"),
         *removal("subnet NSG", n.guard_nsg, API, GROUP, "ResourceNotFound")[:1],
         *removal("application security group", n.asg, API, GROUP, "ResourceNotFound"),
-        *removal("virtual network", n.vnet, API, GROUP, "ResourceNotFound"),
+        *removal("virtual network", n.vnet, API, GROUP, "ResourceNotFound", follow=True),
         Step("delete the scale set's identity", "DELETE", at(n.identity, IDENTITY_API), expect=(200,), group=GROUP),
     ]

@@ -18,11 +18,13 @@ def at(path: str, api: str) -> str:
     return f"{path}?api-version={api}"
 
 
-def create(label: str, path: str, body: Any, api: str, group: str, *, again: bool = True) -> list[Step]:
-    """PUT that creates (201), then the same PUT again (200: ARM's PUT is create-or-replace)."""
+def create(label: str, path: str, body: Any, api: str, group: str, *, again: bool = True,
+           follow_again: bool = False) -> list[Step]:
+    """PUT that creates (201), then the same PUT again (200: ARM's PUT is create-or-replace), by default
+    not followed: its operation is the kind the create's polls already showed."""
     steps = [Step(f"{label} create", "PUT", at(path, api), body, (201,), group, follow=True)]
     if again:
-        steps.append(Step(f"{label} PUT again", "PUT", at(path, api), body, (200,), group, follow=True))
+        steps.append(Step(f"{label} PUT again", "PUT", at(path, api), body, (200,), group, follow=follow_again))
     return steps
 
 
@@ -38,9 +40,10 @@ def tag(label: str, path: str, api: str, group: str, method: str = "PATCH") -> S
 
 
 def removal(label: str, path: str, api: str, group: str, missing: str, *, deleted: tuple[int, ...] = (202,),
-            by_hand: bool = False) -> list[Step]:
-    """DELETE (followed to its end, or polled by hand), DELETE again (204: gone already), GET 404 `missing`."""
-    first = Step(f"{label} delete", "DELETE", at(path, api), expect=deleted, group=group, follow=not by_hand,
+            follow: bool = False, by_hand: bool = False) -> list[Step]:
+    """DELETE (followed to its end, polled by hand, or left to finish on its own as `--no-wait` does: ARM
+    answers for the resource as gone at once), DELETE again (204: gone already), GET 404 `missing`."""
+    first = Step(f"{label} delete", "DELETE", at(path, api), expect=deleted, group=group, follow=follow and not by_hand,
                  expand=_poll_by_hand(label, group) if by_hand else None)
     return [first,
             Step(f"{label} delete again (gone)", "DELETE", at(path, api), expect=(204,), group=group),
