@@ -13,6 +13,7 @@ from aiohttp import web
 
 from contract.emulator import create_app
 from contract.servers import BackgroundServer
+from support import Capture, assert_no_violations
 
 SUB = "00000000-0000-0000-0000-0000000000de"
 RG = "rg-engine"
@@ -25,10 +26,29 @@ def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def server(tls_dir: Path) -> Iterator[BackgroundServer]:
-    srv = BackgroundServer(lambda: create_app(lro_polls=1), tls=True, tls_dir=tls_dir).start()
+def capture() -> Capture:
+    return Capture()
+
+
+@pytest.fixture
+def server(tls_dir: Path, capture: Capture) -> Iterator[BackgroundServer]:
+    def factory() -> web.Application:
+        app = create_app(lro_polls=1)
+        app.middlewares.insert(0, capture.middleware)
+        return app
+
+    srv = BackgroundServer(factory, tls=True, tls_dir=tls_dir).start()
     yield srv
     srv.stop()
+
+
+def checked_clean(capture: Capture) -> None:
+    """Everything the emulator answered is inside the contract and keeps it."""
+    from contract.checker import check
+
+    report = check(capture.interactions)
+    assert_no_violations(report)
+    assert report.outside_contract == 0, [(o.method, o.uri, o.reason) for o in report.outside]
 
 
 def http(srv: BackgroundServer) -> requests.Session:
@@ -78,7 +98,7 @@ def ordered_template(reader: str) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- implicit dependencies
 
-def test_reference_by_name_orders_the_reader_after_the_resource(server: BackgroundServer) -> None:
+def test_reference_by_name_orders_the_reader_after_the_resource(server: BackgroundServer, capture: Capture) -> None:
     group(server)
     done = run_deployment(server, "implicit", ordered_template(
         "[reference('net1').addressSpace.addressPrefixes[0]]"))
@@ -93,6 +113,7 @@ def test_reference_by_name_orders_the_reader_after_the_resource(server: Backgrou
     ip = http(server).get(f"{server.url}/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/"
                           f"publicIPAddresses/ip1?api-version=2022-01-01").json()
     assert ip["tags"] == {"prefix": "10.1.0.0/16"}
+    checked_clean(capture)
 
 
 def test_reference_by_resource_id_is_not_an_implicit_dependency(server: BackgroundServer) -> None:
@@ -160,7 +181,8 @@ def net_template(prefix: str = "10.1.0.0/16", tag: str = "a", extra: list[dict[s
     return template
 
 
-def test_sdk_what_if_create_then_nochange_modify_ignore_and_complete_delete(server: BackgroundServer) -> None:
+def test_sdk_what_if_create_then_nochange_modify_ignore_and_complete_delete(server: BackgroundServer,
+                                                                           capture: Capture) -> None:
     c = sdk_clients(server)
     c["groups"].resource_groups.create_or_update(RG, {"location": "westus"})
     body = {"properties": {"mode": "Incremental", "template": net_template()}}
@@ -201,6 +223,7 @@ def test_sdk_what_if_create_then_nochange_modify_ignore_and_complete_delete(serv
     assert all(ch.before is None and ch.after is None for ch in complete.changes)
     # still nothing deployed or deleted by any what-if
     assert [r.name for r in c["groups"].resources.list_by_resource_group(RG)] == ["net1"]
+    checked_clean(capture)
 
 
 def test_what_if_hides_secure_values_refuses_bad_templates_and_is_checked_clean(server: BackgroundServer) -> None:
@@ -252,3 +275,113 @@ def test_bodies_arms_json_reader_accepts_beyond_strict_json() -> None:
         with pytest.raises(ValueError):
             parse_json(broken)
     assert as_strict_json('{"a": "b:c"}') is None  # nothing to rewrite: strict JSON is left alone
+
+
+# ----------------------------------------------------------------------------- subscription scope
+
+def subscription_template() -> dict[str, Any]:
+    """The documented shape (deploy-to-subscription, "Create resource group and resources"): a resource group,
+    and a nested deployment into it (dependsOn the group by resourceId, expressions evaluated 'inner') that
+    creates a vnet whose name it is passed as a parameter."""
+    return {
+        "$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {"rgName": {"type": "string"}, "netName": {"type": "string", "defaultValue": "subnet1"}},
+        "resources": [
+            {"type": "Microsoft.Resources/resourceGroups", "apiVersion": "2022-09-01", "name": "[parameters('rgName')]",
+             "location": "westus", "tags": {"made": "sub"}, "properties": {}},
+            {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "inner",
+             "resourceGroup": "[parameters('rgName')]",
+             "dependsOn": ["[resourceId('Microsoft.Resources/resourceGroups/', parameters('rgName'))]"],
+             "properties": {
+                 "expressionEvaluationOptions": {"scope": "inner"}, "mode": "Incremental",
+                 "parameters": {"name": {"value": "[parameters('netName')]"}},
+                 "template": {
+                     "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                     "contentVersion": "1.0.0.0", "parameters": {"name": {"type": "string"}},
+                     "resources": [{"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2022-01-01",
+                                    "name": "[parameters('name')]", "location": "[resourceGroup().location]",
+                                    "properties": {"addressSpace": {"addressPrefixes": ["10.4.0.0/16"]}}}],
+                     "outputs": {"net": {"type": "string",
+                                         "value": "[resourceId('Microsoft.Network/virtualNetworks', "
+                                                  "parameters('name'))]"}}}}}],
+        "outputs": {"group": {"type": "string",
+                              "value": "[subscriptionResourceId('Microsoft.Resources/resourceGroups', "
+                                       "parameters('rgName'))]"}}}
+
+
+def test_sdk_subscription_scope_deployment_creates_a_group_and_deploys_into_it(server: BackgroundServer,
+                                                                              capture: Capture) -> None:
+    c = sdk_clients(server)
+    deploy = c["deploy"].deployments
+    body = {"location": "westus", "properties": {"mode": "Incremental", "template": subscription_template(),
+                                                 "parameters": {"rgName": {"value": "made-by-sub"}}}}
+    valid = deploy.begin_validate_at_subscription_scope("subdep", body).result()
+    assert [r.id.rsplit("/", 2)[-2:] for r in valid.properties.validated_resources] == \
+        [["resourceGroups", "made-by-sub"], ["deployments", "inner"]]
+    assert not c["groups"].resource_groups.check_existence("made-by-sub")  # validation deploys nothing
+    done = deploy.begin_create_or_update_at_subscription_scope("subdep", body).result()
+    assert done.properties.provisioning_state == "Succeeded", done.properties.error
+    assert done.id == f"/subscriptions/{SUB}/providers/Microsoft.Resources/deployments/subdep"
+    assert done.location == "westus"
+    assert done.properties.outputs["group"]["value"] == \
+        f"/subscriptions/{SUB}/providers/Microsoft.Resources/resourceGroups/made-by-sub"
+    made = c["groups"].resource_groups.get("made-by-sub")
+    assert (made.location, made.tags) == ("westus", {"made": "sub"})
+    assert [r.name for r in c["groups"].resources.list_by_resource_group("made-by-sub")] == ["subnet1"]
+    inner = deploy.get("made-by-sub", "inner")  # the nested deployment lives in its group
+    assert inner.properties.provisioning_state == "Succeeded"
+    assert inner.properties.outputs["net"]["value"].endswith("/resourceGroups/made-by-sub/providers/"
+                                                             "Microsoft.Network/virtualNetworks/subnet1")
+    ops = list(c["deploy"].deployment_operations.list_at_subscription_scope("subdep"))
+    assert [o.properties.target_resource.resource_name for o in ops] == ["made-by-sub", "inner"]
+    assert [d.name for d in deploy.list_at_subscription_scope()] == ["subdep"]
+    assert deploy.check_existence_at_subscription_scope("subdep")
+    deploy.begin_delete_at_subscription_scope("subdep").result()
+    assert not deploy.check_existence_at_subscription_scope("subdep")
+    assert c["groups"].resource_groups.check_existence("made-by-sub")  # the history goes, the group stays
+    checked_clean(capture)
+
+
+def test_subscription_scope_refusals_and_a_failed_nested_deployment(server: BackgroundServer) -> None:
+    s = http(server)
+    url = f"{server.url}/subscriptions/{SUB}/providers/Microsoft.Resources/deployments/d?api-version=2022-09-01"
+    body = {"properties": {"mode": "Incremental", "template": subscription_template(),
+                           "parameters": {"rgName": {"value": "g2"}}}}
+    missing = s.put(url, json=body)  # no location
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "InvalidDeployment"
+    assert "'location' property must be specified" in missing.json()["error"]["message"]
+    uses_group = {"location": "westus", "properties": {"mode": "Incremental", "template": {
+        **subscription_template(), "outputs": {"x": {"type": "string", "value": "[resourceGroup().name]"}}},
+        "parameters": {"rgName": {"value": "g2"}}}}
+    done = run_deployment(server, "d", {}, scope=f"/subscriptions/{SUB}", body=uses_group)
+    assert done["properties"]["provisioningState"] == "Failed"  # outputs are evaluated at the end
+    assert "resourceGroup" in str(done["properties"]["error"])
+    bad_inner = subscription_template()
+    bad_inner["resources"][1]["properties"]["template"]["resources"][0]["properties"]["addressSpace"] = "nope"
+    failed = run_deployment(server, "d2", {}, scope=f"/subscriptions/{SUB}", body={
+        "location": "westus", "properties": {"mode": "Incremental", "template": bad_inner,
+                                             "parameters": {"rgName": {"value": "g3"}}}})
+    props = failed["properties"]
+    assert props["provisioningState"] == "Failed" and props["error"]["code"] == "DeploymentFailed"
+    assert props["error"]["details"][0]["code"] == "DeploymentFailed"  # the nested deployment's own error
+
+
+@pytest.mark.parametrize("method,tail,action", [
+    ("PUT", "", "write"), ("GET", "", "read"), ("POST", "/validate", "validate/action"),
+    ("POST", "/whatIf", "whatIf/action"), ("GET", "/operations", "operations/read")])
+@pytest.mark.parametrize("scope", ["/providers/Microsoft.Management/managementGroups/mg1", ""])
+def test_management_group_and_tenant_scopes_are_refused_naming_the_scope(server: BackgroundServer, capture: Capture,
+                                                                         scope: str, method: str, tail: str,
+                                                                         action: str) -> None:
+    base = f"{server.url}{scope}/providers/Microsoft.Resources/deployments/d"
+    body = {"location": "westus", "properties": {"mode": "Incremental", "template": {
+        "$schema": "x", "contentVersion": "1.0.0.0", "resources": []}}}
+    r = http(server).request(method, f"{base}{tail}?api-version=2022-09-01",
+                             json=body if method in ("PUT", "POST") else None)
+    assert r.status_code == 403, r.text
+    error = r.json()["error"]
+    assert error["code"] == "AuthorizationFailed"
+    assert f"'Microsoft.Resources/deployments/{action}' over scope '{scope}/providers/Microsoft.Resources/" \
+           f"deployments/d'" in error["message"]
+    checked_clean(capture)

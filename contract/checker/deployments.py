@@ -23,10 +23,14 @@ from contract.templates import DeploymentContext, TemplateError, prepare
 
 SCALE_SET_TYPE = "microsoft.compute/virtualmachinescalesets"
 # Operations of specs/deployments.openapi.yaml the state machines follow (PUT, polls, GETs of a deployment).
-DEPLOYMENT_OPERATIONS = frozenset({
+_RG_SCOPE_OPERATIONS = (
     "Deployments_CreateOrUpdate", "Deployments_Get", "Deployments_Delete", "Deployments_Cancel",
-    "DeploymentOperationStatus_Get", "Deployments_ListByResourceGroup", "Deployments_Validate",
-    "Deployments_ExportTemplate", "DeploymentOperations_List", "DeploymentOperations_Get"})
+    "DeploymentOperationStatus_Get", "Deployments_Validate", "Deployments_WhatIf", "Deployments_ExportTemplate",
+    "DeploymentOperations_List", "DeploymentOperations_Get")
+DEPLOYMENT_OPERATIONS = frozenset({*_RG_SCOPE_OPERATIONS, "Deployments_ListByResourceGroup",
+                                   *(f"{op}AtSubscriptionScope" for op in _RG_SCOPE_OPERATIONS),
+                                   "Deployments_ListAtSubscriptionScope"})
+EXPORT_TEMPLATE = frozenset({"Deployments_ExportTemplate", "Deployments_ExportTemplateAtSubscriptionScope"})
 _PARAMETERS = re.compile(r"\.properties\.parameters\.")
 _SCOPE = re.compile(r"^/subscriptions/([^/]+)/resourcegroups/([^/]+)/", re.IGNORECASE)
 _SECURE = ("securestring", "secureobject")
@@ -120,7 +124,7 @@ def secret_names_echoed(operation_id: str | None, paths: list[str]) -> list[str]
     back is `echoed`'s question."""
     if operation_id not in DEPLOYMENT_OPERATIONS:
         return paths
-    if operation_id == "Deployments_ExportTemplate":
+    if operation_id in EXPORT_TEMPLATE:
         return []  # the template as the client wrote it: `"adminPassword": "[parameters('pw')]"` is no echo
     return [p for p in paths if not _PARAMETERS.search(p)]
 

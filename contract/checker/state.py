@@ -156,7 +156,7 @@ class World:
         if keys is None:
             keys = self._deployment_keys[path] = (deployment_key(path), resource_group(path))
         dep, rg = keys
-        if dep is None or rg is None:
+        if dep is None:
             return []
         status = interaction.response.status
         found: list[tuple[str, str]] = []
@@ -170,6 +170,8 @@ class World:
             if name is not None:
                 found.append(("secret-echoed", f"the deployment's secure parameter '{name}' appears in the answer; "
                                                f"ARM answers a secure parameter with its type only"))
+        if rg is None:  # a subscription-scope deployment: its secrets are watched; which groups it changes is not
+            return found
         if method != "GET" and 200 <= status < 300:
             self.deployments.setdefault(rg, set()).add(dep)
             self.rg_writes[rg] = self.rg_writes.get(rg, 0) + 1

@@ -72,6 +72,12 @@ class Gateway(Protocol):
         """(id, type) of every top-level resource in the group (Complete mode deletes the unnamed ones)."""
 
 
+def deployment_id(subscription: str, group: str, name: str) -> str:
+    """A deployment's id: in its resource group, or at subscription scope when `group` is ''."""
+    scope = f"/subscriptions/{subscription}/resourceGroups/{group}" if group else f"/subscriptions/{subscription}"
+    return f"{scope}/providers/{DEPLOYMENT_TYPE}/{name}"
+
+
 def now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
 
@@ -138,11 +144,11 @@ class Deployment:
     status_id: str = field(default_factory=lambda: str(uuid.uuid4().int)[:20])
     polls_left: int = 1
     tags: dict[str, str] = field(default_factory=dict)
+    location: str | None = None  # where ARM keeps a subscription-scope deployment's data (none in a group)
 
     @property
     def id(self) -> str:
-        return (f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
-                f"/providers/{DEPLOYMENT_TYPE}/{self.name}")
+        return deployment_id(self.subscription, self.resource_group, self.name)
 
     @property
     def done(self) -> bool:
@@ -170,6 +176,8 @@ class Deployment:
             props["error"] = self.error
             props["outputResources"] = [{"id": i} for i in self._output_resources()]
         out: dict[str, Any] = {"id": self.id, "name": self.name, "type": DEPLOYMENT_TYPE, "properties": props}
+        if self.location:
+            out["location"] = self.location
         if self.tags:
             out["tags"] = dict(self.tags)
         return out
@@ -286,8 +294,19 @@ class Resolver:
 
 def validate(subscription: str, group: str, location: str, name: str, body: dict[str, Any], gateway: Gateway,
              group_tags: dict[str, Any] | None = None) -> Plan:
-    """The plan of a deployment request, or a Refusal carrying ARM's error (nothing deployed)."""
+    """The plan of a deployment request, or a Refusal carrying ARM's error (nothing deployed).
+
+    `group` '' is a subscription-scope deployment: its `location` (where ARM keeps the deployment's data) is
+    required, as for every scope but a resource group (400 InvalidDeployment, quoted in
+    MicrosoftDocs/azure-docs#69681 and Azure/bicep#1093)."""
     properties = body.get("properties") if isinstance(body.get("properties"), dict) else {}
+    if not group:
+        given = body.get("location")
+        if not isinstance(given, str) or not given:
+            raise Refusal(400, {"code": "InvalidDeployment",
+                                "message": f"The 'location' property must be specified for the deployment '{name}'. "
+                                           f"Please see https://aka.ms/deploy-to-subscription for usage details."})
+        location = given
     refuse_links(properties)
     mode = str(properties.get("mode", "Incremental"))
     context = DeploymentContext(subscription, group, location, name, mode=mode.capitalize(),
@@ -361,6 +380,8 @@ def run(deployment: Deployment, gateway: Gateway) -> None:
         else:
             gateway.settle(reply)
             op.state = "Succeeded"
+            if inst.type.lower() == DEPLOYMENT_TYPE.lower():
+                _nested_outcome(op, gateway, inst, failed)
     if not failed and deployment.mode.lower() == "complete":
         _delete_unnamed(deployment, gateway, failed)
     if failed:
@@ -379,6 +400,21 @@ def run(deployment: Deployment, gateway: Gateway) -> None:
                          "target": name, "message": exc.describe()}]})
         return
     end(deployment, "Succeeded", None)
+
+
+def _nested_outcome(op: DeploymentOperation, gateway: Gateway, inst: ResourceInstance, failed: set[str]) -> None:
+    """A nested deployment has been driven to its end (`settle`): the outer one fails when it failed, with its
+    error (ARM: DeploymentFailed whose details hold the nested deployment's own error)."""
+    final = gateway.call("GET", inst.id, inst.api_version, None)
+    props = final.body.get("properties", {}) if isinstance(final.body, dict) else {}
+    if props.get("provisioningState") == "Succeeded":
+        return
+    op.state = "Failed"
+    error = props.get("error")
+    op.error = error if isinstance(error, dict) else {
+        "code": "DeploymentFailed", "message": f"The nested deployment '{inst.name}' ended "
+                                               f"'{props.get('provisioningState')}'."}
+    failed.add(inst.id)
 
 
 # api-versions for deleting what a Complete deployment does not name, when the template gives none for the type

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from contract.emulator.deployment_engine import (
     DEPLOYMENT_TYPE,
+    deployment_id,
     Deployment,
     Gateway,
     Refusal,
@@ -24,14 +25,13 @@ from contract.emulator.deployment_engine import (
 from contract.emulator.http import Call, Refused, answer, find_group, require_object
 from contract.emulator.internal import EmulatorGateway
 from contract.emulator.lro import POLL_HINT
+from contract.emulator.principals import caller
 from contract.emulator.state import ResourceGroup, Store
 from contract.emulator.whatif import what_if
+from contract.templates import Plan
 from contract.servers import arm_error
 
-CREATE = "Deployments_CreateOrUpdate"
-VALIDATE = "Deployments_Validate"
-WHAT_IF = "Deployments_WhatIf"
-_RUNS: WeakKeyDictionary[Store, dict[str, tuple[ResourceGroup, Deployment]]] = WeakKeyDictionary()
+_RUNS: WeakKeyDictionary[Store, dict[str, tuple[ResourceGroup | None, Deployment]]] = WeakKeyDictionary()
 
 
 def _param(call: Call, *names: str) -> str:
@@ -42,15 +42,21 @@ def _param(call: Call, *names: str) -> str:
 
 
 def _where(call: Call) -> tuple[str, str, str]:
-    return (_param(call, "subscriptionId", "sub"), _param(call, "resourceGroupName", "rg"),
+    """(subscription, group or '' at subscription scope, deployment name)."""
+    return (_param(call, "subscriptionId", "sub"), call.params.get("resourceGroupName", ""),
             _param(call, "deploymentName", "deployment"))
 
 
+def _scope(call: Call) -> ResourceGroup | None:
+    """The deployment's resource group (ARM's 404 when missing), or None at subscription scope."""
+    return find_group(call) if "resourceGroupName" in call.params else None
+
+
 def _deployment_id(sub: str, group: str, name: str) -> str:
-    return f"/subscriptions/{sub}/resourceGroups/{group}/providers/{DEPLOYMENT_TYPE}/{name}"
+    return deployment_id(sub, group, name)
 
 
-def _runs(call: Call) -> dict[str, tuple[ResourceGroup, Deployment]]:
+def _runs(call: Call) -> dict[str, tuple[ResourceGroup | None, Deployment]]:
     runs = _RUNS.get(call.store)
     if runs is None:
         runs = _RUNS[call.store] = {}
@@ -65,7 +71,7 @@ def _gateway(call: Call) -> Gateway:
 def _find(call: Call) -> Deployment | None:
     """The deployment of the path; one whose group was deleted (even if re-created) is gone."""
     sub, group_name, name = _where(call)
-    group = find_group(call)
+    group = _scope(call)
     key = _deployment_id(sub, group_name, name).lower()
     runs = _runs(call)
     found = runs.get(key)
@@ -85,20 +91,29 @@ def _require(call: Call) -> Deployment:
 
 
 def _status_url(call: Call, deployment: Deployment) -> str:
-    return (f"{call.origin}/subscriptions/{deployment.subscription}/resourcegroups/{deployment.resource_group}"
-            f"/providers/{DEPLOYMENT_TYPE}/{deployment.name}/operationStatuses/{deployment.status_id}"
-            f"?api-version={call.api.requested}")
+    scope = (f"/subscriptions/{deployment.subscription}/resourcegroups/{deployment.resource_group}"
+             if deployment.resource_group else f"/subscriptions/{deployment.subscription}")
+    return (f"{call.origin}{scope}/providers/{DEPLOYMENT_TYPE}/{deployment.name}/operationStatuses/"
+            f"{deployment.status_id}?api-version={call.api.requested}")
 
 
 def _refusal(refusal: Refusal) -> web.Response:
     return answer(refusal.status, {"error": refusal.error})
 
 
+def _plan(call: Call, group: ResourceGroup | None) -> Plan:
+    """Validate the request's template where the path says (Refusal when ARM would refuse it)."""
+    sub, _, name = _where(call)
+    if group is None:
+        return validate(sub, "", "", name, call.body, _gateway(call))
+    return validate(sub, group.name, group.location, name, call.body, _gateway(call), group.tags)
+
+
 def put_deployment(call: Call) -> web.Response:
     """Validate, then start the deployment: 201 (new) / 200 (existing name), Accepted, Azure-AsyncOperation."""
-    group = find_group(call)
+    group = _scope(call)
     require_object(call.body, "deployment")
-    call.check(CREATE, call.body)
+    call.check(call.operation.operation_id, call.body)
     sub, group_name, name = _where(call)
     existing = _find(call)
     if existing is not None and not existing.done:
@@ -106,16 +121,16 @@ def put_deployment(call: Call) -> web.Response:
                                 f"Unable to edit or replace deployment '{name}': previous deployment from "
                                 f"'{iso(existing.started)}' is still active. Please see "
                                 f"https://aka.ms/arm-deploy-resources for usage details."))
-    gateway = _gateway(call)
     try:
-        plan = validate(sub, group.name, group.location, name, call.body, gateway, group.tags)
+        plan = _plan(call, group)
     except Refusal as refusal:
         return _refusal(refusal)
     properties = call.body["properties"]
-    deployment = Deployment(subscription=sub, resource_group=group.name, name=name, plan=plan,
-                            request=copy.deepcopy({"template": properties["template"]}),
+    deployment = Deployment(subscription=sub, resource_group=group.name if group is not None else "", name=name,
+                            plan=plan, request=copy.deepcopy({"template": properties["template"]}),
                             mode=plan.context.mode, polls_left=call.emulator.operations.polls,
-                            tags=dict(call.body.get("tags") or {}))
+                            tags=dict(call.body.get("tags") or {}),
+                            location=None if group is not None else plan.context.location)
     _runs(call)[deployment.id.lower()] = (group, deployment)
     headers = {"Azure-AsyncOperation": _status_url(call, deployment), **POLL_HINT}
     return answer(200 if existing is not None else 201, deployment.view(), write=True, headers=headers)
@@ -141,11 +156,12 @@ def get_status(call: Call) -> web.Response:
 
 
 def list_deployments(call: Call) -> web.Response:
-    find_group(call)
-    sub, group_name = _param(call, "subscriptionId", "sub"), _param(call, "resourceGroupName", "rg")
+    group = _scope(call)
+    sub, group_name, _ = _where(call) if "deploymentName" in call.params else (
+        _param(call, "subscriptionId", "sub"), call.params.get("resourceGroupName", ""), "")
     prefix = _deployment_id(sub, group_name, "").lower()
-    group = find_group(call)
-    items = [d.view() for key, (g, d) in _runs(call).items() if key.startswith(prefix) and g is group]
+    items = [d.view() for key, (g, d) in _runs(call).items() if key.startswith(prefix) and g is group
+             and "/" not in key[len(prefix):]]
     return answer(200, {"value": items})
 
 
@@ -183,16 +199,17 @@ def cancel_deployment(call: Call) -> web.Response:
 
 def validate_deployment(call: Call) -> web.Response:
     """POST .../validate: 200 with the would-be deployment, or 400 {"error": ...}; nothing is deployed."""
-    group = find_group(call)
+    group = _scope(call)
     require_object(call.body, "deployment")
-    call.check(VALIDATE, call.body)
+    call.check(call.operation.operation_id, call.body)
     sub, _, name = _where(call)
     try:
-        plan = validate(sub, group.name, group.location, name, call.body, _gateway(call), group.tags)
+        plan = _plan(call, group)
     except Refusal as refusal:
         return _refusal(refusal)
-    preview = Deployment(subscription=sub, resource_group=group.name, name=name, plan=plan, request={},
-                         mode=plan.context.mode)
+    preview = Deployment(subscription=sub, resource_group=group.name if group is not None else "", name=name,
+                         plan=plan, request={}, mode=plan.context.mode,
+                         location=None if group is not None else plan.context.location)
     body = preview.view()
     body["properties"]["provisioningState"] = "Succeeded"
     body["properties"]["validatedResources"] = [{"id": i.id} for i in plan.instances]
@@ -202,19 +219,18 @@ def validate_deployment(call: Call) -> web.Response:
 def what_if_deployment(call: Call) -> web.Response:
     """POST .../whatIf: validated as a deployment would be (400 at once when refused), then 202 + Location on
     ARM's operationresults URL, whose final 200 carries the WhatIfOperationResult (contract/emulator/whatif.py)."""
-    group = find_group(call)
+    group = _scope(call)
     require_object(call.body, "deployment")
-    call.check(WHAT_IF, call.body)
-    sub, _, name = _where(call)
-    gateway = _gateway(call)
+    call.check(call.operation.operation_id, call.body)
+    sub, _, _ = _where(call)
     try:
-        plan = validate(sub, group.name, group.location, name, call.body, gateway, group.tags)
+        plan = _plan(call, group)
     except Refusal as refusal:
         return _refusal(refusal)
     settings = call.body["properties"].get("whatIfSettings") or {}
-    result = what_if(plan, gateway, sub, group.name, plan.context.mode,
+    result = what_if(plan, _gateway(call), sub, group.name if group is not None else "", plan.context.mode,
                      str(settings.get("resultFormat") or "FullResourcePayloads"))
-    op = call.emulator.operations.start(sub, group.location)
+    op = call.emulator.operations.start(sub, plan.context.location)
     op.result = result
     location = f"{call.origin}/subscriptions/{sub}/operationresults/{op.id}?api-version={call.api.requested}"
     return answer(202, headers={"Location": location, **POLL_HINT})
@@ -240,6 +256,34 @@ def get_operation(call: Call) -> web.Response:
                      f"Deployment operation '{wanted}' of deployment '{deployment.name}' could not be found.")
 
 
+_ACTIONS = {"PUT": "write", "GET": "read", "HEAD": "read", "DELETE": "delete", "validate": "validate/action",
+            "whatif": "whatIf/action", "cancel": "cancel/action", "exporttemplate": "exportTemplate/action",
+            "operations": "operations/read"}
+
+
+def refuse_scope(call: Call) -> web.Response:
+    """Management-group and tenant scope: the emulator knows neither management groups nor tenant-level
+    resources, so it answers as ARM answers a principal without rights there: 403 AuthorizationFailed naming
+    the action and the scope (the message as quoted in Azure/CanadaPubSecALZ#49, Azure/Azure-Landing-Zones#2591)."""
+    path = call.request.path.rstrip("/")
+    marker = "/deployments/"
+    at = path.lower().rfind(marker)
+    parts = path[at + len(marker):].split("/") if at >= 0 else []
+    method = call.request.method
+    if len(parts) >= 2 and parts[1].lower() == "operations":
+        action, scope = _ACTIONS["operations"], path[:at + len(marker) + len(parts[0])]
+    elif len(parts) == 2 and method == "POST":
+        action, scope = _ACTIONS.get(parts[1].lower(), "action"), path.rsplit("/", 1)[0]
+    else:
+        action, scope = _ACTIONS.get(method, "read"), path
+    client = caller(call.request.headers.get("Authorization")) or "00000000-0000-0000-0000-000000000000"
+    return arm_error(403, "AuthorizationFailed",
+                     f"The client '{client}' with object id '{client}' does not have authorization to perform action "
+                     f"'Microsoft.Resources/deployments/{action}' over scope '{scope}' or the scope is invalid. If "
+                     f"access was recently granted, please refresh your credentials. (The emulator serves "
+                     f"deployments at resource-group and subscription scope only.)")
+
+
 HANDLERS: dict[str, Callable[[Call], web.Response]] = {
     "Deployments_CreateOrUpdate": put_deployment,
     "Deployments_Get": get_deployment,
@@ -253,4 +297,24 @@ HANDLERS: dict[str, Callable[[Call], web.Response]] = {
     "DeploymentOperationStatus_Get": get_status,
     "DeploymentOperations_List": list_operations,
     "DeploymentOperations_Get": get_operation,
+    # subscription scope (resources.json's *AtSubscriptionScope operations): the same handlers
+    "Deployments_CreateOrUpdateAtSubscriptionScope": put_deployment,
+    "Deployments_GetAtSubscriptionScope": get_deployment,
+    "Deployments_CheckExistenceAtSubscriptionScope": get_deployment,
+    "Deployments_DeleteAtSubscriptionScope": delete_deployment,
+    "Deployments_ListAtSubscriptionScope": list_deployments,
+    "Deployments_CancelAtSubscriptionScope": cancel_deployment,
+    "Deployments_ValidateAtSubscriptionScope": validate_deployment,
+    "Deployments_WhatIfAtSubscriptionScope": what_if_deployment,
+    "Deployments_ExportTemplateAtSubscriptionScope": export_template,
+    "DeploymentOperationStatus_GetAtSubscriptionScope": get_status,
+    "DeploymentOperations_ListAtSubscriptionScope": list_operations,
+    "DeploymentOperations_GetAtSubscriptionScope": get_operation,
 }
+# management group and tenant scope: in the contract, refused by the emulator (refuse_scope)
+HANDLERS.update({f"{op}At{scope}Scope": refuse_scope
+                 for scope in ("ManagementGroup", "Tenant")
+                 for op in ("Deployments_CreateOrUpdate", "Deployments_Get", "Deployments_CheckExistence",
+                            "Deployments_Delete", "Deployments_List", "Deployments_Cancel", "Deployments_Validate",
+                            "Deployments_WhatIf", "Deployments_ExportTemplate", "DeploymentOperations_List",
+                            "DeploymentOperations_Get")})

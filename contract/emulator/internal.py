@@ -105,13 +105,23 @@ class EmulatorGateway:
         return out
 
     def settle(self, reply: Reply) -> None:
-        """A deployment waits for each resource's own operation: finish it now."""
+        """A deployment waits for each resource's own operation: finish it now. A nested deployment is
+        polled through its own operationStatuses handler until it ends (each poll moves it on)."""
         for name in ("Azure-AsyncOperation", "Location"):
             url = reply.headers.get(name)
             if not url:
                 continue
-            parts = urlsplit(url).path.rstrip("/").split("/")
+            split = urlsplit(url)
+            parts = split.path.rstrip("/").split("/")
             if len(parts) < 3 or parts[1].lower() != "subscriptions":
+                continue
+            if "/operationstatuses/" in split.path.lower() and "/microsoft.resources/deployments/" in split.path.lower():
+                version = dict(p.split("=", 1) for p in split.query.split("&") if "=" in p).get("api-version", "")
+                for _ in range(self.emulator.operations.polls + 3):
+                    status = self.call("GET", split.path, version, None)
+                    if status.status >= 400 or (isinstance(status.body, dict)
+                                                and status.body.get("status") in ("Succeeded", "Failed", "Canceled")):
+                        break
                 continue
             op = self.emulator.operations.get(parts[2], parts[-1])
             if op is not None:

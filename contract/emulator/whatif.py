@@ -12,7 +12,8 @@ GET handler a client's GET reaches, and compared with the body the deployment wo
   which of them a PUT would reset and which are server-set (ARM's own what-if reports these as
   noise, and its documentation says to expect it). `after` is `before` with the template's members
   laid over it (objects merged, arrays replaced), the state a successful PUT leads to.
-- Ignore (mode Incremental) / Delete (mode Complete): resources of the group the template does not name.
+- Ignore (mode Incremental) / Delete (mode Complete): resources of the group the template does not name
+  (resource-group scope; at subscription scope only the template's own resources are listed).
 - Unsupported: a nested Microsoft.Resources/deployments resource (ARM expands it; the emulator's
   what-if does not).
 
@@ -57,7 +58,7 @@ def what_if(plan: Plan, gateway: Gateway, subscription: str, group: str, mode: s
         changes.append({"resourceId": inst.id, "changeType": "Modify" if delta else "NoChange",
                         "before": before, "after": overlay(before, desired), **({"delta": delta} if delta else {})})
     versions = {i.type.lower(): i.api_version for i in plan.instances}
-    for rid, rtype in gateway.resources_in(subscription, group):
+    for rid, rtype in gateway.resources_in(subscription, group) if group else ():  # a group's own resources
         if rid.lower() in named:
             continue
         version = versions.get(rtype.lower()) or delete_version(rtype)

@@ -139,6 +139,9 @@ def _type_and_names(fn: str, args: tuple[Any, ...]) -> tuple[list[str], str, lis
     texts = [_text(fn, a) for a in args]
     for i, text in enumerate(texts):
         if "/" in text:
+            # a trailing '/' is accepted: the documentation's own examples write
+            # resourceId('Microsoft.Network/networkSecurityGroups/', name) (resource-dependency, deploy-to-subscription)
+            text = texts[i] = text.rstrip("/") if text.count("/") > 1 else text
             segments = text.split("/")
             names = texts[i + 1:]
             if len(segments) < 2 or not all(segments):
@@ -167,6 +170,8 @@ def resource_id(scope: Any, *args: Any) -> str:
                                 "arguments before the resource type.")
     sub = scope_args[0] if len(scope_args) == 2 else scope.subscription_id
     group = scope_args[-1] if scope_args else scope.resource_group_name
+    if not group:  # a subscription-scope deployment: the id at subscription level (template-functions-resource)
+        return f"/subscriptions/{sub}{_provider_path(resource_type, names)}"
     return f"/subscriptions/{sub}/resourceGroups/{group}{_provider_path(resource_type, names)}"
 
 

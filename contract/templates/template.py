@@ -35,7 +35,9 @@ TYPES = {"string": "String", "securestring": "SecureString", "int": "Int", "bool
 SECURE_TYPES = frozenset({"securestring", "secureobject"})
 # Members of a template resource that steer the deployment rather than describe the resource.
 TEMPLATE_ONLY = frozenset({"type", "name", "apiversion", "dependson", "condition", "copy", "comments",
-                           "resources", "metadata", "scope"})
+                           "resources", "metadata", "scope", "resourcegroup", "subscriptionid"})
+DEPLOYMENTS = "microsoft.resources/deployments"
+RESOURCE_GROUPS = "microsoft.resources/resourcegroups"
 MAX_COPY = 800  # ARM's documented ceiling for one copy loop
 
 
@@ -134,6 +136,10 @@ class Scope:
 
     def resource_group(self) -> dict[str, Any]:
         c = self.plan.context
+        if not c.resource_group:
+            raise TemplateError("The template function 'resourceGroup' is not expected at this location: the "
+                                "deployment is at subscription scope. Please see https://aka.ms/arm-functions for "
+                                "usage details.")
         return {"id": f"/subscriptions/{c.subscription_id}/resourceGroups/{c.resource_group}",
                 "name": c.resource_group, "type": "Microsoft.Resources/resourceGroups", "location": c.location,
                 "tags": dict(c.group_tags), "properties": {"provisioningState": "Succeeded"}}
@@ -545,10 +551,11 @@ class Plan:
                                 f"nested resource type must have identical number of segments as its resource name. "
                                 f"A root resource type must have segment length one greater than its resource name.",
                                 path=where)
-        rid = (f"/subscriptions/{self.context.subscription_id}/resourceGroups/{self.context.resource_group}"
-               f"/providers/{type_segments[0]}")
+        rid = self._scope_id(raw, scope, where, rtype) + f"/providers/{type_segments[0]}"
         for kind, part in zip(type_segments[1:], name_segments):
             rid += f"/{kind}/{part}"
+        if rtype.lower() == RESOURCE_GROUPS and not self.context.resource_group:
+            rid = f"/subscriptions/{self.context.subscription_id}/resourceGroups/{name}"  # what its PUT addresses
         return ResourceInstance(path=where, raw=raw, type=rtype, name=name, api_version=values["apiVersion"], id=rid,
                                 loops=dict(scope.loops), copy_name=copy_name)
 
@@ -564,9 +571,13 @@ class Plan:
         for inst in instances:
             scope = self._scope_of(inst)
             found: list[str] = []
+            inner = self.inner_template(inst)
             for key, value in inst.raw.items():
-                if key.lower() not in TEMPLATE_ONLY:
-                    _reader_names(value, scope, found)
+                if key.lower() in TEMPLATE_ONLY:
+                    continue
+                if inner is not None and key == inner[0]:
+                    value = {k: v for k, v in value.items() if k != inner[1]}  # the nested deployment's own
+                _reader_names(value, scope, found)
             for name in found:
                 target = known.get(name.lower().rstrip("/"))
                 if target is not None and target is not inst and name not in deps_raw[id(inst)]:
@@ -577,6 +588,27 @@ class Plan:
         for loop, index in instance.loops.items():
             scope = scope.within(loop, index)
         return scope
+
+    def _scope_id(self, raw: dict[str, Any], scope: Scope, where: str, rtype: str) -> str:
+        """Where a resource lives: the deployment's group, its subscription (a subscription-scope deployment),
+        or, for a nested deployment, the `resourceGroup` / `subscriptionId` it names (ARM's cross-scope
+        deployments: learn.microsoft.com/azure/azure-resource-manager/templates/deploy-to-subscription,
+        "Create resource group and resources")."""
+        sub, group = self.context.subscription_id, self.context.resource_group
+        if rtype.lower() == DEPLOYMENTS:
+            for member in ("subscriptionId", "resourceGroup"):
+                found = _ci_get(raw, member)
+                if found is None:
+                    continue
+                value = self._walk(found[1], scope, f"{where}.{found[0]}")
+                if not isinstance(value, str) or not value:
+                    raise TemplateError(f"The template resource property '{member}' must be a non-empty string.",
+                                        path=f"{where}.{found[0]}")
+                if member == "subscriptionId":
+                    sub = value
+                else:
+                    group = value
+        return f"/subscriptions/{sub}/resourceGroups/{group}" if group else f"/subscriptions/{sub}"
 
     def _resolve_dependencies(self, instances: list[ResourceInstance], deps_raw: dict[int, list[str]]) -> None:
         by_id: dict[str, ResourceInstance] = {}
@@ -600,7 +632,7 @@ class Plan:
         for inst in instances:
             resolved: list[str] = []
             for dep in deps_raw.get(id(inst), []):
-                key = dep.lower().rstrip("/")
+                key = _group_id(dep.lower().rstrip("/"))
                 if key.startswith("/"):
                     targets = [by_id[key]] if key in by_id else []
                 else:
@@ -644,11 +676,35 @@ class Plan:
         """The body to PUT for `instance` (template-only members dropped, expressions evaluated)."""
         scope = self._scope_of(instance)
         body: dict[str, Any] = {}
+        inner = self.inner_template(instance)
         for key, value in instance.raw.items():
             if key.lower() in TEMPLATE_ONLY:
                 continue
+            if inner is not None and key == inner[0] and isinstance(value, dict):
+                body[key] = {k: (v if k == inner[1] else self._walk(v, scope, f"{instance.path}.{key}.{k}"))
+                             for k, v in value.items()}
+                continue
             body[key] = self._walk(value, scope, f"{instance.path}.{key}")
         return body
+
+    def inner_template(self, instance: ResourceInstance) -> tuple[str, str] | None:
+        """(properties member, template member) of a nested deployment whose expressionEvaluationOptions.scope is
+        'inner': its template's expressions are the nested deployment's own, evaluated when it runs (with the
+        parameters the outer template passes it), never in the outer scope. None otherwise ('outer', the
+        default, evaluates the nested template's expressions in the parent's scope, as ARM documents)."""
+        if instance.type.lower() != DEPLOYMENTS:
+            return None
+        found = _ci_get(instance.raw, "properties")
+        if found is None or not isinstance(found[1], dict):
+            return None
+        options = _ci_get(found[1], "expressionEvaluationOptions")
+        template = _ci_get(found[1], "template")
+        if options is None or template is None or not isinstance(options[1], dict):
+            return None
+        chosen = _ci_get(options[1], "scope")
+        if chosen is None or not isinstance(chosen[1], str) or chosen[1].lower() != "inner":
+            return None
+        return found[0], template[0]
 
     def evaluate_lenient(self, instance: ResourceInstance) -> tuple[dict[str, Any], list[str]]:
         """What-if's view of a body before anything is deployed: each top-level member evaluated, and one
@@ -661,7 +717,12 @@ class Plan:
             if key.lower() in TEMPLATE_ONLY:
                 continue
             try:
-                body[key] = self._walk(value, scope, f"{instance.path}.{key}")
+                inner = self.inner_template(instance)
+                if inner is not None and key == inner[0] and isinstance(value, dict):
+                    body[key] = {k: (v if k == inner[1] else self._walk(v, scope, f"{instance.path}.{key}.{k}"))
+                                 for k, v in value.items()}
+                else:
+                    body[key] = self._walk(value, scope, f"{instance.path}.{key}")
             except TemplateError:
                 body[key] = value
                 unresolved.append(key)
@@ -782,6 +843,17 @@ def _parse_value(value: Any) -> None:
             except TemplateError as exc:
                 exc.trail.append(f"[{i}]")
                 raise
+
+
+def _group_id(key: str) -> str:
+    """resourceId('Microsoft.Resources/resourceGroups', name) at subscription scope is
+    /subscriptions/{sub}/providers/Microsoft.Resources/resourceGroups/{name} (ARM's documented dependsOn of a
+    nested deployment on its group); the group itself is /subscriptions/{sub}/resourceGroups/{name}."""
+    marker = "/providers/microsoft.resources/resourcegroups/"
+    at = key.find(marker)
+    if at < 0 or key.count("/") != 6:
+        return key
+    return key[:at] + "/resourcegroups/" + key[at + len(marker):]
 
 
 def _topological(instances: list[ResourceInstance]) -> list[ResourceInstance]:
