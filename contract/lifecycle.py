@@ -100,6 +100,26 @@ class Recorder(ArmClient):
         return list(check(self.interactions[start:]).violations)
 
 
+def make_network(client: Recorder, target: Target) -> None:
+    """The virtual network and subnet the target's scale sets stand on, made (and followed to its end)
+    before any scale set, as a real client does: Azure and the emulator refuse a missing subnet."""
+    from contract.network_setup import virtual_network_request
+
+    path, body = virtual_network_request(target.subnet_id, target.location)
+    answer, final = client.call("PUT", path, body)
+    if answer.status not in (200, 201) or (_lro_state(final) or "Succeeded").lower() != "succeeded":
+        raise ContractBroken(f"could not create the virtual network {path.split('?')[0]}: {answer.status} "
+                             f"{_error_code(answer) or ''} {_lro_state(final) or ''}".strip())
+
+
+def payload_kwargs(target: Target) -> dict[str, Any]:
+    """What makes generated bodies name only what `make_network` made: the target's own subnet, in its
+    region, and no load-balancer/application-gateway pools, NSG or vault the subscription lacks."""
+    from contract.strategies import NetworkContext
+
+    return {"network": NetworkContext.of_subnet(target.subnet_id), "references": False, "location": target.location}
+
+
 def _lro_state(final: Answer | None) -> str | None:
     return final.lro_state if final is not None else None
 
@@ -226,7 +246,7 @@ def _delete(ctx: _Context, name: str) -> None:
 def _base(ctx: _Context) -> tuple[dict[str, Any], dict[str, Any]]:
     """A valid create body with two VMs (drawn once per campaign) and the model it yields."""
     if ctx.base_body is None:
-        body = draw_examples(valid_payloads(CREATE, ctx.api_version), 1, ctx.seed)[0]
+        body = draw_examples(valid_payloads(CREATE, ctx.api_version, **payload_kwargs(ctx.target)), 1, ctx.seed)[0]
         body = copy.deepcopy(body)
         body["sku"]["capacity"] = 2
         ctx.base_body = body
@@ -349,6 +369,7 @@ def fuzz(
     if unknown:
         raise ValueError(f"cannot fuzz {', '.join(unknown)}; supported: {', '.join(PLANS)}")
     client.send("PUT", f"{target.rg_path}?api-version={RESOURCES_API}", {"location": target.location})
+    make_network(client, target)
     summaries: list[OperationSummary] = []
     for op in ops:
         plan = PLANS[op]
@@ -364,10 +385,11 @@ def fuzz(
             _, current = _base(ctx)
             instance_ids = ("0", "1")
         kwargs: dict[str, Any] = {"instance_ids": instance_ids}
+        valid_kwargs = payload_kwargs(target)
         if op == UPDATE:
             kwargs["current"] = current
         try:
-            good = draw_examples(valid_payloads(op, api_version, **kwargs), examples, seed)
+            good = draw_examples(valid_payloads(op, api_version, **kwargs, **valid_kwargs), examples, seed)
             bad = draw_examples(invalid_payloads(op, api_version, **kwargs), examples, seed) if invalid else []
         except Exception as exc:  # noqa: BLE001 - a strategy that cannot generate is a finding, not a crash
             summary.failures.append(f"could not generate payloads: {exc}")
@@ -437,6 +459,7 @@ def lifecycle_machine(client: Recorder, *, target: Target | None = None, api_ver
     spec = spec or load_spec()
     rules = rules or load_rules()
     where = target or Target()
+    payloads = payload_kwargs(where)
     names = iter(range(1, 1_000_000))
 
     class ScaleSetLifecycle(RuleBasedStateMachine):
@@ -510,16 +533,17 @@ def lifecycle_machine(client: Recorder, *, target: Target | None = None, api_ver
         # ---------------------------------------------------------------- rules
         @initialize()
         def resource_group(self) -> None:
+            self.start = len(client.interactions)
             answer = client.send("PUT", f"{where.rg_path}?api-version={RESOURCES_API}", {"location": where.location})
             self.expect("resource group", answer, (200, 201))
-            self.start = len(client.interactions) - 1
+            make_network(client, where)
 
         @precondition(lambda self: self.model is None)
         @rule(data=st.data())
         def create(self, data: st.DataObject) -> None:
             missing = client.send("GET", self.url())
             self.expect("GET before create", missing, (404,))
-            body = data.draw(valid_payloads(CREATE, api_version, spec=spec, rules=rules), label="create body")
+            body = data.draw(valid_payloads(CREATE, api_version, spec=spec, rules=rules, **payloads), label="create body")
             answer, final = client.call("PUT", self.url(), body)
             self.expect("create", answer, (201,), final)
             self.refresh("create")
@@ -536,7 +560,7 @@ def lifecycle_machine(client: Recorder, *, target: Target | None = None, api_ver
         @precondition(lambda self: self.model is not None)
         @rule(data=st.data())
         def patch(self, data: st.DataObject) -> None:
-            body = data.draw(valid_payloads(UPDATE, api_version, current=self.model, spec=spec, rules=rules), label="PATCH body")
+            body = data.draw(valid_payloads(UPDATE, api_version, current=self.model, spec=spec, rules=rules, **payloads), label="PATCH body")
             if self.write("PATCH", UPDATE, "PATCH", self.url(), body):
                 self.refresh("PATCH")
                 self.reflects("PATCH", body)
@@ -544,7 +568,7 @@ def lifecycle_machine(client: Recorder, *, target: Target | None = None, api_ver
         @precondition(lambda self: self.model is not None)
         @rule(data=st.data())
         def put_update(self, data: st.DataObject) -> None:
-            body = data.draw(valid_payloads(CREATE, api_version, current=self.model, spec=spec, rules=rules), label="PUT body")
+            body = data.draw(valid_payloads(CREATE, api_version, current=self.model, spec=spec, rules=rules, **payloads), label="PUT body")
             if self.write("PUT update", CREATE, "PUT", self.url(), body):
                 self.refresh("PUT update")
                 self.reflects("PUT update", body)
@@ -710,7 +734,12 @@ def _is_poll(spec: Any, request: Request) -> bool:
     if "monitor=true" in parts.query.lower():
         return True
     found = spec.match(request.method, parts.path)
-    return found is not None and found.operation.operation_id == "OperationStatus_Get"
+    return found is not None and found.operation.operation_id in _POLLS
+
+
+# the status and result monitors a client follows (Compute's, Network's, ARM's): never re-sent by replay
+_POLLS = frozenset({"OperationStatus_Get", "NetworkOperationStatus_Get", "NetworkOperationResults_Get",
+                    "OperationResults_Get", "DeploymentOperationStatus_Get"})
 
 
 def replay_lifecycle(

@@ -87,8 +87,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   type="linelist", default=[])
     parser.addini("vmss_resource_group", "vmss_resource_group: the resource group it creates (default vmss-test-rg).",
                   default="vmss-test-rg")
-    parser.addini("vmss_location", "vmss_resource_group: the region it is created in (default westus).",
-                  default="westus")
+    parser.addini("vmss_location", "vmss_resource_group, vmss_subnet_id: the region they are created in "
+                  "(default westus).", default="westus")
+    parser.addini("vmss_virtual_network", "vmss_subnet_id: the virtual network it creates (default vmss-test-vnet).",
+                  default="vmss-test-vnet")
     parser.addini(
         "vmss_subscription_id",
         "subscription id used by vmss_compute_client (default: $AZURE_SUBSCRIPTION_ID, "
@@ -555,31 +557,77 @@ def _subscription_in(path: Path) -> str | None:
 RESOURCES_API = "2022-09-01"
 
 
+def _arm_call(endpoint: VmssEndpoint, credential: Any, method: str, url: str, body: Any, what: str) -> Any:
+    """One ARM request through the test's endpoint, a long-running answer followed to its end; the final
+    JSON body. A refusal fails the test naming `what`, the status and ARM's error."""
+    import json
+    import ssl
+    import time
+    import urllib.error
+    import urllib.request
+
+    token = credential.get_token(ARM_SCOPE).token
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    context = ssl.create_default_context(cafile=endpoint.ca_path) if endpoint.ca_path else None
+    # Only a real Azure upstream being recorded needs its poll delay honoured; replay and the emulator answer at once.
+    real_azure = endpoint.mode == "record" and not endpoint.upstream_is_local and endpoint.upstream != "emulator"
+
+    def send(verb: str, target: str, data: Any = None) -> tuple[dict[str, str], Any]:
+        request = urllib.request.Request(target, data=json.dumps(data).encode() if data is not None else None,
+                                         method=verb, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60, context=context) as answer:
+                text = answer.read().decode("utf-8", "replace")
+                return dict(answer.headers.items()), json.loads(text) if text.strip() else None
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode("utf-8", "replace")[:500]
+            pytest.fail(f"{what}: {verb} {target.split('?')[0]} answered {error.code}: {detail}", pytrace=False)
+
+    answer_headers, result = send(method, url, body)
+    monitor = next((v for k, v in answer_headers.items() if k.lower() == "azure-asyncoperation"), None)
+    for _ in range(120 if monitor else 0):
+        if real_azure:
+            delay = next((v for k, v in answer_headers.items() if k.lower() == "retry-after"), "2")
+            time.sleep(min(float(delay) if delay.replace(".", "", 1).isdigit() else 2.0, 10.0))
+        answer_headers, status = send("GET", monitor)
+        state = str((status or {}).get("status", "")).lower() if isinstance(status, dict) else ""
+        if state in ("failed", "canceled", "cancelled"):
+            pytest.fail(f"{what}: the long-running {method} ended {state}: {status}", pytrace=False)
+        if state in ("succeeded", ""):
+            break
+    return result
+
+
 @pytest.fixture
 def vmss_resource_group(request: pytest.FixtureRequest, vmss_endpoint: VmssEndpoint, vmss_credential: Any,
                         vmss_subscription_id: str) -> str:
     """A resource group (ini `vmss_resource_group`, in `vmss_location`) created through the test's endpoint,
     so it is recorded and replayed like the test's own calls; no azure-mgmt-resource needed. Returns its name."""
-    import json
-    import ssl
-    import urllib.error
-    import urllib.request
-
     name = str(request.config.getini("vmss_resource_group") or "vmss-test-rg")
     location = str(request.config.getini("vmss_location") or "westus")
     url = (f"{vmss_endpoint.url}/subscriptions/{vmss_subscription_id}/resourcegroups/{name}"
            f"?api-version={RESOURCES_API}")
-    token = vmss_credential.get_token(ARM_SCOPE).token
-    put = urllib.request.Request(url, data=json.dumps({"location": location}).encode(), method="PUT",
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    context = ssl.create_default_context(cafile=vmss_endpoint.ca_path) if vmss_endpoint.ca_path else None
-    try:
-        with urllib.request.urlopen(put, timeout=60, context=context) as answer:
-            answer.read()
-    except urllib.error.HTTPError as error:
-        detail = error.read().decode("utf-8", "replace")[:500]
-        pytest.fail(f"vmss_resource_group: PUT {name} answered {error.code}: {detail}", pytrace=False)
+    _arm_call(vmss_endpoint, vmss_credential, "PUT", url, {"location": location}, f"vmss_resource_group: PUT {name}")
     return name
+
+
+@pytest.fixture
+def vmss_subnet_id(request: pytest.FixtureRequest, vmss_endpoint: VmssEndpoint, vmss_credential: Any,
+                   vmss_subscription_id: str, vmss_resource_group: str) -> str:
+    """A virtual network (ini `vmss_virtual_network`, default `vmss-test-vnet`, 10.0.0.0/16) with one subnet
+    `default` (10.0.0.0/24) in `vmss_resource_group`, created through the test's endpoint (recorded and replayed
+    like the test's own calls) and followed to Succeeded. Returns the subnet's id, for a scale set's
+    `ipConfigurations[].properties.subnet.id`: Azure (and the emulator) refuse a scale set whose subnet does
+    not exist (400 InvalidResourceReference)."""
+    from contract.network_setup import virtual_network_request
+
+    vnet = str(request.config.getini("vmss_virtual_network") or "vmss-test-vnet")
+    location = str(request.config.getini("vmss_location") or "westus")
+    subnet_id = (f"/subscriptions/{vmss_subscription_id}/resourceGroups/{vmss_resource_group}"
+                 f"/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/default")
+    path, body = virtual_network_request(subnet_id, location)
+    _arm_call(vmss_endpoint, vmss_credential, "PUT", vmss_endpoint.url + path, body, f"vmss_subnet_id: PUT {vnet}")
+    return subnet_id
 
 
 def _client_kwargs(endpoint: VmssEndpoint) -> dict[str, Any]:

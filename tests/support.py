@@ -61,3 +61,11 @@ def requires(available: bool, what: str) -> Any:
         return missing
 
     return failing
+
+
+def network_request(subnet_id: str, location: str = "westus") -> tuple[str, dict[str, Any]]:
+    """(path with api-version, body) of the virtual network holding `subnet_id`: PUT it before a scale set
+    that names the subnet, as a real client does (the emulator, like Azure, refuses a missing subnet)."""
+    from contract.network_setup import virtual_network_request
+
+    return virtual_network_request(subnet_id, location)

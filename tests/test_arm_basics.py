@@ -19,7 +19,7 @@ from contract.journeys import Target, scale_set_body
 from contract.plugin import StaticCredential
 from contract.servers import BackgroundServer
 from contract.specs import load_spec
-from support import Capture, assert_no_violations
+from support import Capture, assert_no_violations, network_request
 
 SUB = "00000000-0000-0000-0000-000000000000"
 OTHER_SUB = "11111111-2222-3333-4444-555555555555"
@@ -77,15 +77,15 @@ def test_the_surface_a_client_reads_first(served: tuple[BackgroundServer, Captur
 
     # The generic lists hold scale sets and network resources alike; $filter narrows them.
     target = Target(subscription=OTHER_SUB, resource_group="arm-basics", location="westus")
+    vnet_path, vnet = network_request(target.subnet_id)  # the scale set's subnet first, as Azure wants
+    assert resources.send_request(HttpRequest("PUT", vnet_path, json=vnet)).status_code == 201
     compute.virtual_machine_scale_sets.begin_create_or_update(
         "arm-basics", "web", scale_set_body(target, "web", capacity=1)).result()
-    resources.send_request(HttpRequest(
-        "PUT", f"{target.rg_path}/providers/Microsoft.Network/virtualNetworks/net?api-version=2024-05-01",
-        json={"location": "westus", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}}}))
+    net = vnet_path.split("?")[0].rsplit("/", 1)[1]
     listed = {(r.type, r.name) for r in resources.resources.list_by_resource_group("arm-basics")}
-    assert listed == {("Microsoft.Compute/virtualMachineScaleSets", "web"), ("Microsoft.Network/virtualNetworks", "net")}
+    assert listed == {("Microsoft.Compute/virtualMachineScaleSets", "web"), ("Microsoft.Network/virtualNetworks", net)}
     only = list(resources.resources.list(filter="resourceType eq 'Microsoft.Network/virtualNetworks'"))
-    assert [r.name for r in only] == ["net"]
+    assert [r.name for r in only] == [net]
     with pytest.raises(HttpResponseError) as bad:
         list(resources.resources.list(filter="plan eq 'x'"))
     assert bad.value.status_code == 400 and bad.value.error.code == "InvalidFilterInQueryString"

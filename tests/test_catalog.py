@@ -9,7 +9,7 @@ import requests
 from contract.checker import check
 from contract.emulator import create_app
 from contract.servers import BackgroundServer
-from support import Capture, assert_no_violations
+from support import Capture, assert_no_violations, network_request
 
 SUB = "00000000-0000-0000-0000-0000000000ad"
 RG = f"/subscriptions/{SUB}/resourceGroups/rg-catalog"
@@ -62,6 +62,8 @@ def test_catalogue_reads_and_flexible_vms_answer_in_azures_shape() -> None:
 
         assert requests.put(f"{srv.url}{RG}?api-version=2022-09-01", json={"location": "westus"}, headers=AUTH,
                             timeout=10).status_code == 201
+        vnet_path, vnet = network_request(f"{RG}/providers/Microsoft.Network/virtualNetworks/v/subnets/s")
+        assert requests.put(f"{srv.url}{vnet_path}", json=vnet, headers=AUTH, timeout=10).status_code == 201
         created = requests.put(f"{srv.url}{RG}/providers/Microsoft.Compute/virtualMachineScaleSets/flex?api-version="
                                "2024-07-01", json=flexible(2), headers=AUTH, timeout=10)
         assert created.status_code == 201, created.text

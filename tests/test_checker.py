@@ -194,6 +194,8 @@ class Recorder:
 
 @pytest.fixture(scope="module")
 def emulator_lifecycle() -> Cassette:
+    from support import network_request
+
     from contract.emulator import create_app
     from contract.servers import BackgroundServer
 
@@ -201,6 +203,8 @@ def emulator_lifecycle() -> Cassette:
     try:
         c = Recorder(server.url)
         c.call("PUT", RG + "?api-version=2022-09-01", {"location": "westus"})
+        vnet_path, vnet = network_request(f"{RG}/providers/Microsoft.Network/virtualNetworks/vn/subnets/default")
+        assert c.lro("PUT", vnet_path, vnet).status_code == 201  # the subnet first: Azure refuses a missing one
         c.call("GET", VMSS)
         assert c.lro("PUT", VMSS, MODEL).status_code == 201
         c.call("GET", VMSS)

@@ -17,6 +17,7 @@ import requests
 
 from contract.emulator import create_app
 from contract.servers import BackgroundServer
+from support import network_request
 
 AUTH = {"Authorization": "Bearer local-test-token"}
 V = "api-version=2026-04-01"
@@ -85,8 +86,17 @@ class Client:
                 return status
         raise AssertionError("operation never finished")
 
+    def group(self) -> requests.Response:
+        """The resource group and the virtual network the scale sets stand on, as a real client makes them
+        (Azure and the emulator refuse a scale set whose subnet does not exist)."""
+        created = self.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+        path, body = network_request(SUBNET)
+        vnet = self.call("PUT", path, body, version=None)
+        assert vnet.status_code in (200, 201), vnet.text
+        return created
+
     def setup(self) -> None:
-        assert self.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01").status_code == 201
+        assert self.group().status_code == 201
         created = self.call("PUT", VMSS_PATH, vmss_body())
         assert created.status_code == 201
         self.poll(created)
@@ -165,7 +175,7 @@ def test_paths_are_case_insensitive_and_names_keep_their_spelling(client: Client
 def test_missing_parents_get_arms_404s(client: Client) -> None:
     assert error(client.call("PUT", VMSS_PATH, vmss_body())) == (404, "ResourceGroupNotFound")
     assert error(client.call("GET", RG_PATH, version="api-version=2022-09-01")) == (404, "ResourceGroupNotFound")
-    client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+    client.group()
     assert error(client.call("GET", VMSS_PATH)) == (404, "ResourceNotFound")
     assert error(client.call("PATCH", VMSS_PATH, {"tags": {}})) == (404, "PatchResourceNotFound")
     assert error(client.call("GET", f"{VMSS_PATH}/virtualMachines")) == (404, "ParentResourceNotFound")
@@ -181,7 +191,7 @@ def test_missing_parents_get_arms_404s(client: Client) -> None:
 def test_operation_is_in_progress_for_n_polls_then_succeeded_for_good() -> None:
     with BackgroundServer(lambda: create_app(lro_polls=3)) as srv:
         client = Client(srv.url)
-        client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+        client.group()
         created = client.call("PUT", VMSS_PATH, vmss_body())
         assert created.status_code == 201
         assert created.json()["properties"]["provisioningState"] == "Creating"
@@ -263,7 +273,7 @@ def test_instances_follow_capacity_and_power_actions(client: Client) -> None:
 
 
 def test_public_ips_only_for_nics_that_ask_for_one(client: Client) -> None:
-    client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+    client.group()
     body = vmss_body(capacity=2, nics=[nic("front", primary=True), nic("back", primary=False, public_ip=False)])
     client.poll(client.call("PUT", VMSS_PATH, body))
     ips = client.call("GET", f"{VMSS_PATH}/publicipaddresses", version="api-version=2017-03-30").json()["value"]
@@ -318,7 +328,7 @@ def test_refused_requests_change_nothing(client: Client) -> None:
 
 
 def test_api_version_gates_come_from_the_rules(client: Client) -> None:
-    client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+    client.group()
     old = "api-version=2016-04-30-preview"
     gated = client.call("PUT", VMSS_PATH, vmss_body(), version=old)
     assert error(gated) == (400, "InvalidParameter")
@@ -391,6 +401,10 @@ def test_emulate_command_prints_listening_line_serves_tls_and_stops_on_sigterm(t
         tls = {"verify": str(tmp_path / "ca.pem"), "headers": AUTH, "timeout": 10}  # per call: env CA vars win over Session.verify
         assert requests.put(f"{url}{RG_PATH}?api-version=2022-09-01", json={"location": "westus"},
                             **tls).status_code == 201
+        orphan = requests.put(f"{url}{VMSS_PATH}?{V}", json=vmss_body(), **tls)  # no subnet yet: Azure refuses
+        assert (orphan.status_code, orphan.json()["error"]["code"]) == (400, "InvalidResourceReference")
+        vnet_path, vnet = network_request(SUBNET)
+        assert requests.put(f"{url}{vnet_path}", json=vnet, **tls).status_code == 201
         created = requests.put(f"{url}{VMSS_PATH}?{V}", json=vmss_body(), **tls)
         assert created.status_code == 201
         polls = [requests.get(created.headers["Azure-AsyncOperation"], **tls).json()["status"] for _ in range(3)]
@@ -403,6 +417,25 @@ def test_emulate_command_prints_listening_line_serves_tls_and_stops_on_sigterm(t
             if proc.poll() is None:
                 proc.kill()
     assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+
+
+def test_no_network_integrity_is_an_explicit_escape_hatch(tmp_path: Path) -> None:
+    """`emulate --no-network-integrity` accepts a scale set on a subnet nobody made (Azure does not)."""
+    cli = Path(sys.executable).with_name("vmss-contract")
+    proc = subprocess.Popen([str(cli), "emulate", "--port", "0", "--no-identity", "--no-network-integrity"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip().removeprefix("listening on ")
+        client = Client(url)
+        assert client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01").status_code == 201
+        assert client.call("PUT", VMSS_PATH, vmss_body()).status_code == 201
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    help_text = subprocess.run([str(cli), "emulate", "--help"], capture_output=True, text=True).stdout
+    assert "Not what Azure does" in " ".join(help_text.split())
 
 
 def test_the_emulator_does_not_echo_bodies_it_refused(client: Client) -> None:
@@ -467,7 +500,7 @@ def test_raw_traffic_with_refusals_passes_the_checker() -> None:
 
 
 def test_per_instance_networking_update_gives_only_that_vm_a_public_ip(client: Client) -> None:
-    client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+    client.group()
     client.poll(client.call("PUT", VMSS_PATH, vmss_body(capacity=2, nics=[nic("nic0", public_ip=False)])))
     ips = f"{VMSS_PATH}/publicipaddresses"
     assert client.call("GET", ips, version="api-version=2017-03-30").json() == {"value": []}
@@ -509,7 +542,7 @@ def test_a_write_while_an_operation_runs_is_refused_by_default_and_changes_nothi
     """ARM-FACTS: another operation still running on the resource is 409 OperationNotAllowed."""
     with BackgroundServer(lambda: create_app(lro_polls=1, complete_on_read=False, complete_after=None)) as srv:
         client = Client(srv.url)
-        client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+        client.group()
         created = client.call("PUT", VMSS_PATH, vmss_body())
         for method, path, body in (("PATCH", VMSS_PATH, {"tags": {"a": "b"}}),
                                    ("POST", f"{VMSS_PATH}/restart", None), ("DELETE", VMSS_PATH, None),
@@ -521,7 +554,7 @@ def test_a_write_while_an_operation_runs_is_refused_by_default_and_changes_nothi
         assert client.call("PATCH", VMSS_PATH, {"tags": {"a": "b"}}).status_code == 200
     with BackgroundServer(lambda: create_app(lro_polls=1, strict_operations=False)) as srv:  # asked: fast-forward
         client = Client(srv.url)
-        client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+        client.group()
         created = client.call("PUT", VMSS_PATH, vmss_body())
         assert client.call("PATCH", VMSS_PATH, {"tags": {"a": "b"}}).status_code == 200
         assert client.call("GET", created.headers["Azure-AsyncOperation"], version=None).json()["status"] == "Succeeded"
@@ -531,7 +564,7 @@ def test_operations_finish_on_a_read_of_the_scale_set_or_after_a_while_without_p
     """`az rest`, `--no-wait` and Terraform's read-after-write never poll the status URL."""
     with BackgroundServer(lambda: create_app(lro_polls=5)) as srv:  # default: a read finishes it
         client = Client(srv.url)
-        client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+        client.group()
         created = client.call("PUT", VMSS_PATH, vmss_body())
         assert created.json()["properties"]["provisioningState"] == "Creating"
         assert client.call("GET", VMSS_PATH).json()["properties"]["provisioningState"] == "Succeeded"
@@ -540,7 +573,7 @@ def test_operations_finish_on_a_read_of_the_scale_set_or_after_a_while_without_p
         assert client.call("PATCH", VMSS_PATH, {"tags": {"a": "b"}}).status_code == 200  # nothing runs now
     with BackgroundServer(lambda: create_app(lro_polls=5, complete_on_read=False, complete_after=0.2)) as srv:
         client = Client(srv.url)
-        client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+        client.group()
         created = client.call("PUT", VMSS_PATH, vmss_body())
         time.sleep(0.3)  # the emulator's own short completion time, not ARM's 30 s poll delay
         assert client.call("PATCH", VMSS_PATH, {"tags": {"a": "b"}}).status_code == 200
@@ -551,7 +584,7 @@ def test_operations_finish_on_a_read_of_the_scale_set_or_after_a_while_without_p
 def test_mistyped_members_get_invalid_parameter_with_their_target(client: Client) -> None:
     """Schema errors below the root are InvalidParameter (ARM-FACTS), whether the spec or the
     emulator's own shape guard (for what the schema lets through) finds them."""
-    client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01")
+    client.group()
     for member in ("sku", "properties"):
         answer = client.call("PUT", VMSS_PATH, {**vmss_body(), member: ["not", "an", "object"]})
         assert error(answer) == (400, "InvalidParameter"), answer.text
@@ -563,7 +596,7 @@ def test_patch_adding_an_os_disk_gets_arms_default_create_option(client: Client)
     """A scale set created without an OS disk, then PATCHed one without createOption: ARM answers FromImage."""
     from contract.specs import load_spec
 
-    assert client.call("PUT", RG_PATH, {"location": "westus"}, "api-version=2022-09-01").status_code == 201
+    assert client.group().status_code == 201
     body = vmss_body(capacity=1)
     del body["properties"]["virtualMachineProfile"]["storageProfile"]["osDisk"]
     client.poll(client.call("PUT", VMSS_PATH, body))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import requests
 from contract.cassette import load_cassette
 from contract.emulator import create_app
 from contract.emulator.lenient import normalize
+from contract.network_setup import scale_set_network
 from contract.servers import BackgroundServer
 from contract.specs import load_spec
 
@@ -39,6 +41,10 @@ def template_scale_set(recording: str) -> tuple[str, dict[str, Any]]:
                     text = json.dumps({k: resource[k] for k in ("location", "tags", "sku", "properties")})
                     for name, value in params.items():
                         text = text.replace(f"[parameters('{name}')]", value)
+                    uri = interaction.request.uri
+                    group = uri[uri.lower().find("/resourcegroups/") + len("/resourcegroups/"):].split("/", 1)[0]
+                    text = re.sub(r"\[resourceId\('([^']+)', '([^']+)'\)\]",  # what the template engine makes of it
+                                  lambda m: f"/subscriptions/{SUB}/resourceGroups/{group}/providers/{m[1]}/{m[2]}", text)
                     return resource["name"], json.loads(text)
     raise AssertionError(f"no scale set template in {recording}")
 
@@ -61,6 +67,17 @@ class Arm:
 
     def vmss(self, name: str) -> str:
         return f"/subscriptions/{SUB}/resourceGroups/{self.group}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}"
+
+    def network(self, body: dict[str, Any]) -> None:
+        """The network a scale set body names, made first as a client does (Azure refuses a missing subnet)."""
+        for path, resource in scale_set_network(body):
+            path, _, version = path.partition("?")
+            assert self.call("PUT", path, resource, version=version).status_code in (200, 201)
+
+    def create(self, name: str, body: dict[str, Any]) -> requests.Response:
+        """PUT a new scale set after the network it names."""
+        self.network(body)
+        return self.call("PUT", self.vmss(name), body)
 
     def call(self, method: str, path: str, body: Any = None, version: str = V) -> requests.Response:
         """One request; a write's operation is then polled to its end, as the SDK and az do."""
@@ -90,7 +107,7 @@ def test_cli_template_with_lowercase_enum_string_booleans_and_nulls_is_accepted_
     """test_vmss_create_and_modify.yaml 10 -> 15: `mode: manual`, `primary: "true"`, `singlePlacementGroup: null`
     and `storageAccountType: null` are accepted; Azure answers Manual, true, true and Premium_LRS."""
     name, body = template_scale_set("test_vmss_create_and_modify.yaml")
-    put = arm.call("PUT", arm.vmss(name), body)
+    put = arm.create(name, body)
     assert put.status_code == 201, put.text
     got = arm.call("GET", arm.vmss(name)).json()
     props = got["properties"]
@@ -107,7 +124,7 @@ def test_cli_template_with_lowercase_enum_string_booleans_and_nulls_is_accepted_
 def test_create_fills_in_the_members_azure_fills_in(arm: Arm, recording: str) -> None:
     """The emulator's GET after a create has the same members (and defaults) as Azure's recorded GET."""
     name, body = template_scale_set(recording)
-    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    assert arm.create(name, body).status_code == 201
     ours, theirs = arm.call("GET", arm.vmss(name)).json(), recorded_get(recording, name)
     for path in (("sku", "tier"), ("properties", "virtualMachineProfile", "storageProfile", "osDisk", "osType"),
                  ("properties", "virtualMachineProfile", "storageProfile", "osDisk", "diskSizeGB"),
@@ -130,7 +147,7 @@ def test_create_fills_in_the_members_azure_fills_in(arm: Arm, recording: str) ->
 def test_put_with_only_location_and_sku_keeps_the_profile(arm: Arm) -> None:
     """test_vmss_create_and_modify.yaml 38: `az vmss scale` PUTs {location, sku}; Azure keeps the whole profile."""
     name, body = template_scale_set("test_vmss_create_and_modify.yaml")
-    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    assert arm.create(name, body).status_code == 201
     before = arm.call("GET", arm.vmss(name)).json()
     scaled = arm.call("PUT", arm.vmss(name), {"location": "westus", "sku": {"name": "Standard_DS1_v2", "capacity": 2}})
     assert scaled.status_code == 200, scaled.text
@@ -142,7 +159,7 @@ def test_put_with_only_location_and_sku_keeps_the_profile(arm: Arm) -> None:
 def test_update_put_without_image_reference_keeps_it(arm: Arm) -> None:
     """test_vmss_extension.yaml 13: the CLI's update PUT has no imageReference; Azure's answer still has it."""
     name, body = template_scale_set("test_vmss_extension.yaml")
-    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    assert arm.create(name, body).status_code == 201
     update = copy.deepcopy(body)
     del update["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"]
     answer = arm.call("PUT", arm.vmss(name), update)
@@ -156,7 +173,7 @@ def test_member_names_in_another_case_are_read_as_the_canonical_ones(arm: Arm) -
     `ApplicationGatewayBackendAddressPools`, test_vmss_create_with_app_gateway.yaml; Azure answers camelCase)."""
     name, body = template_scale_set("test_vmss_create_with_app_gateway.yaml")
     body["Location"] = body.pop("location")
-    answer = arm.call("PUT", arm.vmss(name), body)
+    answer = arm.create(name, body)
     assert answer.status_code == 201, answer.text
     ipc = answer.json()["properties"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"][0]
     assert "applicationGatewayBackendAddressPools" in ipc["properties"]["ipConfigurations"][0]["properties"]
@@ -167,7 +184,7 @@ def test_instance_ids_star_acts_on_every_instance(arm: Arm) -> None:
     """`az vmss stop` with no ids sends `instanceIds: ["*"]` (azure-cli's default); Azure powers off all of them."""
     name, body = template_scale_set("test_vmss_create_and_modify.yaml")
     body["sku"]["capacity"] = 3
-    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    assert arm.create(name, body).status_code == 201
     answer = arm.call("POST", arm.vmss(name) + "/poweroff", {"instanceIds": ["*"]})
     assert answer.status_code == 202, answer.text
     for vm in arm.call("GET", arm.vmss(name) + "/virtualMachines?$expand=instanceView").json()["value"]:
@@ -183,7 +200,7 @@ def test_patch_is_a_merge_patch_where_null_removes_a_member(arm: Arm) -> None:
     """ARM-FACTS / RFC 7396: a null in a PATCH removes that member; the others stay."""
     name, body = template_scale_set("test_vmss_create_and_modify.yaml")
     body["tags"] = {"keep": "1", "drop": "2"}
-    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    assert arm.create(name, body).status_code == 201
     answer = arm.call("PATCH", arm.vmss(name), {"tags": {"drop": None, "new": "3"}})
     assert answer.status_code == 200, answer.text
     assert answer.json()["tags"] == {"keep": "1", "new": "3"}
@@ -215,7 +232,7 @@ def test_lists_page_with_next_link_and_vm_list_takes_the_swaggers_filter_and_sel
     arm = Arm(paged_server.url, f"rg-{uuid.uuid4().hex[:12]}")
     name, body = template_scale_set("test_vmss_create_and_modify.yaml")
     body["sku"]["capacity"] = 5
-    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    assert arm.create(name, body).status_code == 201
     seen, url = [], f"{arm.vmss(name)}/virtualMachines"
     first = arm.call("GET", url).json()
     assert len(first["value"]) == 2 and "$skiptoken=2" in first["nextLink"]
@@ -245,7 +262,7 @@ def test_user_data_is_only_in_answers_that_expand_it(arm: Arm) -> None:
     """The swagger's `$expand=userData` (ExpandTypesForGetVMScaleSets, InstanceViewTypes)."""
     name, body = template_scale_set("test_vmss_create_linux_secrets.yaml")
     body["properties"]["virtualMachineProfile"]["userData"] = "dXNlci1kYXRh"
-    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    assert arm.create(name, body).status_code == 201
     assert "userData" not in arm.call("GET", arm.vmss(name)).json()["properties"]["virtualMachineProfile"]
     expanded = arm.call("GET", arm.vmss(name) + "?$expand=userData").json()
     assert expanded["properties"]["virtualMachineProfile"]["userData"] == "dXNlci1kYXRh"
@@ -260,7 +277,7 @@ def test_orchestration_service_state_is_real_state_in_the_instance_view(arm: Arm
     """SetOrchestrationServiceState suspends / resumes AutomaticRepairs; the instance view reports it
     (documented example VirtualMachineScaleSet_GetInstanceView_MaximumSet_Gen: orchestrationServices)."""
     name, body = template_scale_set("test_vmss_update_automatic_repairs_with_health_extension.yaml")
-    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    assert arm.create(name, body).status_code == 201
     assert "orchestrationServices" not in arm.call("GET", arm.vmss(name) + "/instanceView").json()
     action = {"serviceName": "AutomaticRepairs", "action": "Suspend"}
     refused = arm.call("POST", arm.vmss(name) + "/setOrchestrationServiceState", action)
@@ -278,7 +295,7 @@ def test_orchestration_service_state_is_real_state_in_the_instance_view(arm: Arm
 
 def test_os_upgrade_history_lists_the_os_upgrades_that_ran(arm: Arm) -> None:
     name, body = template_scale_set("test_vmss_create_and_modify.yaml")
-    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    assert arm.create(name, body).status_code == 201
     assert arm.call("GET", arm.vmss(name) + "/osUpgradeHistory").json()["value"] == []
     assert arm.call("POST", arm.vmss(name) + "/osRollingUpgrade").status_code == 202
     history = arm.call("GET", arm.vmss(name) + "/osUpgradeHistory").json()["value"]
@@ -291,7 +308,7 @@ def test_os_upgrade_history_lists_the_os_upgrades_that_ran(arm: Arm) -> None:
 
 def test_perform_maintenance_refuses_clearly_and_vm_instance_view_names_the_guest(arm: Arm) -> None:
     name, body = template_scale_set("test_vmss_create_and_modify.yaml")
-    assert arm.call("PUT", arm.vmss(name), body).status_code == 201
+    assert arm.create(name, body).status_code == 201
     for path in ("/performMaintenance", "/virtualMachines/0/performMaintenance"):
         refused = arm.call("POST", arm.vmss(name) + path)
         assert refused.status_code == 409 and "no platform maintenance" in refused.json()["error"]["message"]
@@ -313,6 +330,7 @@ def test_repeated_reads_never_answer_stale_state() -> None:
     with BackgroundServer(lambda: create_app(lro_polls=3, complete_on_read=False, complete_after=0.2)) as srv:
         arm = Arm(srv.url, f"rg-{uuid.uuid4().hex[:12]}")
         name, body = template_scale_set("test_vmss_create_and_modify.yaml")
+        arm.network(body)
         raw = arm.http.put(f"{srv.url}{arm.vmss(name)}?{V}", data=json.dumps(body),
                            headers={"Content-Type": "application/json"})
         assert raw.status_code == 201

@@ -15,13 +15,17 @@ from hypothesis import strategies as st
 
 from contract.emulator import create_app
 from contract.servers import BackgroundServer
-from contract.strategies import InvalidPayload, invalid_payloads, valid_payloads
+from contract.strategies import InvalidPayload, NetworkContext, invalid_payloads, valid_payloads
 
 AUTH = {"Authorization": "Bearer fuzz"}
 SUB = "00000000-0000-0000-0000-00000000f022"
 RG = f"/subscriptions/{SUB}/resourceGroups/fuzz"
 VMSS = f"{RG}/providers/Microsoft.Compute/virtualMachineScaleSets"
 V = "2026-04-01"
+# Where every generated scale set stands: the base fixture makes all of it (subnets, NSG, load balancer
+# pools, application gateway pool) first, since Azure and the emulator refuse references to what is missing.
+NET = NetworkContext(SUB, "fuzz", "vnet-fuzz", ("default", "app-subnet", "backend"), "lb-fuzz", "agw-fuzz", "kv-fuzz")
+WHERE = {"network": NET, "location": "westus"}
 FUZZ = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                       HealthCheck.function_scoped_fixture])
 
@@ -32,6 +36,9 @@ def base() -> Iterator[str]:
         answer = requests.put(f"{srv.url}{RG}?api-version=2022-09-01", json={"location": "westus"},
                               headers=AUTH, timeout=10)
         assert answer.status_code == 201
+        for path, body in NET.network_requests("westus"):
+            made = requests.put(f"{srv.url}{path}", json=body, headers=AUTH, timeout=10)
+            assert made.status_code in (200, 201), made.text
         yield srv.url
 
 
@@ -46,7 +53,7 @@ def settle(base: str, answer: requests.Response) -> None:
 
 
 @FUZZ
-@given(body=valid_payloads("VirtualMachineScaleSets_CreateOrUpdate", V))
+@given(body=valid_payloads("VirtualMachineScaleSets_CreateOrUpdate", V, **WHERE))
 def test_valid_create_bodies_are_accepted(base: str, body: dict[str, Any]) -> None:
     path = f"{VMSS}/ok{uuid.uuid4().hex[:8]}"
     created = call(base, "PUT", path, body)
@@ -76,7 +83,7 @@ def drawn_body() -> dict[str, Any]:
     """One valid create body with two instances; update fuzzing draws against its model."""
     with warnings.catch_warnings():  # .example() outside @given is fine for one fixture value
         warnings.simplefilter("ignore", NonInteractiveExampleWarning)
-        body: dict[str, Any] = valid_payloads("VirtualMachineScaleSets_CreateOrUpdate", V).example()
+        body: dict[str, Any] = valid_payloads("VirtualMachineScaleSets_CreateOrUpdate", V, **WHERE).example()
     body.setdefault("sku", {})["capacity"] = 2
     return body
 

@@ -24,6 +24,8 @@ from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.compute.aio import ComputeManagementClient as AioComputeClient
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.msi.aio import ManagedServiceIdentityClient as AioMsiClient
+from azure.mgmt.network import NetworkManagementClient
+from azure.mgmt.network.aio import NetworkManagementClient as AioNetworkClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient as AioResourceClient
 
@@ -37,6 +39,11 @@ from support import Capture, assert_no_violations
 SUB = "00000000-0000-0000-0000-0000000000ab"
 RG = "rg-identity"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+
+
+VNET = {"location": "westus", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+                                             "subnets": [{"name": "s", "properties": {"addressPrefix": "10.0.0.0/24"}}]}}
+# the subnet the scale sets stand on (Azure refuses a scale set whose subnet does not exist)
 
 
 def scale_set_body(identity: dict[str, Any] | None, image: dict[str, str] | None = None) -> dict[str, Any]:
@@ -98,6 +105,7 @@ def test_identity_image_role_assignment_journey_sync(served: tuple[BackgroundSer
     vmss_ops = compute.virtual_machine_scale_sets
 
     resource.resource_groups.create_or_update(RG, {"location": "westus"})
+    NetworkManagementClient(StaticCredential(), SUB, **kw).virtual_networks.begin_create_or_update(RG, "v", VNET).result()
     uai = msi.user_assigned_identities.create_or_update(RG, "uai1", {"location": "West US", "tags": {"t": "1"}})
     assert uai.type == "Microsoft.ManagedIdentity/userAssignedIdentities" and uai.location == "westus"
     assert uuid.UUID(uai.principal_id) and uuid.UUID(uai.client_id) and uuid.UUID(uai.tenant_id)
@@ -185,8 +193,10 @@ async def test_identity_and_role_assignment_aio(served: tuple[BackgroundServer, 
     async with AioResourceClient(AsyncStaticCredential(), SUB, **kw) as resource, \
             AioMsiClient(AsyncStaticCredential(), SUB, **kw) as msi, \
             AioComputeClient(AsyncStaticCredential(), SUB, **kw) as compute, \
-            AioAuthorizationClient(AsyncStaticCredential(), SUB, **kw) as auth:
+            AioAuthorizationClient(AsyncStaticCredential(), SUB, **kw) as auth, \
+            AioNetworkClient(AsyncStaticCredential(), SUB, **kw) as network:
         await resource.resource_groups.create_or_update(RG, {"location": "westus"})
+        await (await network.virtual_networks.begin_create_or_update(RG, "v", VNET)).result()
         uai = await msi.user_assigned_identities.create_or_update(RG, "uai-aio", {"location": "westus"})
         poller = await compute.virtual_machine_scale_sets.begin_create_or_update(
             RG, "aio", scale_set_body({"type": "UserAssigned", "userAssignedIdentities": {uai.id: {}}}))

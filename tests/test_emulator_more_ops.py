@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from azure.core.rest import HttpRequest
 from support import Capture, assert_no_violations
-from test_emulator_sdk import RG, SUB, clients, refused, scale_set_body, start
+from test_emulator_sdk import RG, SUB, clients, make_network, refused, scale_set_body, start
 
 from contract.checker import check
 from contract.servers import BackgroundServer
@@ -42,6 +42,7 @@ class World:
         self.srv, self.capture = srv, capture
         self.compute, resource = clients(srv)
         resource.resource_groups.create_or_update(RG, {"location": "westus"})
+        make_network(resource)
         self.vmss, self.vms = self.compute.virtual_machine_scale_sets, self.compute.virtual_machine_scale_set_vms
 
     def create(self, name: str, body: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from contract.checker import check
 from contract.emulator import create_app
 from contract.plugin import AsyncStaticCredential, StaticCredential
-from support import Capture, assert_no_violations
+from support import Capture, assert_no_violations, network_request
 from contract.servers import BackgroundServer
 
 SUB = "00000000-0000-0000-0000-0000000000aa"
@@ -67,6 +67,20 @@ def scale_set_body(capacity: int = 2, mode: str = "Manual") -> dict[str, Any]:
             },
         },
     }
+
+
+def make_network(resource: ResourceManagementClient) -> None:
+    """The virtual network the scale sets stand on, made first as a real client does (Azure, and the
+    emulator, refuse a scale set whose subnet does not exist)."""
+    path, body = network_request(SUBNET)
+    vnet, _, version = path.partition("?api-version=")
+    resource.resources.begin_create_or_update_by_id(vnet.lstrip("/"), body, api_version=version).result()
+
+
+async def make_network_aio(resource: Any) -> None:
+    path, body = network_request(SUBNET)
+    vnet, _, version = path.partition("?api-version=")
+    await (await resource.resources.begin_create_or_update_by_id(vnet.lstrip("/"), body, api_version=version)).result()
 
 
 def run_command_body(**source: Any) -> dict[str, Any]:
@@ -136,6 +150,7 @@ def sync_lifecycle(compute: ComputeManagementClient, resource: ResourceManagemen
     refused(lambda: vmss_ops.begin_create_or_update(RG, "vmss1", scale_set_body()).result(),
             404, "ResourceGroupNotFound")
     group = resource.resource_groups.create_or_update(RG, {"location": "westus"})
+    make_network(resource)
     assert group.name == RG and resource.resource_groups.check_existence(RG)
     assert [g.name for g in resource.resource_groups.list()] == [RG]
 
@@ -239,6 +254,7 @@ def test_sync_sdk_lifecycle_takes_seconds(server: BackgroundServer) -> None:
 def test_single_placement_group_never_goes_back_to_true(server: BackgroundServer) -> None:
     compute, resource = clients(server)
     resource.resource_groups.create_or_update(RG, {"location": "westus"})
+    make_network(resource)
     vmss_ops = compute.virtual_machine_scale_sets
     vmss_ops.begin_create_or_update(RG, "spg", scale_set_body(capacity=1)).result()
     vmss_ops.begin_update(RG, "spg", {"properties": {"singlePlacementGroup": False}}).result()
@@ -250,6 +266,7 @@ def test_single_placement_group_never_goes_back_to_true(server: BackgroundServer
 def test_zones_are_fixed_at_creation(server: BackgroundServer) -> None:
     compute, resource = clients(server)
     resource.resource_groups.create_or_update(RG, {"location": "westus"})
+    make_network(resource)
     vmss_ops = compute.virtual_machine_scale_sets
     vmss_ops.begin_create_or_update(RG, "zoned", scale_set_body(capacity=2) | {"zones": ["1", "2"]}).result()
     assert [vm.zones for vm in compute.virtual_machine_scale_set_vms.list(RG, "zoned")] == [["1"], ["2"]]
@@ -263,6 +280,7 @@ def test_zones_are_fixed_at_creation(server: BackgroundServer) -> None:
 def test_automatic_mode_applies_model_changes_at_once(server: BackgroundServer) -> None:
     compute, resource = clients(server)
     resource.resource_groups.create_or_update(RG, {"location": "westus"})
+    make_network(resource)
     vmss_ops, vm_ops = compute.virtual_machine_scale_sets, compute.virtual_machine_scale_set_vms
     vmss_ops.begin_create_or_update(RG, "auto", scale_set_body(capacity=2, mode="Automatic")).result()
     vmss_ops.begin_update(RG, "auto", {"properties": {"virtualMachineProfile": {
@@ -291,6 +309,7 @@ async def test_aio_sdk_lifecycle(server: BackgroundServer) -> None:
             return {vm.instance_id: vm.properties.latest_model_applied async for vm in vm_ops.list(RG, "aio")}
 
         await resource.resource_groups.create_or_update(RG, {"location": "westus"})
+        await make_network_aio(resource)
         created = await done(vmss_ops.begin_create_or_update(RG, "aio", scale_set_body()))
         assert created.properties.provisioning_state == "Succeeded"
         assert (await vmss_ops.get(RG, "aio")).sku.capacity == 2
@@ -359,6 +378,7 @@ def test_extensions_nics_skus_and_other_actions_through_the_sdk(tls_dir: Path) -
     try:
         compute, resource = clients(srv)
         resource.resource_groups.create_or_update(RG, {"location": "westus"})
+        make_network(resource)
         vmss_ops, vm_ops = compute.virtual_machine_scale_sets, compute.virtual_machine_scale_set_vms
         ext_ops = compute.virtual_machine_scale_set_extensions
         vmss_ops.begin_create_or_update(RG, "more", scale_set_body(capacity=2)).result()
@@ -416,6 +436,7 @@ def test_classic_run_command_returns_its_result_through_the_monitor(tls_dir: Pat
     try:
         compute, resource = clients(srv)
         resource.resource_groups.create_or_update(RG, {"location": "westus"})
+        make_network(resource)
         compute.virtual_machine_scale_sets.begin_create_or_update(RG, "classic", scale_set_body(capacity=1)).result()
         result = compute.virtual_machine_scale_set_vms.begin_run_command(
             RG, "classic", "0", {"commandId": "RunShellScript", "script": ["uptime"]}).result()

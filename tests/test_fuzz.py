@@ -118,7 +118,7 @@ def test_cli_a_target_that_cannot_create_the_base_scale_set_is_bad_input(tmp_pat
         result = CliRunner().invoke(main, ["fuzz", "--target", server.url, "--ca", str(server.ca_path),
                                            "--examples", "1", "--operation", "VirtualMachineScaleSets_Update"])
     assert result.exit_code == 2, result.output
-    assert result.output.startswith(f"Error: {server.url} could not create base scale set"), result.output
+    assert result.output.startswith(f"Error: {server.url} could not create the virtual network"), result.output
     assert "replay server answers only what it recorded" in result.output
 
 

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from contract.emulator import create_app
 from contract.emulator.images import Catalogue, builtin, is_platform_reference, urn, version_key
 from contract.servers import BackgroundServer
+from support import network_request
 
 SUB = "00000000-0000-0000-0000-0000000000ac"
 RG = f"/subscriptions/{SUB}/resourceGroups/rg-images"
@@ -90,6 +91,8 @@ def test_a_scale_set_naming_an_unknown_image_is_refused_as_azure_does(tmp_path: 
     extra.write_text(json.dumps([{"publisher": "Contoso", "offer": "app", "sku": "v1", "versions": ["1.0.0"]}]))
     with BackgroundServer(lambda: create_app(images=extra)) as srv:
         assert call(srv.url, "PUT", RG, {"location": "westus"}, "2022-09-01").status_code == 201
+        vnet_path, vnet = network_request(f"{RG}/providers/Microsoft.Network/virtualNetworks/v/subnets/s")
+        assert requests.put(f"{srv.url}{vnet_path}", json=vnet, headers=AUTH, timeout=10).status_code == 201
         unknown = {"publisher": "Canonical", "offer": "UbuntuServer", "sku": "12.04-LTS", "version": "latest"}
         refused = call(srv.url, "PUT", VMSS, body(unknown))
         assert refused.status_code == 404

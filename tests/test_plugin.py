@@ -270,9 +270,8 @@ def test_drift_is_shown_and_fails_only_when_asked(pytester: pytest.Pytester, how
 
 SDK_TEST = '''
 import pytest
-from azure.mgmt.resource.resources import ResourceManagementClient
 
-def body(capacity):
+def body(capacity, subnet_id):
     return {{
         "location": "westus",
         "sku": {{"name": "Standard_D2s_v3", "tier": "Standard", "capacity": capacity}},
@@ -282,38 +281,31 @@ def body(capacity):
                                                    "sku": "22_04-lts-gen2", "version": "latest"}},
                                "osDisk": {{"createOption": "FromImage", "managedDisk": {{"storageAccountType": "Standard_LRS"}}}}}},
             "networkProfile": {{"networkInterfaceConfigurations": [{{"name": "nic", "properties": {{"primary": True,
-                "ipConfigurations": [{{"name": "ip", "properties": {{"subnet": {{"id":
-                "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s"}}}}}}]}}}}]}}}}}},
+                "ipConfigurations": [{{"name": "ip", "properties": {{"subnet": {{"id": subnet_id}}}}}}]}}}}]}}}}}},
     }}
-
-def make_group(endpoint, credential, subscription):
-    client = ResourceManagementClient(credential, subscription, base_url=endpoint.url,
-                                      connection_verify=endpoint.connection_verify,
-                                      credential_scopes=["https://management.azure.com/.default"])
-    client.resource_groups.create_or_update("rg", {{"location": "westus"}})
-    client.close()
 
 {tests}
 '''
 
 SYNC_TESTS = '''
 @pytest.mark.parametrize("capacity", {capacities})
-def test_create(vmss_endpoint, vmss_credential, vmss_subscription_id, vmss_compute_client, capacity):
-    make_group(vmss_endpoint, vmss_credential, vmss_subscription_id)
-    created = vmss_compute_client.virtual_machine_scale_sets.begin_create_or_update("rg", "ss", body(capacity)).result()
+def test_create(vmss_endpoint, vmss_credential, vmss_resource_group, vmss_subnet_id, vmss_compute_client, capacity):
+    rg = vmss_resource_group
+    created = vmss_compute_client.virtual_machine_scale_sets.begin_create_or_update(
+        rg, "ss", body(capacity, vmss_subnet_id)).result()
     assert created.properties.provisioning_state == "Succeeded"
-    assert len(list(vmss_compute_client.virtual_machine_scale_set_vms.list("rg", "ss"))) == capacity
+    assert len(list(vmss_compute_client.virtual_machine_scale_set_vms.list(rg, "ss"))) == capacity
     print("MODE", vmss_endpoint.mode, type(vmss_credential).__name__)
 '''
 
 ASYNC_TESTS = '''
 @pytest.mark.asyncio
-async def test_create_async(vmss_endpoint, vmss_credential, vmss_subscription_id, vmss_compute_client_aio):
-    make_group(vmss_endpoint, vmss_credential, vmss_subscription_id)
-    poller = await vmss_compute_client_aio.virtual_machine_scale_sets.begin_create_or_update("rg", "ss", body(2))
+async def test_create_async(vmss_resource_group, vmss_subnet_id, vmss_compute_client_aio):
+    ops = vmss_compute_client_aio.virtual_machine_scale_sets
+    poller = await ops.begin_create_or_update(vmss_resource_group, "ss", body(2, vmss_subnet_id))
     created = await poller.result()
     assert created.properties.provisioning_state == "Succeeded"
-    got = await vmss_compute_client_aio.virtual_machine_scale_sets.get("rg", "ss")
+    got = await ops.get(vmss_resource_group, "ss")
     assert got.sku.capacity == 2
 '''
 

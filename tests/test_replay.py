@@ -19,6 +19,7 @@ from contract.cassette import Cassette, CassetteError, Interaction, Request, Res
 from contract.replay import REPLAYER, create_app
 from contract.rewrite import CANONICAL_BASE, rewrite_bytes
 from contract.servers import BackgroundServer
+from support import network_request
 
 RECORDINGS = Path(__file__).parent / "data" / "recordings"
 arm = requests.Session()  # a client as ARM expects one: every request carries a bearer token
@@ -155,6 +156,11 @@ def emulator_lifecycle(compute: ComputeManagementClient, resource: Any) -> list[
 
     vmss = compute.virtual_machine_scale_sets
     seen: list[Any] = [resource.resource_groups.create_or_update("rg", {"location": "westus"}).as_dict()]
+    subnet = SCALE_SET["properties"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"][0][
+        "properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"]
+    vnet, _, version = network_request(subnet)[0].partition("?api-version=")  # the subnet first, as Azure wants
+    seen.append(resource.resources.begin_create_or_update_by_id(
+        vnet.lstrip("/"), network_request(subnet)[1], api_version=version).result().as_dict())
     seen.append(vmss.begin_create_or_update("rg", "vmss1", SCALE_SET).result().as_dict())
     seen.append(vmss.get("rg", "vmss1").as_dict())
     seen.append([vm.as_dict() for vm in compute.virtual_machine_scale_set_vms.list("rg", "vmss1")])

@@ -123,11 +123,13 @@ def test_an_external_upstream_is_read_only_unless_told(tmp_path: Path) -> None:
     from contract.emulator import create_app
 
     from contract.journeys import lifecycle_steps as steps_of
+    from contract.journeys import network_steps
 
     with tempfile.TemporaryDirectory() as tls, BackgroundServer(create_app, tls=True, tls_dir=tls) as azure:
         # Something to look at: a resource group with one scale set, made directly, not through the run.
         client = ArmClient(azure.url, str(azure.ca_path), LOCAL_TOKEN)
         existing = [s for s in steps_of(Target(), name="existing") if s.name in ("resource group", "create")]
+        existing[1:1] = network_steps(Target())  # the subnet before the scale set, as Azure wants
         assert all(r.ok for r in run_steps(client, existing))
         done = _cli("--upstream", azure.url, "--upstream-ca", str(azure.ca_path), "--out", str(tmp_path / "ro"))
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

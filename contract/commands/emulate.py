@@ -28,17 +28,22 @@ from contract.servers import server_options
 @click.option("--images", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A JSON or YAML file of platform images ({images: [{publisher, offer, sku, os, versions}]}) added "
                    "to the built-in catalogue; a scale set naming an image outside it gets PlatformImageNotFound.")
+@click.option("--no-network-integrity", "no_network_integrity", is_flag=True,
+              help="Accept a scale set whose subnet, load-balancer pool, NSG, ASG or public IP prefix does not exist. "
+                   "Not what Azure does (it answers 400 InvalidResourceReference): by default the emulator refuses "
+                   "them too, so create the virtual network before the scale set.")
 @server_options
 def command(lro_polls: int, fast_forward_operations: bool, strict_operations: bool, complete_after: float,
             complete_on_read: bool, host: str, port: int, tls: bool, tls_dir: Path | None, identity: bool,
-            images: Path | None) -> None:
+            images: Path | None, no_network_integrity: bool) -> None:
     """Run an in-memory VMSS API that answers like ARM (state is lost on exit)."""
     from contract.emulator import create_app
     from contract.servers import serve_forever
 
     try:
         app = create_app(lro_polls=lro_polls, strict_operations=not fast_forward_operations,
-                         complete_after=complete_after, complete_on_read=complete_on_read, images=images)
+                         complete_after=complete_after, complete_on_read=complete_on_read, images=images,
+                         network_integrity=not no_network_integrity)
     except ValueError as exc:  # a malformed --images file
         raise click.BadParameter(str(exc), param_hint="--images") from None
     if identity:

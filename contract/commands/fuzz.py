@@ -73,9 +73,10 @@ def command(target_url: str, ca_path: str | None, operations: tuple[str, ...], e
             click.echo(f"Error: cannot reach {target_url}: {exc}", err=True)
             sys.exit(2)
         except ContractBroken as exc:
-            if "base scale set" not in str(exc):
+            if "base scale set" not in str(exc) and "virtual network" not in str(exc):
                 raise
-            click.echo(f"Error: {target_url} {exc}. The fuzzer needs a target that creates scale sets: the emulator "
+            click.echo(f"Error: {target_url} {exc}. The fuzzer needs a target that creates scale sets and the "
+                       "virtual network they stand on: the emulator "
                        "(vmss-contract emulate) or the recording proxy; a replay server answers only what it recorded.",
                        err=True)
             sys.exit(2)

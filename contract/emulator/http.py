@@ -25,7 +25,7 @@ class Emulator:
     contract: Contract
     strict_operations: bool = True  # a write during a running operation: ARM's 409 (True) or fast-forward it
     complete_on_read: bool = True  # a read of a scale set or its VMs finishes its running operation
-    network_integrity: bool = False  # scale sets may reference only network resources this emulator has
+    network_integrity: bool = True  # scale sets may reference only network resources this emulator has (as Azure)
     page_size: int = 1000  # items per page of a list (then `nextLink`)
     images: Catalogue | None = None  # the platform images scale sets may name (None: the built-in catalogue)
     writes: int = 0  # requests routed that may change state (every method but GET/HEAD)

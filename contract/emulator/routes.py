@@ -148,7 +148,7 @@ def _unauthenticated(request: web.Request) -> bool:
 def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_on_read: bool = True,
                complete_after: float | None = COMPLETE_AFTER, page_size: int = PAGE_SIZE, spec: Spec | None = None,
                rules: Rules | None = None, max_body: int = DEFAULT_MAX_BODY,
-               network_integrity: bool = False,
+               network_integrity: bool = True,
                images: str | Path | Catalogue | None = None) -> web.Application:
     """A fresh, empty emulator: every app has its own state.
 
@@ -160,8 +160,9 @@ def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_o
     `strict_operations`: a write on a scale set whose operation still runs gets ARM's
     409 OperationNotAllowed (the default, as Azure); False fast-forwards the running one instead.
     `network_integrity`: a scale set PUT/PATCH may reference only subnets, pools, NSGs, ASGs and
-    public IP prefixes this emulator holds (Azure's 400 InvalidResourceReference); off by default
-    until every caller builds its network first (issue 13).
+    public IP prefixes this emulator holds (Azure's 400 InvalidResourceReference), as Azure does.
+    False is an escape hatch that is not what Azure does: a test may then stand a scale set on a
+    subnet that does not exist and pass offline where Azure refuses it.
     `page_size`: items per page of every list; longer lists carry a `nextLink`.
     """
     emulator = Emulator(store=Store(), operations=Operations(lro_polls, complete_after=complete_after),

@@ -17,6 +17,8 @@ class NetworkContext:
 
     Every id a payload holds is drawn from one context, so NICs share a virtual network,
     pools belong to a load balancer of the same group, and a vault is in the same subscription.
+    Azure refuses a scale set naming any of them that does not exist: `network_requests(location)`
+    makes them (the load balancer is Standard, so drawn instance public IPs are Standard too).
     """
 
     subscription: str
@@ -26,6 +28,28 @@ class NetworkContext:
     load_balancer: str
     app_gateway: str
     vault: str
+
+    @classmethod
+    def of_subnet(cls, subnet_id: str) -> NetworkContext:
+        """The context a scale set standing on `subnet_id` lives in (pools and the like named after its vnet)."""
+        m = re.search(r"/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.Network/"
+                      r"virtualNetworks/([^/]+)/subnets/([^/]+)", subnet_id, flags=re.IGNORECASE)
+        if m is None:
+            raise ValueError(f"not a subnet id: {subnet_id}")
+        sub, group, vnet, subnet = m.groups()
+        return cls(sub, group, vnet, (subnet,), f"lb-{vnet}", f"agw-{vnet}", fit(f"kv{vnet}", 3, 24))
+
+    def network_requests(self, location: str, references: bool = True) -> list[tuple[str, dict[str, object]]]:
+        """The PUTs (path with api-version, body) that make this context exist in `location`: its resource
+        group and virtual network with every subnet and, with `references`, the NSG, the load balancer with
+        its backend and NAT pools and the application gateway with its pool that payloads may name.
+        Send them in order (each is long-running) before a scale set drawn in this context."""
+        from contract.network_setup import network_for
+
+        ids = [self.subnet_id(i) for i in range(len(self.subnets))]
+        if references:
+            ids += [self.nsg_id(), self.lb_backend_pool_id(), self.lb_nat_pool_id(), self.app_gateway_pool_id()]
+        return network_for(ids, location)
 
     def _rg(self) -> str:
         return f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers"

@@ -113,6 +113,13 @@ def _reference(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
     return DEFER if scen.references else OMIT
 
 
+def _public_ip_sku(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
+    """Standard when the payload may name the context's load balancer pools (a Standard load balancer,
+    `NetworkContext.network_requests`): Azure refuses instance public IPs of another SKU than the load
+    balancer's (DifferentSkuLoadBalancerAndPublicIPAddressNotAllowedInVMSS)."""
+    return "Standard" if scen.references else _enum_pick(["Standard", "Basic"])(draw, scen, schema)
+
+
 def _extensions(draw: st.DrawFn, scen: Scenario, schema: dict[str, Any]) -> Any:
     if scen.os_type == "Windows":
         publisher, kind, version, cmd = "Microsoft.Compute", "CustomScriptExtension", "1.10", "powershell -c hostname"
@@ -159,7 +166,7 @@ OVERLAYS: dict[Path, Overlay] = {
     ("$", "sku", "name"): lambda draw, scen, schema: scen.size,
     ("$", "sku", "tier"): _const("Standard"),
     ("$", "sku", "capacity"): _from(ints(0, 4)),
-    ("publicIPAddressConfiguration", "sku", "name"): _enum_pick(["Standard", "Basic"]),
+    ("publicIPAddressConfiguration", "sku", "name"): _public_ip_sku,
     ("publicIPAddressConfiguration", "sku", "tier"): _enum_pick(["Regional"]),
     ("upgradePolicy", "mode"): _enum_pick(["Manual", "Automatic"]),
     ("osProfile", "computerNamePrefix"): lambda draw, scen, schema: draw(computer_name_prefixes(scen.os_type)),

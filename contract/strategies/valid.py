@@ -12,6 +12,7 @@ from contract.strategies.bits import Bits
 from contract.strategies.network import NetworkContext
 from contract.strategies.paths import delete, get, has, parse_path, put
 from contract.strategies.scenario import Scenario, draw_scenario, scenario_from_model, spec_vm_sizes
+from contract.strategies.values import ZONAL_LOCATIONS
 from contract.strategies.walker import Walker
 
 
@@ -58,6 +59,7 @@ def valid_payloads(
     instance_ids: Iterable[str] | None = None,
     network: NetworkContext | None = None,
     references: bool = True,
+    location: str | None = None,
     optional_rate: int = 50,
     spec: Any = None,
     rules: Any = None,
@@ -68,7 +70,8 @@ def valid_payloads(
     scenario (same region, image, network) and never touch what the rules fix after creation.
     `instance_ids` are the VMs that exist (for manualupgrade, reimage ...). Against real
     Azure pass the `network` that exists and `references=False` (no pools, NSG or vault
-    the subscription lacks), so every payload points only at real resources.
+    the subscription lacks), so every payload points only at real resources. `location` puts a
+    new scale set in that region (beside its network: Azure refuses a subnet in another region).
     """
     spec, rules = contract(spec, rules)
     if operation_id not in spec.operations:
@@ -85,6 +88,9 @@ def valid_payloads(
             scen = replace(scen, instance_ids=ids)
         if network is not None and current is None:
             scen = replace(scen, network=network)
+        if location is not None and current is None:
+            region = location.replace(" ", "").lower()
+            scen = replace(scen, location=region, zonal=scen.zonal and region in ZONAL_LOCATIONS)
         if not references:
             scen = replace(scen, references=False)
         return scen

@@ -28,6 +28,8 @@ def group(resource_client: Any) -> str:
 
 
 @pytest.fixture
-def subnet_id(vmss_subscription_id: str) -> str:
-    return (f"/subscriptions/{vmss_subscription_id}/resourceGroups/{GROUP}/providers/Microsoft.Network"
-            "/virtualNetworks/fleet-vnet/subnets/default")
+def subnet_id(group: str, vmss_subnet_id: str) -> str:
+    """The subnet the fleet's scale sets stand on: the plugin's `vmss_subnet_id` creates virtual network
+    `fleet-vnet` (ini `vmss_virtual_network`) in `fleet-rg` (ini `vmss_resource_group`) through the endpoint
+    first, because Azure refuses a scale set whose subnet does not exist."""
+    return vmss_subnet_id
