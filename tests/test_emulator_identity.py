@@ -206,8 +206,13 @@ async def test_identity_and_role_assignment_aio(served: tuple[BackgroundServer, 
             "role_definition_id": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}",
             "principal_id": uai.principal_id})
         assert assignment.principal_id == uai.principal_id
-        await msi.user_assigned_identities.delete(RG, "uai-aio")
+        await msi.user_assigned_identities.delete(RG, "uai-aio")  # in use by the scale set: Azure allows it
         with pytest.raises(ResourceNotFoundError):
             await msi.user_assigned_identities.get(RG, "uai-aio")
+        # "Deleting a user-assigned managed identity won't remove the reference from any resource it was assigned
+        # to" (learn.microsoft.com, how-manage-user-assigned-managed-identities, Azure CLI tab): the scale set
+        # still names it, as it was assigned.
+        kept = await compute.virtual_machine_scale_sets.get(RG, "aio")
+        assert kept.identity.user_assigned_identities[uai.id].client_id == uai.client_id
         await (await resource.resource_groups.begin_delete(RG)).result()
     assert_no_violations(check(capture.interactions))

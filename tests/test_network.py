@@ -245,3 +245,41 @@ def test_the_az_templates_network_resources_are_read_as_azure_reads_them(recordi
                                              resource["apiVersion"]) == [], (path.name, resource["type"])
                 seen += 1
     assert seen >= 30
+
+
+def test_load_balancer_children_list_the_rules_that_name_them() -> None:
+    """As the official example LoadBalancerGet.json shows: a frontend lists the load-balancing and NAT rules
+    using it, a backend pool and a probe the load-balancing rules using them; the child GET shows the same,
+    and a rule removed by a PUT leaves no stale back-reference."""
+    import requests
+
+    from contract.emulator import create_app
+
+    auth, v = {"Authorization": "Bearer t"}, "api-version=2023-11-01"
+    lb = f"{NET}/loadBalancers/lbr"
+    fe, pool, probe = f"{lb}/frontendIPConfigurations/fe", f"{lb}/backendAddressPools/be", f"{lb}/probes/pr"
+    rule = {"name": "web", "properties": {"frontendIPConfiguration": {"id": fe}, "backendAddressPool": {"id": pool},
+                                          "probe": {"id": probe}, "protocol": "Tcp", "frontendPort": 80,
+                                          "backendPort": 80}}
+    nat = {"name": "ssh", "properties": {"frontendIPConfiguration": {"id": fe}, "protocol": "Tcp", "frontendPort": 22,
+                                         "backendPort": 22}}
+    body = {"location": "westus", "sku": {"name": "Standard"}, "properties": {
+        "frontendIPConfigurations": [{"name": "fe", "properties": {}}], "backendAddressPools": [{"name": "be"}],
+        "probes": [{"name": "pr", "properties": {"protocol": "Tcp", "port": 80}}],
+        "loadBalancingRules": [rule], "inboundNatRules": [nat]}}
+    with BackgroundServer(create_app) as srv:
+        assert requests.put(f"{srv.url}/subscriptions/{SUB}/resourceGroups/{RG}?api-version=2022-09-01",
+                            json={"location": "westus"}, headers=auth, timeout=10).status_code == 201
+        assert requests.put(f"{srv.url}{lb}?{v}", json=body, headers=auth, timeout=10).status_code == 201
+        props = requests.get(f"{srv.url}{lb}?{v}", headers=auth, timeout=10).json()["properties"]
+        front = props["frontendIPConfigurations"][0]["properties"]
+        assert front["loadBalancingRules"] == [{"id": f"{lb}/loadBalancingRules/web"}]
+        assert front["inboundNatRules"] == [{"id": f"{lb}/inboundNatRules/ssh"}]
+        assert props["backendAddressPools"][0]["properties"]["loadBalancingRules"] == [{"id": f"{lb}/loadBalancingRules/web"}]
+        assert props["probes"][0]["properties"]["loadBalancingRules"] == [{"id": f"{lb}/loadBalancingRules/web"}]
+        child = requests.get(f"{srv.url}{fe}?{v}", headers=auth, timeout=10).json()["properties"]
+        assert child["inboundNatRules"] == front["inboundNatRules"]
+        body["properties"]["inboundNatRules"] = []
+        assert requests.put(f"{srv.url}{lb}?{v}", json=body, headers=auth, timeout=10).status_code == 200
+        front = requests.get(f"{srv.url}{fe}?{v}", headers=auth, timeout=10).json()["properties"]
+        assert "inboundNatRules" not in front and front["loadBalancingRules"]

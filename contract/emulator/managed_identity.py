@@ -90,6 +90,8 @@ def settle(call: Call, model: JSON, before: JSON | None, owner_id: str) -> None:
             found = identities.find(call, resource_id)
             if found is None:
                 if resource_id.lower() in known:  # deleted after it was assigned: Azure keeps the reference
+                    # ("Deleting a user-assigned managed identity won't remove the reference from any resource it
+                    # was assigned to", learn.microsoft.com .../how-manage-user-assigned-managed-identities)
                     assigned[resource_id] = copy.deepcopy(obj(previous["userAssignedIdentities"].get(resource_id)))
                     continue
                 raise _failed(call, owner_id, resource_id)

@@ -218,8 +218,16 @@ def decorate(store: Store, kind: Kind, model: JSON) -> None:
     elif kind.type == LOAD_BALANCER.type:
         for pool in objs(props.get("backendAddressPools")):
             _decorate_pool(uses, pool)
-    elif kind.type == f"{LOAD_BALANCER.type}/backendAddressPools":
-        _decorate_pool(uses, model)
+        back = _load_balancer_rule_uses(model)
+        for member in _LB_BACK_MEMBERS:
+            for child in objs(props.get(member)):
+                _decorate_lb_child(back, member, child)
+    elif kind.type.startswith(f"{LOAD_BALANCER.type}/") and kind.member in _LB_BACK_MEMBERS:
+        if kind.member == "backendAddressPools":
+            _decorate_pool(uses, model)
+        parent = store.resource(rid.rsplit("/", 2)[0])
+        if parent is not None:
+            _decorate_lb_child(_load_balancer_rule_uses(parent.model), kind.member, model)
     elif kind.type == APPLICATION_GATEWAY.type:
         for pool in objs(props.get("backendAddressPools")):
             _decorate_pool(uses, pool)
@@ -227,6 +235,48 @@ def decorate(store: Store, kind: Kind, model: JSON) -> None:
         users = uses.of(rid, "ipConfiguration", "frontend")
         if users:
             props["ipConfiguration"] = {"id": users[0]}
+
+
+# Inside a load balancer, the rules name its frontends, pools and probes; each of those lists the rules that
+# name it (read-only, as the official example LoadBalancerGet.json shows): (rule member, its reference member).
+_LB_RULE_REFS: tuple[tuple[str, str], ...] = (
+    ("loadBalancingRules", "frontendIPConfiguration"), ("loadBalancingRules", "backendAddressPool"),
+    ("loadBalancingRules", "backendAddressPools"), ("loadBalancingRules", "probe"),
+    ("inboundNatRules", "frontendIPConfiguration"), ("inboundNatPools", "frontendIPConfiguration"),
+    ("outboundRules", "frontendIPConfigurations"), ("outboundRules", "backendAddressPool"))
+# which back-reference lists each child kind carries (the swagger's read-only members)
+_LB_BACK_MEMBERS: dict[str, tuple[str, ...]] = {
+    "frontendIPConfigurations": ("loadBalancingRules", "inboundNatRules", "inboundNatPools", "outboundRules"),
+    "backendAddressPools": ("loadBalancingRules", "outboundRules"),
+    "probes": ("loadBalancingRules",),
+}
+
+
+def _load_balancer_rule_uses(lb: JSON) -> dict[str, dict[str, list[str]]]:
+    """child id (lower case) -> rule member -> ids of the load balancer's rules that name that child."""
+    out: dict[str, dict[str, list[str]]] = {}
+    props = obj(lb.get("properties"))
+    lb_id = str(lb.get("id", ""))
+    for rule_member, ref_member in _LB_RULE_REFS:
+        for rule in objs(props.get(rule_member)):
+            rule_id = rule.get("id") or (f"{lb_id}/{rule_member}/{rule.get('name', '')}" if lb_id else None)
+            value = obj(rule.get("properties")).get(ref_member)
+            for target in (objs(value) if isinstance(value, list) else [value]):
+                ref = _ref(target)
+                if ref and isinstance(rule_id, str):
+                    ids = out.setdefault(ref.rstrip("/").lower(), {}).setdefault(rule_member, [])
+                    if rule_id not in ids:
+                        ids.append(rule_id)
+    return out
+
+
+def _decorate_lb_child(back: dict[str, dict[str, list[str]]], member: str, child: JSON) -> None:
+    cid, props = child.get("id"), child.get("properties")
+    if not isinstance(cid, str) or not isinstance(props, dict):
+        return
+    found = back.get(cid.lower(), {})
+    for rule_member in _LB_BACK_MEMBERS[member]:
+        _set(props, rule_member, _id_list(found.get(rule_member, [])))
 
 
 def _set(props: JSON, member: str, ids: list[JSON]) -> None:
