@@ -494,16 +494,24 @@ class Spec:
         """Errors of a request body against the operation's (closed) request schema.
 
         Objects are closed (unknown members are errors) up to the api-version our schemas were
-        written from (`info.x-schema-api-version`); for a newer `api_version` only the top level
-        stays closed, because Azure knows members that we cannot. Version gates live in rules.yaml.
+        written from (`info.x-schema-api-version`), and at each api-version that has its own
+        `x-schema-versions` overlay, judged on that version's schemas (an undocumented member at
+        2024-11-01 is caught as it is at 2024-03-01). Any other newer `api_version` (a preview, or
+        one newer than every overlay) keeps only the top level closed, on the nearest older schemas,
+        because Azure knows members that we cannot. Version gates live in rules.yaml.
         """
         op = self.operation(operation_id)
         if body is None:
             if op.request_body_required:
                 return [SchemaError("$", "a request body is required", "required")]
             return []
-        which = "request-open" if self._newer_than_schema(api_version, operation_id) else "request"
-        fn = self._validator(operation_id, which)
+        schema_set = None
+        which = "request"
+        if self._newer_than_schema(api_version, operation_id):
+            schema_set = self._schema_set(operation_id, api_version)
+            if schema_set is None or schema_set != api_version:
+                which = "request-open"
+        fn = self._validator(operation_id, which, schema_set)
         if fn is None:
             return []
         return [SchemaError(format_keys(p), msg, kw) for p, msg, kw in fn(body)]
