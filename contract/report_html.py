@@ -551,18 +551,75 @@ def _not_checked_html() -> str:
             f"<p>A passing report does not prove these:</p><ul>{items}</ul></section>")
 
 
-def render_html(report: Any, sources: Iterable[Any] = (), *, title: str = "vmss-contract report") -> str:
-    """The whole page as one string: inline CSS and script, nothing fetched."""
+def _pct(x: Any) -> str:
+    try:
+        return f"{100 * float(x):.1f}%"
+    except (TypeError, ValueError):
+        return "-"
+
+
+def _parity_html(parity: Mapping[str, Any], details: int = 6) -> str:
+    """How faithfully the emulator answered the recordings' own requests: the data `vmss-contract parity
+    --format json` wrote (this page only renders it; it runs nothing)."""
+    def figure(key: str, label: str) -> str:
+        s = parity.get(key) or {}
+        return (f'<div id="parity-{key.replace("_", "-")}"><b>{_e(_pct(s.get("status_agreement")))} / '
+                f'{_e(_pct(s.get("similarity")))}</b>{label}: {_e(s.get("operations", 0))} operations, '
+                "status agreement / member similarity</div>")
+
+    def cls(x: Any) -> str:
+        try:
+            return "hit" if float(x) >= 0.999 else ("gap" if float(x) >= 0.9 else "extra")
+        except (TypeError, ValueError):
+            return "na"
+
+    rows = "".join(
+        f"<tr><td>{_e(name)}</td><td>{_e(s.get('operations', 0))}</td>"
+        f'<td class="{cls(s.get("status_agreement"))}">{_e(_pct(s.get("status_agreement")))}</td>'
+        f'<td class="{cls(s.get("similarity"))}">{_e(_pct(s.get("similarity")))}</td></tr>'
+        for name, s in sorted((parity.get("by_operation") or {}).items()))
+    per = []
+    for c in parity.get("cassettes") or ():
+        ops = list(c.get("operations") or ())
+        off = [o for o in ops if not o.get("status_agrees") or o.get("missing") or o.get("extra")]
+        lines = "".join(
+            f"<tr><td>#{_e(o.get('index'))}</td><td>{_e(o.get('method'))}</td><td>{_e(o.get('operation'))}</td>"
+            f'<td class="{"hit" if o.get("status_agrees") else "extra"}">{_e(o.get("recorded_status"))} &rarr; '
+            f"{_e(o.get('emulated_status'))}{(' ' + _e(o.get('error'))) if o.get('error') else ''}</td>"
+            f"<td>{_e(_pct(o.get('similarity')))}</td>"
+            f"<td>{_e(', '.join((o.get('missing') or [])[:details]))}"
+            f"{' &hellip;' if len(o.get('missing') or []) > details else ''}</td>"
+            f"<td>{_e(', '.join((o.get('extra') or [])[:details]))}"
+            f"{' &hellip;' if len(o.get('extra') or []) > details else ''}</td></tr>" for o in off)
+        table = ("<table><thead><tr><th>request</th><th>method</th><th>operation</th><th>status Azure &rarr; "
+                 "emulator</th><th>members</th><th>missing (Azure only)</th><th>extra (emulator only)</th></tr>"
+                 f"</thead><tbody>{lines}</tbody></table>") if off else "<p>Every answer agrees.</p>"
+        per.append(f"<details{' open' if off else ''}><summary>{_e(Path(str(c.get('path', ''))).name)}: {len(ops)} requests, "
+                   f"{len(off)} differ</summary>{table}</details>")
+    return ('<section id="parity"><h2>Parity</h2><p>The emulator, driven with each recording\'s own requests, '
+            "against what Azure answered (<code>vmss-contract parity</code>).</p>"
+            f'<div class="stats">{figure("scale_set", "scale-set operations")}{figure("overall", "all operations")}</div>'
+            '<h3>By operation</h3><table id="parity-by-operation"><thead><tr><th>operation</th><th>n</th>'
+            f"<th>status agreement</th><th>member similarity</th></tr></thead><tbody>{rows}</tbody></table>"
+            f'<h3>Per recording</h3><div id="parity-cassettes">{"".join(per)}</div></section>')
+
+
+def render_html(report: Any, sources: Iterable[Any] = (), *, title: str = "vmss-contract report",
+                parity: Mapping[str, Any] | None = None) -> str:
+    """The whole page as one string: inline CSS and script, nothing fetched. `parity` is the data of a
+    `vmss-contract parity --format json` run; given, the page shows it in its own section."""
     cassettes = _load_sources(sources)
     violations = list(_get(report, "violations", []) or [])
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     body = (
         f"<header><h1>{_e(title)}</h1><div>Azure VMSS REST API contract &middot; generated {stamp}</div>"
         '<nav><a href="#summary">Summary</a><a href="#violations">Violations</a><a href="#drift">Drift</a>'
-        '<a href="#coverage-section">Coverage</a><a href="#timelines">Timelines</a></nav></header><main>'
+        + ('<a href="#parity">Parity</a>' if parity is not None else "")
+        + '<a href="#coverage-section">Coverage</a><a href="#timelines">Timelines</a></nav></header><main>'
         + _summary(report, violations)
         + _violations_html(violations, cassettes)
         + _drift_html(list(_get(report, "drift", []) or []))
+        + (_parity_html(parity) if parity is not None else "")
         + _outside_html(report)
         + _rule_sources_html(violations)
         + _not_checked_html()

@@ -177,3 +177,59 @@ def test_the_offending_json_path_is_highlighted_in_the_interaction() -> None:
     html = render_html(_report([violation]), [UPDATE_POLICY])
     marks = re.findall(r"<mark>(.*?)</mark>", html)
     assert marks and all("&quot;provisioningState&quot;:" in m for m in marks)
+
+
+def test_the_report_shows_parity_only_when_a_parity_result_is_given() -> None:
+    report = _report([])
+    plain = render_html(report, [])
+    assert 'id="parity"' not in plain and 'href="#parity"' not in plain
+    parity = {"scale_set": {"operations": 2, "status_agreement": 0.5, "similarity": 0.75},
+              "overall": {"operations": 3, "status_agreement": 2 / 3, "similarity": 0.8},
+              "by_operation": {"VirtualMachineScaleSets_Get": {"operations": 2, "status_agreement": 0.5,
+                                                               "similarity": 0.75}},
+              "cassettes": [{"path": "rec.yaml", "operations": [
+                  {"index": 4, "method": "GET", "operation": "VirtualMachineScaleSets_Get", "recorded_status": 200,
+                   "emulated_status": 404, "similarity": 0.5, "missing": ["$.properties.<b>"], "extra": [],
+                   "error": "NotFound", "status_agrees": False}]}]}
+    html = render_html(report, [], parity=parity)
+    assert 'href="#parity"' in html
+    section = re.search(r'<section id="parity">.*?</section>', html, re.S)
+    assert section and "50.0% / 75.0%" in section.group(0) and "200 &rarr; 404 NotFound" in section.group(0)
+    assert "$.properties.&lt;b&gt;" in section.group(0)  # recorded member names are escaped
+
+
+@requires(_chromium() is not None, "Debian's chromium (apt-get install -y chromium)")
+def test_a_real_parity_run_shows_in_the_html_report(tmp_path: Path) -> None:
+    """`vmss-contract parity REC --format json -o parity.json`, then `vmss-contract check REC --format html --parity
+    parity.json`: the page (as Chromium renders it) shows the run's own figures. parity writes data, check renders it."""
+    import json
+
+    from click.testing import CliRunner
+
+    from contract.cli import main
+
+    data = tmp_path / "parity.json"
+    run = CliRunner().invoke(main, ["parity", str(CREATE_AND_MODIFY), "--format", "json", "-o", str(data)])
+    assert run.exit_code == 0, run.output
+    parity = json.loads(data.read_text())
+    scale_set = parity["scale_set"]
+    assert scale_set["operations"] >= 10
+    page = tmp_path / "report.html"
+    made = CliRunner().invoke(main, ["check", str(CREATE_AND_MODIFY), "--format", "html", "--parity", str(data),
+                                     "-o", str(page)])
+    assert made.exit_code == 0, made.output
+    profile = tmp_path / "profile"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--no-first-run", f"--user-data-dir={profile}"]
+    dom = subprocess.run([_chromium(), *flags, "--dump-dom", page.as_uri()],  # type: ignore[list-item]
+                         capture_output=True, text=True, timeout=120).stdout
+    assert 'data-rendered="1"' in dom
+    figure = re.search(r'<div id="parity-scale-set"><b>([\d.]+)% / ([\d.]+)%</b>scale-set operations: (\d+)', dom)
+    assert figure, "the parity figures are on the page"
+    assert (float(figure.group(1)), float(figure.group(2)), int(figure.group(3))) == (
+        round(100 * scale_set["status_agreement"], 1), round(100 * scale_set["similarity"], 1), scale_set["operations"])
+    table = re.search(r'<table id="parity-by-operation">.*?</table>', dom, re.S)
+    assert table and all(name in table.group(0) for name in parity["by_operation"])
+    assert "test_vmss_create_and_modify.yaml" in dom
+    refused = CliRunner().invoke(main, ["check", str(CREATE_AND_MODIFY), "--parity", str(page)])
+    assert refused.exit_code == 2  # --parity wants --format html

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-FORMATS = ("text", "json", "junit")
+FORMATS = ("text", "json", "junit", "html")
 
 
 def _write(path: Path, text: str) -> None:
@@ -45,8 +45,11 @@ def _fail(message: str) -> None:
 @click.option("--fail-on-drift", is_flag=True,
               help="Exit 1 on drift too (answer members no schema of their api-version documents); "
                    "by default drift is reported and does not fail.")
+@click.option("--parity", "parity_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Show a parity result in the HTML report: the file `vmss-contract parity --format json -o FILE` "
+                   "wrote (with --format html).")
 def command(paths: tuple[Path, ...], fmt: str, output: Path | None, examples: tuple[Path, ...],
-            list_rules: bool, fail_on_drift: bool) -> None:
+            list_rules: bool, fail_on_drift: bool, parity_file: Path | None) -> None:
     """Check PATHS (cassettes, or folders of them) against the VMSS contract.
 
     Traffic outside the contract (resource groups, deployments, networks, image
@@ -59,6 +62,12 @@ def command(paths: tuple[Path, ...], fmt: str, output: Path | None, examples: tu
         _fail("give at least one cassette or folder (or --examples DIR)")
     from contract import report as render
     from contract.checker import CheckError, Checker, example_cassettes
+
+    parity = None
+    if parity_file is not None:
+        if fmt != "html":
+            _fail("--parity shows a parity result in the HTML report: add --format html")
+        parity = _read_parity(parity_file)
 
     try:
         checker = Checker()
@@ -78,6 +87,10 @@ def command(paths: tuple[Path, ...], fmt: str, output: Path | None, examples: tu
         tty = output is None and sys.stdout.isatty()
         width = max(100, shutil.get_terminal_size((160, 40)).columns) if tty else 160
         text = render.render_text(report, color=tty, width=width)
+    elif fmt == "html":  # the page of `run`'s report.html: timelines of the cassettes, and parity when given
+        from contract.report_html import render_html
+
+        text = render_html(report, sources, parity=parity)
     else:
         text = render.render(report, fmt)
     if output is not None:
@@ -90,6 +103,19 @@ def command(paths: tuple[Path, ...], fmt: str, output: Path | None, examples: tu
     else:
         click.echo(text, nl=False)
     sys.exit(1 if report.failed(fail_on_drift) else 0)
+
+
+def _read_parity(path: Path) -> dict:
+    """The data a `vmss-contract parity --format json` run wrote (only read here; parity runs nothing for check)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        _fail(f"{path}: cannot read the parity result: {exc}")
+    if not isinstance(data, dict) or not isinstance(data.get("by_operation"), dict) or "scale_set" not in data:
+        _fail(f"{path}: not a parity result (write one with: vmss-contract parity CASSETTE --format json -o {path})")
+    return data
 
 
 def _print_rules() -> None:
