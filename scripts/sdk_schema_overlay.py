@@ -7,6 +7,12 @@ typed from the SDK's annotations. Run it with the SDK version the overlay names,
 
     python scripts/sdk_schema_overlay.py 2026-04-01 > /tmp/overlay.yaml
 
+With the official swagger at hand (a checkout of Azure/azure-rest-api-specs), derive from it instead, and
+compare what the spec holds at a version with that version's swagger, component by component:
+
+    python scripts/sdk_schema_overlay.py 2026-04-01 --swagger .../Compute/stable/2026-04-01/ComputeRP.json
+    python scripts/sdk_schema_overlay.py 2024-11-01 --compare --swagger .../ComputeRP/stable/2024-11-01/*.json
+
 Older releases (msrest models with `_attribute_map`, flattened `properties.x` keys) work too: install the
 release whose operations default to the wanted api-version into a folder and put it first on PYTHONPATH
 (36.0.0 -> 2024-11-01, 37.0.0 -> 2025-04-01).
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import json
 import re
 import sys
 import typing
@@ -193,5 +200,144 @@ def overlay(version: str) -> dict[str, Any]:
     }}
 
 
+# ----------------------------------------------------------------------------- from the official swagger itself
+
+def swagger_definitions(files: list[Path]) -> dict[str, Any]:
+    """Every `definitions` entry of the given swagger (OpenAPI 2.0) files, by name; a name defined twice keeps
+    the first (Compute's files share names only for identical common types)."""
+    found: dict[str, Any] = {}
+    for f in files:
+        for name, schema in (json.loads(Path(f).read_text(encoding="utf-8")).get("definitions") or {}).items():
+            found.setdefault(name, schema)
+    return found
+
+
+def _ref_name(ref: str) -> str:
+    """`./virtualMachine.json#/definitions/X`, `#/definitions/X` -> X (definitions are merged by name)."""
+    return ref.split("#/definitions/", 1)[1] if "#/definitions/" in ref else ""
+
+
+def _swagger_members(name: str, defs: dict[str, Any], seen: tuple[str, ...] = (),
+                     unresolved: set[str] | None = None) -> dict[str, Any]:
+    """A definition's wire members: its own `properties` and those of its `allOf` bases among the given files
+    (a base in a file not given is named in `unresolved`)."""
+    schema = defs.get(name) or {}
+    out: dict[str, Any] = {}
+    for part in schema.get("allOf", ()):
+        base = _ref_name(part.get("$ref", "") if isinstance(part, dict) else "")
+        if base in defs and base not in seen:
+            out.update(_swagger_members(base, defs, seen + (name,), unresolved))
+        elif base and unresolved is not None:
+            unresolved.add(base)
+    out.update(schema.get("properties") or {})
+    return out
+
+
+def _swagger_schema(schema: dict[str, Any], defs: dict[str, Any], known: set[str], depth: int,
+                    seen: tuple[str, ...]) -> dict[str, Any]:
+    """A swagger member as our JSON Schema: a definition we hold by `$ref`, others inline (depth-limited);
+    enums stay open strings (as the SDK-derived overlays have them); readOnly kept."""
+    ref = schema.get("$ref", "")
+    if ref:
+        name = _ref_name(ref)
+        if name in known:
+            out: dict[str, Any] = {"$ref": f"#/components/schemas/{name}"}
+        elif name not in defs:
+            out = {}
+        else:
+            target = defs[name]
+            if depth >= MAX_DEPTH or name in seen:
+                out = {"type": target.get("type", "object")}
+            else:
+                out = _swagger_schema({k: v for k, v in target.items() if k != "description"}, defs, known, depth,
+                                      seen + (name,))
+                if target.get("type", "object") == "object" and "enum" not in target:
+                    members = _swagger_members(name, defs)
+                    out = {"type": "object", "properties": {
+                        m: _swagger_schema(v, defs, known, depth + 1, seen + (name,)) for m, v in members.items()}}
+        return {**out, "readOnly": True} if schema.get("readOnly") and "$ref" not in out else out
+    kind = schema.get("type")
+    if "enum" in schema or kind == "string":
+        out = {"type": "string"}
+    elif kind == "array":
+        out = {"type": "array", "items": _swagger_schema(schema.get("items") or {}, defs, known, depth, seen)}
+    elif kind == "object" and isinstance(schema.get("additionalProperties"), dict):
+        out = {"type": "object", "additionalProperties": _swagger_schema(schema["additionalProperties"], defs, known,
+                                                                         depth, seen)}
+    elif kind == "object" and schema.get("properties"):
+        out = {"type": "object", "properties": {m: _swagger_schema(v, defs, known, depth + 1, seen)
+                                                for m, v in schema["properties"].items()}}
+    elif kind in ("integer", "number", "boolean", "object"):
+        out = {"type": kind}
+    else:
+        out = {}
+    return {**out, "readOnly": True} if schema.get("readOnly") else out
+
+
+def swagger_overlay(version: str, files: list[Path], source: str = "") -> dict[str, Any]:
+    """The overlay of `version` read from its official swagger files: for every component of ours that the
+    swagger defines under the same name, the members the swagger has and ours (with the older overlays) lack."""
+    document = yaml.safe_load((ROOT / "specs" / "vmss.openapi.yaml").read_text(encoding="utf-8"))
+    schemas = document["components"]["schemas"]
+    older = {v: o for v, o in (document.get("x-schema-versions") or {}).items() if v < version}
+    defs = swagger_definitions(files)
+    known = set(schemas)
+    added: dict[str, Any] = {}
+    for name in sorted(set(schemas) & set(defs)):
+        ours = _our_members(name, schemas, older)
+        extra = {m: _swagger_schema(v, defs, known, 1, (name,)) for m, v in _swagger_members(name, defs).items()
+                 if m not in ours}
+        if extra:
+            added[name] = {"properties": extra}
+    return {version: {
+        "x-source": source or "Azure/azure-rest-api-specs " + ", ".join(str(f) for f in files),
+        "x-compared": ["every component of this file that the swagger defines under the same name"],
+        "x-reason": "the members the official swagger has at this api-version and the older overlays lack; typed "
+                    "from the swagger (enums stay open strings, definitions not in this file inline)",
+        "schemas": added,
+    }}
+
+
+def compare(version: str, files: list[Path]) -> dict[str, dict[str, list[str]]]:
+    """Our schemas at `version` (base + every overlay up to it) against that version's swagger, per component
+    both define: members only the swagger has (`missing`: an answer carrying one is wrongly called drift, a
+    request wrongly refused) and members only we have (`extra`: from an SDK's models or an older version)."""
+    document = yaml.safe_load((ROOT / "specs" / "vmss.openapi.yaml").read_text(encoding="utf-8"))
+    schemas = document["components"]["schemas"]
+    upto = {v: o for v, o in (document.get("x-schema-versions") or {}).items() if v <= version}
+    defs = swagger_definitions(files)
+    out: dict[str, dict[str, list[str]]] = {}
+    for name in sorted(set(schemas) & set(defs)):
+        unresolved: set[str] = set()
+        ours, theirs = _our_members(name, schemas, upto), set(_swagger_members(name, defs, unresolved=unresolved))
+        # members our schema takes from a base the given files only name (common-types' Resource...) are not extra
+        inherited = set().union(*(_our_members(b, schemas, upto) for b in unresolved)) if unresolved else set()
+        missing, extra = sorted(theirs - ours), sorted(ours - theirs - inherited)
+        if missing or extra:
+            out[name] = {"missing": missing, "extra": extra}
+    return out
+
+
+def main(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("version", nargs="?", default="2026-04-01")
+    parser.add_argument("--swagger", nargs="+", type=Path, metavar="FILE",
+                        help="derive from these official swagger files instead of the installed SDK's models")
+    parser.add_argument("--source", default="", help="x-source to write (repository path and commit)")
+    parser.add_argument("--compare", action="store_true",
+                        help="with --swagger: list per component the members only the swagger or only we have")
+    args = parser.parse_args(argv)
+    if args.compare:
+        if not args.swagger:
+            parser.error("--compare needs --swagger FILE...")
+        print(yaml.safe_dump(compare(args.version, args.swagger), sort_keys=False, width=110))
+        return 0
+    made = swagger_overlay(args.version, args.swagger, args.source) if args.swagger else overlay(args.version)
+    print(yaml.safe_dump(made, sort_keys=False, width=110))
+    return 0
+
+
 if __name__ == "__main__":
-    print(yaml.safe_dump(overlay(sys.argv[1] if len(sys.argv) > 1 else "2026-04-01"), sort_keys=False, width=110))
+    sys.exit(main(sys.argv[1:]))
