@@ -617,20 +617,20 @@ def test_the_2024_11_01_and_2025_04_01_overlays_document_what_their_sdk_releases
     assert drift["2025-04-01"] == set()
 
 
-def test_sku_profile_is_typed_from_the_2025_04_01_swagger_and_closed_in_requests(spec):
-    """SkuProfile (ComputeRP/stable/2025-04-01/virtualMachineScaleSet.json): vmSizes of {name, rank >= 0} and an open
-    allocationStrategy; an unknown member inside it is refused from 2025-04-01 on, while 2024-11-01 (not compared)
-    keeps it an open object."""
+def test_sku_profile_is_typed_from_the_swagger_and_closed_in_requests(spec):
+    """SkuProfile (ComputeRP/stable/2024-11-01 and 2025-04-01 virtualMachineScaleSet.json): vmSizes of {name, rank >= 0}
+    and an open allocationStrategy; an unknown member inside it is refused from 2024-11-01 on (before, skuProfile
+    itself is undocumented)."""
     oid = "VirtualMachineScaleSets_CreateOrUpdate"
     good = {"vmSizes": [{"name": "Standard_D2s_v5", "rank": 0}], "allocationStrategy": "Prioritized"}
-    for version in ("2025-04-01", "2026-04-01"):
+    for version in ("2024-11-01", "2025-04-01", "2026-04-01"):
         assert spec.validate_request(oid, _vmss_body(skuProfile=good), version) == []
         bad = {"vmSizes": [{"name": "Standard_D2s_v5", "weight": 3}]}
         assert [e.path for e in spec.validate_request(oid, _vmss_body(skuProfile=bad), version)] == [
             "$.properties.skuProfile.vmSizes[0]"], version
         negative = {"vmSizes": [{"name": "Standard_D2s_v5", "rank": -1}]}
         assert [e.keyword for e in spec.validate_request(oid, _vmss_body(skuProfile=negative), version)] == ["minimum"]
-    assert spec.validate_request(oid, _vmss_body(skuProfile={"vmSizes": [{"weight": 3}]}), "2024-11-01") == []
+    assert [e.path for e in spec.validate_request(oid, _vmss_body(skuProfile=good), "2024-07-01")] == ["$.properties"]
     patch = {"properties": {"skuProfile": {"vmSizes": [{"name": "Standard_D2s_v5", "weight": 3}]}}}
     assert [e.path for e in spec.validate_request("VirtualMachineScaleSets_Update", patch, "2025-04-01")] == [
         "$.properties.skuProfile.vmSizes[0]"]
