@@ -16,24 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.mgmt.authorization import AuthorizationManagementClient
-from azure.mgmt.authorization.aio import AuthorizationManagementClient as AioAuthorizationClient
-from azure.mgmt.compute import ComputeManagementClient
-from azure.mgmt.compute.aio import ComputeManagementClient as AioComputeClient
-from azure.mgmt.msi import ManagedServiceIdentityClient
-from azure.mgmt.msi.aio import ManagedServiceIdentityClient as AioMsiClient
-from azure.mgmt.network import NetworkManagementClient
-from azure.mgmt.network.aio import NetworkManagementClient as AioNetworkClient
-from azure.mgmt.resource.resources import ResourceManagementClient
-from azure.mgmt.resource.resources.aio import ResourceManagementClient as AioResourceClient
+from azure.core.exceptions import ResourceNotFoundError
 
 from contract.checker import check
-from contract.emulator import create_app
 from contract.emulator.images import builtin
-from contract.plugin import AsyncStaticCredential, StaticCredential
 from contract.servers import BackgroundServer
+from sdk_clients import AioClients, Clients, emulator_server, refused
 from support import Capture, assert_no_violations
 
 SUB = "00000000-0000-0000-0000-0000000000ab"
@@ -73,39 +61,18 @@ def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def served(tls_dir: Path) -> Iterator[tuple[BackgroundServer, Capture]]:
     capture = Capture()
-
-    def factory() -> web.Application:
-        app = create_app()
-        app.middlewares.insert(0, capture.middleware)
-        return app
-
-    srv = BackgroundServer(factory, tls=True, tls_dir=tls_dir).start()
-    yield srv, capture
-    srv.stop()
-
-
-def _kwargs(srv: BackgroundServer) -> dict[str, Any]:
-    return {"base_url": srv.url, "connection_verify": str(srv.ca_path), "retry_total": 0}
-
-
-def refused(call: Any, status: int, code: str) -> None:
-    with pytest.raises(HttpResponseError) as info:
-        call()
-    assert info.value.status_code == status, info.value.message
-    assert info.value.error is not None and info.value.error.code == code, info.value.message
+    with emulator_server(tls_dir, capture) as srv:
+        yield srv, capture
 
 
 def test_identity_image_role_assignment_journey_sync(served: tuple[BackgroundServer, Capture]) -> None:
     srv, capture = served
-    kw = _kwargs(srv)
-    resource = ResourceManagementClient(StaticCredential(), SUB, **kw)
-    msi = ManagedServiceIdentityClient(StaticCredential(), SUB, **kw)
-    compute = ComputeManagementClient(StaticCredential(), SUB, **kw)
-    auth = AuthorizationManagementClient(StaticCredential(), SUB, **kw)
+    c = Clients(srv, SUB)
+    resource, msi, compute, auth = c.resources, c.msi, c.compute, c.authorization
     vmss_ops = compute.virtual_machine_scale_sets
 
     resource.resource_groups.create_or_update(RG, {"location": "westus"})
-    NetworkManagementClient(StaticCredential(), SUB, **kw).virtual_networks.begin_create_or_update(RG, "v", VNET).result()
+    c.network.virtual_networks.begin_create_or_update(RG, "v", VNET).result()
     uai = msi.user_assigned_identities.create_or_update(RG, "uai1", {"location": "West US", "tags": {"t": "1"}})
     assert uai.type == "Microsoft.ManagedIdentity/userAssignedIdentities" and uai.location == "westus"
     assert uuid.UUID(uai.principal_id) and uuid.UUID(uai.client_id) and uuid.UUID(uai.tenant_id)
@@ -189,12 +156,8 @@ def test_identity_image_role_assignment_journey_sync(served: tuple[BackgroundSer
 
 async def test_identity_and_role_assignment_aio(served: tuple[BackgroundServer, Capture]) -> None:
     srv, capture = served
-    kw = _kwargs(srv)
-    async with AioResourceClient(AsyncStaticCredential(), SUB, **kw) as resource, \
-            AioMsiClient(AsyncStaticCredential(), SUB, **kw) as msi, \
-            AioComputeClient(AsyncStaticCredential(), SUB, **kw) as compute, \
-            AioAuthorizationClient(AsyncStaticCredential(), SUB, **kw) as auth, \
-            AioNetworkClient(AsyncStaticCredential(), SUB, **kw) as network:
+    async with AioClients(srv, SUB) as c:
+        resource, msi, compute, auth, network = c.resources, c.msi, c.compute, c.authorization, c.network
         await resource.resource_groups.create_or_update(RG, {"location": "westus"})
         await (await network.virtual_networks.begin_create_or_update(RG, "v", VNET)).result()
         uai = await msi.user_assigned_identities.create_or_update(RG, "uai-aio", {"location": "westus"})
