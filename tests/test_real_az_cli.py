@@ -26,6 +26,7 @@ from contract.azcli import SUBSCRIPTION, az_recipe
 from contract.checker import check
 from contract.emulator import create_app
 from contract.identity import mount_identity
+from contract.network_setup import scale_set_network
 from contract.arm_client import ArmClient
 from contract.journeys import Target, scale_set_body
 from contract.servers import BackgroundServer
@@ -138,7 +139,13 @@ def test_az_cli_runs_the_scale_set_journey_offline(az: Az, emulator: tuple[str, 
     # The scale set itself comes from a direct PUT through our own client (az vmss create needs templates).
     arm = ArmClient(url, str(ca_path), token="local")
     target = Target(resource_group=GROUP, location="westus")
-    created = arm.send("PUT", target.vmss(SCALE_SET, api=COMPUTE_API), scale_set_body(target, SCALE_SET, capacity=2))
+    body = scale_set_body(target, SCALE_SET, capacity=2)
+    for path, resource in scale_set_network(body):  # the subnet it names first: Azure refuses a missing one
+        if "/providers/" in path:  # (the group is az's)
+            made = arm.send("PUT", path, resource)
+            assert made.status in (200, 201), made.body
+            arm.wait(made)
+    created = arm.send("PUT", target.vmss(SCALE_SET, api=COMPUTE_API), body)
     assert created.status == 201, created.body
     arm.wait(created)
 
@@ -150,7 +157,9 @@ def test_az_cli_runs_the_scale_set_journey_offline(az: Az, emulator: tuple[str, 
     vms = arm.send("GET", target.vmss(SCALE_SET, "/virtualMachines", api=COMPUTE_API))
     assert len(vms.body["value"]) == 3  # the emulator really scaled
     listed = az.json("resource", "list", "--resource-group", GROUP)  # the generic list, any provider
-    assert [(r["type"], r["name"]) for r in listed] == [("Microsoft.Compute/virtualMachineScaleSets", SCALE_SET)]
+    assert sorted(r["type"] for r in listed) == ["Microsoft.Compute/virtualMachineScaleSets",
+                                                 "Microsoft.Network/virtualNetworks"]
+    assert SCALE_SET in {r["name"] for r in listed}
 
     # No --instance-ids: az sends instanceIds ["*"], every instance.
     az("vmss", "restart", "--resource-group", GROUP, "--name", SCALE_SET)
