@@ -71,8 +71,11 @@ RULES: dict[str, RuleInfo] = dict(
            "ARM-FACTS 'Never echoed in a response'; swagger x-ms-secret on adminPassword", "shape"),
         # headers
         _r("lro-headers",
-           "A 201/202 long-running answer carries neither Azure-AsyncOperation nor Location.",
-           "ARM-FACTS 'Long-running operations': PUT/PATCH carry Azure-AsyncOperation, POST/DELETE 202 both", "headers"),
+           "A 202 long-running answer, or a 201 whose resource is not yet in a terminal provisioningState, carries "
+           "neither Azure-AsyncOperation nor Location (a 201 in a terminal state finished synchronously).",
+           "ARM-FACTS 'Long-running operations': PUT/PATCH carry Azure-AsyncOperation, POST/DELETE 202 both; "
+           "https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations (a terminal "
+           "provisioningState means the operation finished)", "headers"),
         _r("retry-after-on-error",
            "A 4xx answer other than 429 carries Retry-After, which makes azure-core retry a final refusal.",
            "ARM-FACTS: 'send Retry-After only on 429, 503 and long-running answers, never on a 400/404/409'",
@@ -107,8 +110,10 @@ RULES: dict[str, RuleInfo] = dict(
            "Once operations have finished, the number of VMs differs from sku.capacity.",
            "seed 000: 'capacity Yes Specifies the number of virtual machines in the scale set.'", "state"),
         _r("deleted-resource-answered",
-           "A deleted scale set (or a child of it) answered 2xx; after delete it is 404.",
-           "ARM-FACTS: 'DELETE then 404'; 'GET of a missing scale set: 404 ResourceNotFound'", "state"),
+           "A deleted scale set (or a child of it) answered 2xx; after delete it is 404 (a DELETE of it again "
+           "answers 204, ARM's answer for what is already gone).",
+           "ARM-FACTS: 'DELETE then 404'; 'GET of a missing scale set: 404 ResourceNotFound'; ARM RPC "
+           "resource-api-reference: DELETE of a resource that does not exist answers 204 No Content", "state"),
         _r("run-command-terminal",
            "A run command ended in a state other than Succeeded or Failed.",
            "seed 003 properties.provisioningState: 'any failure ... will be marked as Failed'; examples Creating -> Succeeded",

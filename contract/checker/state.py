@@ -203,7 +203,8 @@ class World:
         r = chain[-1]  # type: ignore[index]
         relaxed = bool(self.deployments.get(t.rg))  # self.relaxed(), inlined: this runs per interaction
         creating = t.self_path and s.method == "PUT"
-        if s.ok and not relaxed:
+        gone = s.method == "DELETE" and s.status == 204 and t.self_path  # ARM's answer to deleting what is not there
+        if s.ok and not relaxed and not gone:
             self._existence(s, chain, creating, out)
         if t.self_path and r.kind in ("scaleset", "runcommand"):
             self._self_op(s, t, r, relaxed, out)

@@ -32,10 +32,14 @@ from contract.servers import server_options
               help="Accept a scale set whose subnet, load-balancer pool, NSG, ASG or public IP prefix does not exist. "
                    "Not what Azure does (it answers 400 InvalidResourceReference): by default the emulator refuses "
                    "them too, so create the virtual network before the scale set.")
+@click.option("--synchronous", is_flag=True,
+              help="Answer every long-running operation synchronously, as ARM's RPC allows and the swagger "
+                   "documents (PUT 200/201 in a terminal state, DELETE 200, action 200, no Azure-AsyncOperation), "
+                   "to prove a client handles both forms. Azure's Compute answers asynchronously, as the default does.")
 @server_options
 def command(lro_polls: int, fast_forward_operations: bool, strict_operations: bool, complete_after: float,
             complete_on_read: bool, host: str, port: int, tls: bool, tls_dir: Path | None, identity: bool,
-            images: Path | None, no_network_integrity: bool) -> None:
+            images: Path | None, no_network_integrity: bool, synchronous: bool) -> None:
     """Run an in-memory VMSS API that answers like ARM (state is lost on exit)."""
     from contract.emulator import create_app
     from contract.servers import serve_forever
@@ -43,7 +47,7 @@ def command(lro_polls: int, fast_forward_operations: bool, strict_operations: bo
     try:
         app = create_app(lro_polls=lro_polls, strict_operations=not fast_forward_operations,
                          complete_after=complete_after, complete_on_read=complete_on_read, images=images,
-                         network_integrity=not no_network_integrity)
+                         network_integrity=not no_network_integrity, synchronous=synchronous)
     except ValueError as exc:  # a malformed --images file
         raise click.BadParameter(str(exc), param_hint="--images") from None
     if identity:

@@ -28,6 +28,7 @@ class Emulator:
     network_integrity: bool = True  # scale sets may reference only network resources this emulator has (as Azure)
     page_size: int = 1000  # items per page of a list (then `nextLink`)
     images: Catalogue | None = None  # the platform images scale sets may name (None: the built-in catalogue)
+    synchronous: bool = False  # finish every long-running operation within its request (emulator/synchronous.py)
     writes: int = 0  # requests routed that may change state (every method but GET/HEAD)
     read_cache: ReadCache = field(default_factory=ReadCache)
 

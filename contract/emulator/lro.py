@@ -80,6 +80,7 @@ class Operations:
         self.keep = max(1, keep)
         self.complete_after = complete_after
         self.finished = 0  # how many operations have finished: part of the emulator's state revision
+        self.started = 0  # how many operations have started (synchronous answers finish those of one request)
         self._ops: dict[str, Operation] = {}
         self._running: deque[Operation] = deque()  # in start order, so deadlines are in order too
 
@@ -89,6 +90,7 @@ class Operations:
         if on_done is not None:
             op.on_done.append(on_done)
         op.on_done.append(self._count_finished)
+        self.started += 1
         if self.complete_after is not None:
             op.deadline = time.monotonic() + self.complete_after
             self._running.append(op)
@@ -108,6 +110,18 @@ class Operations:
         now = time.monotonic()
         while self._running and (self._running[0].done or (self._running[0].deadline or 0) <= now):
             self._running.popleft().finish()
+
+    def since(self, started: int) -> list[Operation]:
+        """The operations started after `self.started` was `started`, oldest first (those still kept)."""
+        count = self.started - started
+        if count <= 0:
+            return []
+        newest = []
+        for op in reversed(self._ops.values()):
+            if len(newest) == count:
+                break
+            newest.append(op)
+        return newest[::-1]
 
     def get(self, subscription: str, operation_id: str) -> Operation | None:
         self.settle_due()

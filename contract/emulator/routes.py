@@ -31,6 +31,7 @@ from contract.emulator import (
     scalesets,
     standalone,
     subscriptions,
+    synchronous,
 )
 from contract.emulator.contract import Contract
 from contract.emulator.http import Call, Emulator, Refused
@@ -113,15 +114,42 @@ def route(emulator: Emulator, table: Mapping[str, Handler], request: web.Request
             return hit
     elif request.method not in ("GET", "HEAD"):
         emulator.writes += 1
-    before = emulator.revision
+    before, started = emulator.revision, emulator.operations.started
     try:
         response = handler(Call(request=request, emulator=emulator, params=params, api=api, body=body,
                                 operation=operation))
     except Refused as refused:
         return refused.response
+    if emulator.synchronous and request.method not in ("GET", "HEAD"):
+        return synchronous.complete(emulator, request, operation, response, started,
+                                    lambda r: _read_back(emulator, table, r))
     if cacheable and emulator.revision == before:
         emulator.read_cache.put(request.path_qs, before, response)
     return response
+
+
+def _read_back(emulator: Emulator, table: Mapping[str, Handler], request: web.Request) -> web.Response | None:
+    """A GET of the path `request` wrote (what a synchronous PUT/PATCH answers once it has finished)."""
+    found = emulator.contract.spec.match("GET", request.path)
+    if found is None:
+        return None
+    return route(emulator, table, _AsGet(request), found, None)  # type: ignore[arg-type]
+
+
+class _AsGet:
+    """The written request read as a GET of its path: same URL, query and headers, no body (an aiohttp
+    request whose body was read cannot be cloned)."""
+
+    method = "GET"
+
+    def __init__(self, request: web.Request) -> None:
+        self._request = request
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._request, name)
+
+    def get(self, key: object, default: object = None) -> object:
+        return default
 
 
 def make_dispatch(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -148,7 +176,7 @@ def _unauthenticated(request: web.Request) -> bool:
 def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_on_read: bool = True,
                complete_after: float | None = COMPLETE_AFTER, page_size: int = PAGE_SIZE, spec: Spec | None = None,
                rules: Rules | None = None, max_body: int = DEFAULT_MAX_BODY,
-               network_integrity: bool = True,
+               network_integrity: bool = True, synchronous: bool = False,
                images: str | Path | Catalogue | None = None) -> web.Application:
     """A fresh, empty emulator: every app has its own state.
 
@@ -164,11 +192,15 @@ def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_o
     False is an escape hatch that is not what Azure does: a test may then stand a scale set on a
     subnet that does not exist and pass offline where Azure refuses it.
     `page_size`: items per page of every list; longer lists carry a `nextLink`.
+    `synchronous`: answer every long-running operation synchronously, as ARM's RPC allows and the
+    swagger documents (PUT 200/201 in a terminal state, DELETE 200, action 200, no async headers),
+    to prove a client handles both forms; only where the spec declares that status. Azure's Compute
+    answers asynchronously, and so does the default (see `emulator/synchronous.py`).
     """
     emulator = Emulator(store=Store(), operations=Operations(lro_polls, complete_after=complete_after),
                         contract=Contract(spec, rules), strict_operations=strict_operations,
                         complete_on_read=complete_on_read, network_integrity=network_integrity,
-                        page_size=page_size,
+                        page_size=page_size, synchronous=synchronous,
                         images=images if isinstance(images, Catalogue) or images is None
                         else builtin_images().extended(images))
     app = web.Application(middlewares=[guard_middleware(max_body=max_body, skip=_unauthenticated)],

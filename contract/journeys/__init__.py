@@ -18,6 +18,8 @@ from contract.journeys.network import network_journey, network_steps
 from contract.journeys.readonly import readonly_steps
 from contract.journeys.bodies import scale_set_body
 from contract.journeys.scale_set import lifecycle_steps, more_operations
+from contract.journeys.scale_set_actions import actions_steps
+from contract.journeys.synchronous import synchronous_steps
 from contract.journeys.step import Step, Target
 
 __all__ = [
@@ -48,6 +50,8 @@ def plan(target: Target, local: bool, allow_writes: bool, examples: int, seed: i
     lifecycle = lifecycle_steps(target)
     lifecycle[1:1] = network_steps(target)  # right after the resource group: Azure wants the subnet first
     journeys = [Journey("lifecycle", lifecycle)]
+    journeys.append(Journey("scale-set-actions", actions_steps(target)))
+    journeys.append(Journey("synchronous", synchronous_steps(target), emulator={"synchronous": True}, local_only=True))
     journeys.append(Journey("network", network_journey(target), local_only=True))  # an application gateway costs money
     journeys.append(Journey("identity", identity_journey(target), local_only=True))  # writes at subscription scope
     journeys.append(Journey("resources", resources_journey(target)))
