@@ -156,8 +156,11 @@ def draw_examples(strategy: st.SearchStrategy[Any], count: int, seed: int) -> li
         return out
 
     @hseed(seed)
+    # Scale set bodies are big by nature (large_base_example) and slow to build (too_slow); the state machine
+    # draws its create body inside its own running test (nested_given). filter_too_much and data_too_large
+    # stay on: they are the sign that a strategy stopped producing data.
     @settings(max_examples=count, database=None, deadline=None, phases=["generate"],
-              suppress_health_check=list(HealthCheck))
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example, HealthCheck.nested_given])
     @given(strategy)
     def collect(value: Any) -> None:
         if len(out) < count:
@@ -702,7 +705,9 @@ def record_lifecycle(
     run_state_machine_as_test(machine, settings=settings(
         max_examples=examples, stateful_step_count=steps, database=None, deadline=None,
         phases=["generate", "shrink"] if shrink else ["generate"],
-        suppress_health_check=list(HealthCheck)))
+        # each step is an HTTP round trip to a live server (too_slow) and draws whole scale set bodies
+        # (large_base_example); filter_too_much and data_too_large stay on (a strategy that stopped producing data)
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example]))
     saved = None
     if cassette is not None:
         saved = Path(cassette)

@@ -20,6 +20,9 @@ from contract.journeys.bodies import scale_set_body
 from contract.journeys.scale_set import lifecycle_steps, more_operations
 from contract.journeys.scale_set_actions import actions_steps
 from contract.journeys.synchronous import synchronous_steps
+from contract.journeys.upgrades import upgrades_steps
+from contract.journeys.catalog import catalog_steps, flexible_steps
+from contract.journeys.refusals import refusal_steps
 from contract.journeys.step import Step, Target
 
 __all__ = [
@@ -52,6 +55,10 @@ def plan(target: Target, local: bool, allow_writes: bool, examples: int, seed: i
     journeys = [Journey("lifecycle", lifecycle)]
     journeys.append(Journey("scale-set-actions", actions_steps(target)))
     journeys.append(Journey("synchronous", synchronous_steps(target), emulator={"synchronous": True}, local_only=True))
+    journeys.append(Journey("upgrades", upgrades_steps(target)))
+    journeys.append(Journey("catalog", catalog_steps(target)))
+    journeys.append(Journey("flexible", flexible_steps(target)))
+    journeys.append(Journey("refusals", refusal_steps(target)))
     journeys.append(Journey("network", network_journey(target), local_only=True))  # an application gateway costs money
     journeys.append(Journey("identity", identity_journey(target), local_only=True))  # writes at subscription scope
     journeys.append(Journey("resources", resources_journey(target)))

@@ -40,7 +40,10 @@ def _draw_payloads(operation_id: str, examples: int, seed: int,
         drawn: list[Any] = []
 
         @hseed(seed)
-        @settings(max_examples=examples, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+        # Scale set bodies are big (large_base_example) and slow to generate (too_slow); filter_too_much and
+        # data_too_large stay on, as they say a strategy stopped producing data.
+        @settings(max_examples=examples, database=None, deadline=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example])
         @given(strategy)
         def collect(value: Any) -> None:
             drawn.append(value)
