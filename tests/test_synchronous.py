@@ -10,6 +10,7 @@ import pytest
 from contract import check
 from contract.cassette import Cassette
 from contract.servers import BackgroundServer
+from tests.support import network_request
 from tests.test_checker import MODEL, RG, VMSS, Recorder
 
 ASYNC = ("Azure-AsyncOperation", "Location")
@@ -23,6 +24,7 @@ def synchronous() -> Cassette:
     try:
         c = Recorder(server.url)
         c.call("PUT", RG + "?api-version=2022-09-01", {"location": "westus"})
+        c.call("PUT", *network_request(f"{RG}/providers/Microsoft.Network/virtualNetworks/vn/subnets/default"))
         created = c.call("PUT", VMSS, MODEL)
         assert created.status_code == 201 and not any(h in created.headers for h in ASYNC)
         assert created.json()["properties"]["provisioningState"] == "Succeeded"
@@ -66,6 +68,7 @@ def test_the_default_emulator_answers_asynchronously() -> None:
     try:
         c = Recorder(server.url)
         c.call("PUT", RG + "?api-version=2022-09-01", {"location": "westus"})
+        c.call("PUT", *network_request(f"{RG}/providers/Microsoft.Network/virtualNetworks/vn/subnets/default"))
         assert "Azure-AsyncOperation" in c.call("PUT", VMSS, MODEL).headers
         assert c.call("POST", VMSS + "/restart").status_code == 409  # the create still runs
     finally:
