@@ -204,11 +204,14 @@ class _Recording:
         try:
             client = ArmClient(recorder.url, str(recorder.ca_path), self.token)
             tag = _tag(self.progress, f"record {phase.name}")
+            planned = len(phase.steps)
             try:
                 run_steps(client, phase.steps, tag, into=phase.recorded)
             finally:
                 # What was sent, expansions included and without them: replay sends exactly this.
                 phase.steps = [replace(r.step, expand=None) for r in phase.recorded]
+                if len(phase.steps) != planned and self.on_plan:  # steps an answer led to: the bar counts them too
+                    self.on_plan(2 * sum(len(p.steps) for p in self.phases))
                 self._clean_up(client, phase, tag)
         finally:
             recorder.stop()

@@ -79,6 +79,12 @@ def test_catalogue_reads_and_flexible_vms_answer_in_azures_shape() -> None:
         assert get(f"/subscriptions/{SUB}/providers/Microsoft.Compute/virtualMachines").json()["value"] == vms
         nothing = get(f"{RG}/providers/Microsoft.Compute/virtualMachines/other")
         assert nothing.status_code == 404 and nothing.json()["error"]["code"] == "ResourceNotFound"
-        assert get(f"{RG}/providers/Microsoft.Compute/disks", "2024-03-02").json() == {"value": []}
+        # each VM's managed OS disk is a disk resource of the group, managed by that VM, readable by name
+        disks = get(f"{RG}/providers/Microsoft.Compute/disks", "2024-03-02").json()["value"]
+        assert sorted(d["managedBy"] for d in disks) == sorted(v["id"] for v in vms)
+        assert sorted(d["id"] for d in disks) == sorted(v["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
+                                                         for v in vms)
+        assert get(f"{RG}/providers/Microsoft.Compute/disks/{disks[0]['name']}", "2024-03-02").json() == disks[0]
+        assert get(f"/subscriptions/{SUB}/providers/Microsoft.Compute/disks", "2024-03-02").json()["value"] == disks
         assert get(f"{RG}/providers/Microsoft.Compute/disks/d1", "2024-03-02").status_code == 404
     assert_no_violations(check(capture.interactions))

@@ -2,8 +2,12 @@
 
 In Flexible orchestration a scale set's VMs are standalone `Microsoft.Compute/virtualMachines`
 (named `<scale set>_<8 hex>`, with `properties.virtualMachineScaleSet.id`), so they are derived
-from the flexible scale sets on every read. Anything else (VMs and disks created outside a scale
-set) comes from the generic store, which also takes them away with their resource group.
+from the flexible scale sets on every read. So are the managed OS disks of every scale set VM: a
+scale set VM's OS disk is a `Microsoft.Compute/disks` resource of the scale set's group, named as
+its VM model names it (`storageProfile.osDisk.managedDisk.id`) and `managedBy` that VM, which
+Disks_Get and the disk lists show (terraform-provider-azurerm#5736: a disk's managedBy naming a
+scale set VM). Anything else (VMs and disks created outside a scale set) comes from the generic
+store, which also takes them away with their resource group.
 """
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ from collections.abc import Iterator
 
 from aiohttp import web
 
+from contract.emulator.defaults import os_type
 from contract.emulator.http import Call, Refused, answer, find_group
 from contract.emulator.state import JSON, VM, ScaleSet, obj
-from contract.emulator.vms import vm_instance_view, vm_view
+from contract.emulator.vms import os_disk_name, vm_instance_view, vm_view, vm_zone
 from contract.servers import arm_error
 
 VM_TYPE = "Microsoft.Compute/virtualMachines"
@@ -93,8 +98,51 @@ def list_vms(call: Call) -> web.Response:
     return answer(200, {"value": _vms(call, group)})
 
 
+def _os_disk(vmss: ScaleSet, vm: VM) -> JSON | None:
+    """The managed OS disk of a scale set VM, as the disk resource Azure keeps for it (None: unmanaged)."""
+    os_disk = obj(obj(vm.profile.get("storageProfile")).get("osDisk"))
+    managed = os_disk.get("managedDisk")
+    if not isinstance(managed, dict):
+        return None
+    name = os_disk_name(vmss, vm)
+    account = str(managed.get("storageAccountType") or "Standard_LRS")
+    flexible = str(vmss.properties.get("orchestrationMode", "")).lower() == "flexible"
+    owner = (f"/subscriptions/{vmss.subscription}/resourceGroups/{vmss.resource_group}/providers/{VM_TYPE}/"
+             f"{flexible_name(vmss, vm)}" if flexible else f"{vmss.id}/virtualMachines/{vm.instance_id}")
+    kind = os_type(vm.profile)
+    disk: JSON = {
+        "name": name,
+        "id": f"/subscriptions/{vmss.subscription}/resourceGroups/{vmss.resource_group}/providers/{DISK_TYPE}/{name}",
+        "type": DISK_TYPE,
+        "location": vmss.location,
+        "managedBy": owner,
+        "sku": {"name": account, "tier": "Premium" if account.lower().startswith("premium") else "Standard"},
+        "properties": {
+            "osType": kind,
+            "diskSizeGB": os_disk.get("diskSizeGB") or (127 if kind == "Windows" else 30),  # the images' own sizes
+            "diskState": "Attached",
+            "provisioningState": "Succeeded",
+            "uniqueId": vm.vm_id,
+            "creationData": {"createOption": "FromImage"},
+        },
+    }
+    zone = vm_zone(vmss, vm)
+    if zone is not None:
+        disk["zones"] = [zone]
+    return disk
+
+
+def _scale_set_disks(call: Call, group: str | None) -> list[JSON]:
+    return [d for vmss in call.store.list_scale_sets(call.params["subscriptionId"], group)
+            for vm in vmss.vms.values() for d in [_os_disk(vmss, vm)] if d is not None]
+
+
 def get_disk(call: Call) -> web.Response:
     group = find_group(call)
+    wanted = call.params["diskName"].lower()
+    for disk in _scale_set_disks(call, group.name):
+        if str(disk["name"]).lower() == wanted:
+            return answer(200, disk)
     rid = f"/subscriptions/{call.params['subscriptionId']}/resourceGroups/{group.name}/providers/{DISK_TYPE}/" \
           f"{call.params['diskName']}"
     stored = call.store.resource(rid)
@@ -107,9 +155,12 @@ def get_disk(call: Call) -> web.Response:
 
 def list_disks(call: Call) -> web.Response:
     prefix = f"/subscriptions/{call.params['subscriptionId']}/"
+    group = None
     if "resourceGroupName" in call.params:
-        prefix += f"resourceGroups/{find_group(call).name}/"
-    return answer(200, {"value": [r.model for r in call.store.resources(prefix=prefix, type=DISK_TYPE)]})
+        group = find_group(call).name
+        prefix += f"resourceGroups/{group}/"
+    stored = [r.model for r in call.store.resources(prefix=prefix, type=DISK_TYPE)]
+    return answer(200, {"value": stored + _scale_set_disks(call, group)})
 
 
 HANDLERS = {

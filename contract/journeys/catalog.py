@@ -64,6 +64,11 @@ def flexible_steps(target: Target, name: str = "vmss-contract-flex") -> list[Ste
                 Step("virtual machine instance view", "GET", f"{vms}/{names[0]}/instanceView?api-version={COMPUTE_API}",
                      group="flexible")]
 
+    def first_disk(answer: Answer) -> list[Step]:
+        listed = answer.body.get("value", []) if isinstance(answer.body, dict) else []
+        ids = [str(d["id"]) for d in listed if isinstance(d, dict) and str(d.get("name", "")).startswith(name)]
+        return [Step("a VM's OS disk", "GET", f"{ids[0]}?api-version=2023-04-02", group="flexible")] if ids else []
+
     return [
         Step("resource group", "PUT", f"{t.rg_path}?api-version={RESOURCES_API}", {"location": t.location}, (200, 201), "setup"),
         Step("flexible scale set", "PUT", t.vmss(name), flexible_body(t, name), (201,), "flexible", follow=True),
@@ -73,7 +78,7 @@ def flexible_steps(target: Target, name: str = "vmss-contract-flex") -> list[Ste
              group="flexible"),
         Step("not found: a virtual machine that is not there", "GET", f"{vms}/nobody?api-version={COMPUTE_API}",
              expect=(404,), group="not-found", expect_code="ResourceNotFound"),
-        Step("disks in the group", "GET", f"{t.rg_path}/{disks}", group="flexible"),
+        Step("disks in the group", "GET", f"{t.rg_path}/{disks}", group="flexible", expand=first_disk),
         Step("disks in the subscription", "GET", f"/subscriptions/{t.subscription}/{disks}", group="flexible"),
         Step("not found: a disk that is not there", "GET",
              f"{t.rg_path}/providers/Microsoft.Compute/disks/nothing?api-version=2023-04-02", expect=(404,),

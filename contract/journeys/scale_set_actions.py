@@ -3,8 +3,10 @@ extensions, disks, boot diagnostics, NICs and public IPs of one VM, run commands
 the answers ARM gives when a write meets a running operation (409) or names what is not there (404)."""
 from __future__ import annotations
 
-import json
 from typing import Any
+from urllib.parse import urlsplit
+
+from contract.arm_client import Answer
 
 from contract.journeys.bodies import scale_set_body
 from contract.journeys.step import COMPUTE_API, PUBLIC_IP_API, RESOURCES_API, Step, Target
@@ -31,6 +33,16 @@ def actions_body(target: Target, name: str) -> dict[str, Any]:
     profile["diagnosticsProfile"] = {"bootDiagnostics": {"enabled": True}}
     profile["extensionProfile"] = {"extensions": [{"name": "health", "properties": dict(HEALTH_EXTENSION)}]}
     return body
+
+
+def _monitor(answer: Answer) -> list[Step]:
+    """The action's Location (monitor) URL read while it runs: 202, no body (ARM RPC: the Location URI
+    answers 202 Accepted while the operation is in progress)."""
+    location = answer.header("Location")
+    if not location:
+        return []
+    url = urlsplit(location)
+    return [Step("its monitor URL while it runs (202)", "GET", f"{url.path}?{url.query}", expect=(202,), group="actions")]
 
 
 def actions_steps(target: Target, name: str = "vmss-contract-act") -> list[Step]:
@@ -99,7 +111,7 @@ def actions_steps(target: Target, name: str = "vmss-contract-act") -> list[Step]
         Step("extension delete again (gone: 204)", "DELETE", t.vmss(name, "/extensions/script"), expect=(204,), group="actions"),
         Step("run command delete of one never made (204)", "DELETE", vm(0, "/runCommands/none"), expect=(204,), group="actions"),
         # a write while an operation runs: ARM's 409, then the running one is seen to its end
-        Step("restart (not waited for)", "POST", t.vmss(name, "/restart"), None, (202,), "actions"),
+        Step("restart (not waited for)", "POST", t.vmss(name, "/restart"), None, (202,), "actions", expand=_monitor),
         Step("conflict: power off while the restart runs", "POST", t.vmss(name, "/poweroff"), None, (409,), "conflict",
              expect_code="OperationNotAllowed"),
         Step("conflict: PATCH while the restart runs", "PATCH", t.vmss(name), {"tags": {"x": "y"}}, (409,), "conflict",
