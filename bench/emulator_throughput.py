@@ -26,6 +26,8 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from replay_throughput import BARE_SERVER, Result, start  # noqa: E402  (the same baseline server and figures)
 
+from contract.network_setup import virtual_network_request  # noqa: E402
+
 AUTH = {"Authorization": "Bearer bench"}
 V = "api-version=2026-04-01"
 RG = "/subscriptions/00000000-0000-0000-0000-00000000bench/resourceGroups/bench"
@@ -58,6 +60,10 @@ async def seed(base: str) -> dict[str, bytes]:
 
         async with http.put(f"{base}{RG}?api-version=2022-09-01", json={"location": "westus"}) as r:
             assert r.status == 201, await r.text()
+        vnet_path, vnet = virtual_network_request(SUBNET, "westus")  # the subnet first, as Azure wants
+        async with http.put(f"{base}{vnet_path}", json=vnet) as r:
+            assert r.status == 201, await r.text()
+            await settle(r)
         async with http.put(f"{base}{VMSS}?{V}", json=BODY) as r:
             assert r.status == 201, await r.text()
             await settle(r)

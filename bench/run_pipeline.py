@@ -21,13 +21,14 @@ sys.path.insert(0, str(ROOT))
 
 from contract.emulator import create_app  # noqa: E402
 from contract.arm_client import LOCAL_TOKEN, ArmClient  # noqa: E402
-from contract.journeys import Target, fuzz_steps, lifecycle_steps  # noqa: E402
+from contract.journeys import Target, fuzz_steps, lifecycle_steps, network_steps  # noqa: E402
 from contract.pipeline import run_pipeline, run_steps  # noqa: E402
 from contract.servers import BackgroundServer  # noqa: E402
 
 
 def baseline(examples: int, seed: int) -> tuple[float, int]:
     steps = lifecycle_steps(Target()) + fuzz_steps(Target(), examples, seed)
+    steps[1:1] = network_steps(Target())  # the subnet right after the group, as run sends it (Azure wants it first)
     with tempfile.TemporaryDirectory() as tls:
         started = time.perf_counter()
         with BackgroundServer(lambda: create_app(lro_polls=1), tls=True, tls_dir=tls) as emulator:
