@@ -58,3 +58,34 @@ def test_other_hosts_are_never_judged() -> None:
     raw = Interaction(Request("GET", "https://raw.githubusercontent.com/Azure/x/network/a.json", None, {}),
                       Response(200, "", {}, "{}"))
     assert rules_of([vault, raw, vault]) == []
+
+
+def in_use_rules(interactions: list[Interaction]) -> list[str]:
+    return [v.rule for v in check(interactions).violations if v.rule.endswith("-in-use") or "-in-use-by-" in v.rule]
+
+
+def test_deleting_what_a_live_scale_set_uses_answered_2xx_is_a_violation() -> None:
+    """Azure refuses these deletes with 400 (specs/rules.yaml references: subnet-in-use and the
+    *-in-use-by-scale-set entries); a server that accepts one breaks the contract."""
+    vnet = f"{NET}/virtualNetworks/vnet1"
+    subnet = f"{vnet}/subnets/default"
+    pool = f"{NET}/loadBalancers/lb/backendAddressPools/pool"
+    body = scale_set_body(subnet)
+    body["properties"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"][0]["properties"][
+        "ipConfigurations"][0]["properties"]["loadBalancerBackendAddressPools"] = [{"id": pool}]
+    created = [hit("PUT", vnet, 201), hit("PUT", VMSS, 201, body, api="2024-03-01")]
+    assert in_use_rules(created + [hit("DELETE", subnet, 200)]) == ["subnet-in-use"]
+    assert in_use_rules(created + [hit("DELETE", vnet, 202)]) == ["subnet-in-use"]  # the subnet goes with its vnet
+    assert in_use_rules(created + [hit("DELETE", f"{NET}/loadBalancers/lb", 202)]) == ["load-balancer-in-use-by-scale-set"]
+    refused = Interaction(hit("DELETE", subnet, 400).request, Response(400, "", {}, json.dumps(
+        {"error": {"code": "InUseSubnetCannotBeDeleted", "message": "in use"}})))
+    assert in_use_rules(created + [refused]) == []  # Azure's answer
+    # Once the scale set (or its group) is deleted, what it used is free.
+    assert in_use_rules(created + [hit("DELETE", VMSS, 202), hit("DELETE", subnet, 200)]) == []
+    assert in_use_rules(created + [hit("DELETE", "/subscriptions/s/resourceGroups/rg", 202),
+                                   hit("DELETE", subnet, 200)]) == []
+    # A PATCH that does not restate the network profile keeps the references; one that does replaces them.
+    assert in_use_rules(created + [hit("PATCH", VMSS, 200, {"sku": {"capacity": 3}}, api="2024-03-01"),
+                                   hit("DELETE", subnet, 200)]) == ["subnet-in-use"]
+    moved = scale_set_body(f"{NET}/virtualNetworks/vnet2/subnets/default")
+    assert in_use_rules(created + [hit("PATCH", VMSS, 200, moved, api="2024-03-01"), hit("DELETE", subnet, 200)]) == []

@@ -8,7 +8,10 @@ PUT). Two kinds of finding come from that one picture:
   before any PUT brought it back;
 - a scale set PUT/PATCH answered 2xx while its body referenced something the traffic showed
   gone (`reference-must-exist` for network ids, `user-assigned-identity-exists` for
-  identities; specs/rules.yaml `references:`), which Azure refuses.
+  identities; specs/rules.yaml `references:`), which Azure refuses;
+- a DELETE answered 2xx for something a live scale set's model still references (a subnet, an
+  NSG, a load balancer or its pool: `subnet-in-use`, `network-security-group-in-use-by-scale-set`,
+  `load-balancer-in-use-by-scale-set`), which Azure refuses with 400 too.
 
 Each tracked kind (`Tracked`) says which URIs are its resources and which ids a scale set
 body references. Only management-plane paths are read, whatever the host: Graph, Key Vault
@@ -29,8 +32,8 @@ __all__ = ["ExistingResources", "Tracked"]
 
 _GROUP = re.compile(r"^(?:https?://[^/]+)?(?P<group>/subscriptions/[^/]+/resourcegroups/[^/?]+)/?(?:\?|$)",
                     re.IGNORECASE)
-_SCALE_SET = re.compile(r"^(?:https?://[^/]+)?/subscriptions/[^/]+/resourcegroups/[^/]+/providers/"
-                        r"microsoft\.compute/virtualmachinescalesets/[^/?]+/?(?:\?|$)", re.IGNORECASE)
+_SCALE_SET = re.compile(r"^(?:https?://[^/]+)?(?P<id>/subscriptions/[^/]+/resourcegroups/[^/]+/providers/"
+                        r"microsoft\.compute/virtualmachinescalesets/[^/?]+)/?(?:\?|$)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class Tracked:
     rule: str
     refusal: str
     what: str  # "referencing" / "assigning"
+    # For a referenced id: (rule, Azure's answer) when deleting it, or what holds it, is refused while in use.
+    in_use: Callable[[str], tuple[str, str] | None] = lambda ref: None
 
 
 class ExistingResources:
@@ -57,6 +62,7 @@ class ExistingResources:
         self.kinds = kinds
         self.gone: set[str] = set()  # lower-case ids
         self.gone_groups: set[str] = set()
+        self.used_by: dict[str, dict[str, Tracked]] = {}  # scale set id -> the ids its model references
 
     def is_gone(self, rid: str) -> bool:
         key = rid.rstrip("/").lower()
@@ -71,13 +77,14 @@ class ExistingResources:
                 rid = kind.resource_id(uri)
                 if rid is not None:
                     return self._resource(index, rid, uri, method, status)
-        if method in ("PUT", "PATCH") and 200 <= status < 300 and (self.gone or self.gone_groups) \
-                and _SCALE_SET.match(uri):
+        if method in ("PUT", "PATCH", "DELETE") and 200 <= status < 300 and _SCALE_SET.match(uri):
             return self._scale_set(index, interaction)
         if method in ("GET", "HEAD", "PUT", "DELETE") and "resourcegroups/" in lowered:
             group = _GROUP.match(uri)
             if group is not None:
                 key = group["group"].lower()
+                if method == "DELETE" and 200 <= status < 300:  # accepted: its scale sets free what they used
+                    self.used_by = {ss: refs for ss, refs in self.used_by.items() if not ss.startswith(key + "/")}
                 if (method in ("GET", "HEAD") and status == 404) or (method == "DELETE" and status in (200, 204)):
                     self.gone_groups.add(key)
                 elif method == "PUT" and 200 <= status < 300:
@@ -90,7 +97,11 @@ class ExistingResources:
             self.gone = {g for g in self.gone if g != key and not g.startswith(f"{key}/")}
             self.gone_groups.discard(key.split("/providers/", 1)[0])
         elif (method == "DELETE" and status in (200, 204)) or (method == "GET" and status == 404):
+            found = self._deleted_in_use(index, key, uri, status) if method == "DELETE" and status == 200 else []
             self.gone.add(key)
+            return found
+        elif method == "DELETE" and status == 202:
+            return self._deleted_in_use(index, key, uri, status)
         elif method == "GET" and 200 <= status < 300 and self.is_gone(key):
             return [Violation(self.cassette, index, "deleted-resource-answered", None,
                               f"answered {status} for {rid}, which this traffic showed deleted or missing earlier "
@@ -99,10 +110,17 @@ class ExistingResources:
 
     def _scale_set(self, index: int, interaction: Interaction) -> list[Violation]:
         request, status = interaction.request, interaction.response.status
+        scale_set = _SCALE_SET.match(request.uri)["id"].lower()  # type: ignore[index]
+        if request.method == "DELETE":  # accepted: what it referenced is free once it is gone
+            self.used_by.pop(scale_set, None)
+            return []
         body = _json(request.body)
         out: list[Violation] = []
+        references: dict[str, Tracked] = {}
         for kind in self.kinds:
-            for ref in kind.referenced(body):
+            refs = kind.referenced(body)
+            references.update((ref.lower(), kind) for ref in refs)
+            for ref in refs:
                 parts = ref.split("/", 9)
                 top = "/".join(parts[:9]) if len(parts) >= 9 else ref  # a pool or subnet: its parent too
                 if self.is_gone(ref) or self.is_gone(top):
@@ -110,7 +128,25 @@ class ExistingResources:
                         self.cassette, index, kind.rule, None,
                         f"answered {status} to a scale set write {kind.what} {ref}, which this traffic showed "
                         f"missing; Azure answers {kind.refusal}", None, request.method, request.uri, status))
+        # A PUT states the whole model; a PATCH without a network profile leaves the references as they were.
+        if request.method == "PUT" or references:
+            self.used_by[scale_set] = references
         return out
+
+    def _deleted_in_use(self, index: int, key: str, uri: str, status: int) -> list[Violation]:
+        """A DELETE Azure accepted although a live scale set's model references it (or something below it)."""
+        for scale_set, references in self.used_by.items():
+            for ref, kind in references.items():
+                if ref != key and not ref.startswith(key + "/"):
+                    continue
+                refused = kind.in_use(ref)
+                if refused is not None:
+                    rule, answer = refused
+                    return [Violation(self.cassette, index, rule, None,
+                                      f"answered {status} to deleting {key}, which scale set {scale_set} still "
+                                      f"references ({ref}) in this traffic; Azure answers {answer}",
+                                      None, "DELETE", uri, status)]
+        return []
 
 
 def _json(text: Any) -> Any:

@@ -59,5 +59,19 @@ def _add(out: list[str], value: Any) -> None:
         out.append(ref.rstrip("/").lower())
 
 
+def in_use_refusal(ref: str) -> tuple[str, str] | None:
+    """Deleting a referenced network id (or what holds it) while a scale set uses it: Azure's refusal.
+
+    Codes and sources: specs/rules.yaml `references:` (subnet-in-use and the two *-by-scale-set
+    entries). Public IP prefixes, ASGs and gateway pools have no sourced refusal: not judged."""
+    if "/subnets/" in ref:
+        return "subnet-in-use", "400 InUseSubnetCannotBeDeleted"
+    if "/networksecuritygroups/" in ref:
+        return "network-security-group-in-use-by-scale-set", "400 NetworkSecurityGroupInUseByVirtualMachineScaleSet"
+    if "/loadbalancers/" in ref:
+        return "load-balancer-in-use-by-scale-set", "400 LoadBalancerInUseByVirtualMachineScaleSet"
+    return None
+
+
 NETWORK = Tracked("/microsoft.network/", network_id, network_references, "reference-must-exist",
-                  "400 InvalidResourceReference", "referencing")
+                  "400 InvalidResourceReference", "referencing", in_use_refusal)
