@@ -34,9 +34,9 @@ DOCUMENTED = {
 }
 
 # Issue 16 wants >= 90% of the documented (operation, status) pairs and >= 95% of the operations. The floor is
-# what holds on main today (265 of 341 pairs, 195 of 229 operations, once the deployment scopes joined the
-# spec); raise it to 0.90 / 0.95 as the journeys for the newer operations land.
-PAIRS_FLOOR = 0.77
+# what holds on main today (280 of 341 pairs, 195 of 229 operations: the deployment scopes joined the spec
+# without journeys yet); raise it to 0.90 / 0.95 as the journeys for them land.
+PAIRS_FLOOR = 0.82
 OPERATIONS_FLOOR = 0.85
 
 

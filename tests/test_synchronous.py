@@ -73,3 +73,14 @@ def test_the_default_emulator_answers_asynchronously() -> None:
         assert c.call("POST", VMSS + "/restart").status_code == 409  # the create still runs
     finally:
         server.stop()
+
+
+def test_a_synchronous_answer_counts_only_where_the_spec_declares_it(synchronous: Cassette) -> None:
+    """ApproveRollingUpgrade documents 202 alone: answered 200 with no async header, it is a violation."""
+    lie = copy.deepcopy(synchronous)
+    approve = next(i for i in lie.interactions if i.request.uri.split("?")[0].endswith("/approveRollingUpgrade"))
+    approve.response.status = 200
+    for name in list(approve.response.headers):
+        if name.lower() in ("azure-asyncoperation", "location"):
+            del approve.response.headers[name]
+    assert "undeclared-status" in {v.rule for v in check([lie]).violations}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from contract.journeys.bodies import scale_set_body
 from contract.journeys.network import network_steps
 from contract.journeys.scale_set_actions import CUSTOM_SCRIPT, HEALTH_EXTENSION, actions_body
-from contract.journeys.step import RESOURCES_API, Step, Target
+from contract.journeys.step import NETWORK_API, RESOURCES_API, Step, Target
 
 
 def synchronous_steps(target: Target, name: str = "vmss-contract-sync") -> list[Step]:
@@ -83,4 +83,72 @@ def synchronous_steps(target: Target, name: str = "vmss-contract-sync") -> list[
         Step("cancel (nothing left to cancel)", "POST", t.vmss(name + "-r", "/rollingUpgrades/cancel"), None, (200,), "synchronous"),
         Step("latest rolling upgrade", "GET", t.vmss(name + "-r", "/rollingUpgrades/latest"), group="synchronous"),
         Step("rolling scale set delete", "DELETE", t.vmss(name + "-r"), expect=(200,), group="synchronous"),
+        *synchronous_network_steps(t),
+        Step("the group and all in it (finished: 200)", "DELETE", f"{t.rg_path}?api-version={RESOURCES_API}",
+             expect=(200,), group="synchronous"),
     ]
+def synchronous_network_steps(target: Target) -> list[Step]:
+    """Network resources made and deleted with the synchronous emulator: each DELETE answers 200 (the
+    swagger's synchronous delete) instead of 202."""
+    t = target
+    net = f"{t.rg_path}/providers/Microsoft.Network"
+    vnet, asg, nsg = f"{net}/virtualNetworks/sync-net", f"{net}/applicationSecurityGroups/sync-asg", \
+        f"{net}/networkSecurityGroups/sync-nsg"
+    ip, gw_ip, prefix = f"{net}/publicIPAddresses/sync-ip", f"{net}/publicIPAddresses/sync-gw-ip", \
+        f"{net}/publicIPPrefixes/sync-prefix"
+    lb, gateway, nic = f"{net}/loadBalancers/sync-lb", f"{net}/applicationGateways/sync-gw", \
+        f"{net}/networkInterfaces/sync-nic"
+    at = lambda path: f"{path}?api-version={NETWORK_API}"  # noqa: E731
+    ref = lambda rid: {"id": rid}  # noqa: E731
+    standard_ip = {"location": t.location, "sku": {"name": "Standard"},
+                   "properties": {"publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4"}}
+    rule = {"protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "22", "sourceAddressPrefix": "*",
+            "destinationAddressPrefix": "*", "access": "Allow", "priority": 1000, "direction": "Inbound"}
+    front = f"{lb}/frontendIPConfigurations/front"
+    gw_front = f"{gateway}/frontendIPConfigurations/front"
+    gateway_body = {"location": t.location, "properties": {
+        "sku": {"name": "Standard_v2", "tier": "Standard_v2", "capacity": 1},
+        "gatewayIPConfigurations": [{"name": "ipconfig", "properties": {"subnet": ref(f"{vnet}/subnets/gateway")}}],
+        "frontendIPConfigurations": [{"name": "front", "properties": {"publicIPAddress": ref(gw_ip)}}],
+        "frontendPorts": [{"name": "http", "properties": {"port": 80}}],
+        "backendAddressPools": [{"name": "pool"}],
+        "backendHttpSettingsCollection": [{"name": "settings", "properties": {
+            "port": 80, "protocol": "Http", "cookieBasedAffinity": "Disabled"}}],
+        "httpListeners": [{"name": "listener", "properties": {
+            "frontendIPConfiguration": ref(gw_front), "frontendPort": ref(f"{gateway}/frontendPorts/http"),
+            "protocol": "Http"}}],
+        "requestRoutingRules": [{"name": "rule", "properties": {
+            "ruleType": "Basic", "priority": 100, "httpListener": ref(f"{gateway}/httpListeners/listener"),
+            "backendAddressPool": ref(f"{gateway}/backendAddressPools/pool"),
+            "backendHttpSettings": ref(f"{gateway}/backendHttpSettingsCollection/settings")}}]}}
+    made = [
+        ("virtual network", vnet, {"location": t.location, "properties": {
+            "addressSpace": {"addressPrefixes": ["10.60.0.0/16"]},
+            "subnets": [{"name": "default", "properties": {"addressPrefix": "10.60.0.0/24"}}]}}),
+        ("subnet", f"{vnet}/subnets/spare", {"properties": {"addressPrefix": "10.60.2.0/24"}}),
+        ("gateway subnet", f"{vnet}/subnets/gateway", {"properties": {"addressPrefix": "10.60.1.0/24"}}),
+        ("application security group", asg, {"location": t.location, "properties": {}}),
+        ("network security group", nsg, {"location": t.location, "properties": {}}),
+        ("security rule", f"{nsg}/securityRules/ssh", {"properties": rule}),
+        ("public IP", ip, standard_ip),
+        ("gateway public IP", gw_ip, standard_ip),
+        ("public IP prefix", prefix, {"location": t.location, "sku": {"name": "Standard"},
+                                      "properties": {"prefixLength": 30, "publicIPAddressVersion": "IPv4"}}),
+        ("load balancer", lb, {"location": t.location, "sku": {"name": "Standard"}, "properties": {
+            "frontendIPConfigurations": [{"name": "front", "properties": {"publicIPAddress": ref(ip)}}],
+            "backendAddressPools": [{"name": "pool"}]}}),
+        ("backend pool", f"{lb}/backendAddressPools/spare", {"properties": {}}),
+        ("inbound NAT rule", f"{lb}/inboundNatRules/admin", {"properties": {
+            "frontendIPConfiguration": ref(front), "protocol": "Tcp", "frontendPort": 60022, "backendPort": 22}}),
+        ("application gateway", gateway, gateway_body),
+        ("network interface", nic, {"location": t.location, "properties": {"ipConfigurations": [
+            {"name": "ipconfig", "properties": {"subnet": ref(f"{vnet}/subnets/default")}}]}}),
+    ]
+    creates = [Step(f"{label} create", "PUT", at(path), body, (201,), "synchronous") for label, path, body in made]
+    order = ["network interface", "application gateway", "inbound NAT rule", "backend pool", "load balancer",
+             "public IP", "gateway public IP", "public IP prefix", "security rule", "network security group",
+             "application security group", "subnet", "virtual network"]
+    paths = {label: path for label, path, _ in made}
+    deletes = [Step(f"{label} delete (finished: 200)", "DELETE", at(paths[label]), expect=(200,), group="synchronous")
+               for label in order]
+    return [*creates, *deletes]
