@@ -256,8 +256,8 @@ def _refusals(n: _Net) -> list[Step]:
 def _take_down(n: _Net) -> list[Step]:
     """The scale set first; then what it used can go, each delete followed to its end or polled by hand."""
     return [
-        Step("delete the scale set on the network", "DELETE", at(n.vmss, COMPUTE_API), expect=(200, 202, 204),
-             group=GROUP, follow=True),
+        Step("delete the scale set on the network", "DELETE", at(n.vmss, COMPUTE_API), expect=(202,), group=GROUP,
+             expand=tour.polled_by_hand("scale set on the network", GROUP)),
         *removal("network interface", n.nic, API, GROUP, "ResourceNotFound", by_hand=True),
         *removal("application gateway", n.gateway, API, GROUP, "ResourceNotFound"),
         *removal("inbound NAT rule", f"{n.lb}/inboundNatRules/admin", API, GROUP, "NotFound"),

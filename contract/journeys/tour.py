@@ -44,7 +44,7 @@ def removal(label: str, path: str, api: str, group: str, missing: str, *, delete
     """DELETE (followed to its end, polled by hand, or left to finish on its own as `--no-wait` does: ARM
     answers for the resource as gone at once), DELETE again (204: gone already), GET 404 `missing`."""
     first = Step(f"{label} delete", "DELETE", at(path, api), expect=deleted, group=group, follow=follow and not by_hand,
-                 expand=_poll_by_hand(label, group) if by_hand else None)
+                 expand=polled_by_hand(label, group) if by_hand else None)
     return [first,
             Step(f"{label} delete again (gone)", "DELETE", at(path, api), expect=(204,), group=group),
             Step(f"{label} get after delete", "GET", at(path, api), expect=(404,), group=group, expect_code=missing)]
@@ -60,7 +60,7 @@ def local_path(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _poll_by_hand(label: str, group: str) -> Any:
+def polled_by_hand(label: str, group: str) -> Any:
     """The polls azure-core makes after a 202 DELETE, as steps: the Location URL while the operation
     runs (202), the status URL (200 Succeeded), the Location URL once done (204 or 200)."""
     def expand(answer: Answer) -> list[Step]:
