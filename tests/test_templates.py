@@ -211,6 +211,14 @@ def test_property_and_index_access_chain() -> None:
     assert out("deployment().name") == "dep1"
 
 
+def test_deployment_has_a_location_outside_a_resource_group() -> None:
+    """The documented deployment(): at subscription (management group, tenant) scope it carries `location`."""
+    at_subscription = prepare({"resources": [], "outputs": {"x": {"type": "string", "value": "[deployment().location]"}}},
+                              None, DeploymentContext(SUB, "", "eastus", "dep1"))
+    assert at_subscription.outputs()["x"]["value"] == "eastus"
+    assert "location" not in out("deployment()")  # not at resource-group scope
+
+
 def test_string_literals_escape_quotes_and_brackets() -> None:
     assert out("'it''s'") == "it's"
     plan = prepare({"resources": [], "outputs": {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contract.journeys.deployment import deployment_steps, deployments_journey
+from contract.journeys.deployment import deployment_steps, deployments_journey, subscription_deployments_journey
 from contract.journeys.identity import identity_journey
 from contract.journeys.resources import group_deletion_journey, resources_journey
 from contract.journeys.fuzzed import fuzz_steps
@@ -63,6 +63,7 @@ def plan(target: Target, local: bool, allow_writes: bool, examples: int, seed: i
     journeys.append(Journey("identity", identity_journey(target), local_only=True))  # writes at subscription scope
     journeys.append(Journey("resources", resources_journey(target)))
     journeys.append(Journey("deployments", deployments_journey(target)))
+    journeys.append(Journey("subscription-deployments", subscription_deployments_journey(target), local_only=True))
     journeys.append(Journey("group-deletion", group_deletion_journey(target), local_only=True))
     fuzz = fuzz_steps(target, examples, seed)
     if fuzz:

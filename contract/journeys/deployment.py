@@ -98,3 +98,73 @@ def deployments_journey(target: Target) -> list[Step]:
              at(f"{t.rg_path}/providers/Microsoft.Network/networkSecurityGroups/vmss-contract-dnsg", NETWORK_API),
              expect=(202,), group=group, follow=True),
     ]
+
+
+def subscription_deployments_journey(target: Target) -> list[Step]:
+    """Deployments at subscription scope, every operation (the template makes a resource group), then the
+    management-group and tenant scopes, which the emulator refuses as ARM refuses a principal without rights
+    there (403 AuthorizationFailed): each of their operations is sent once and must be refused so."""
+    t = target
+    group = "subscription-deployments"
+    sub = f"/subscriptions/{t.subscription}"
+    deployments = f"{sub}/providers/Microsoft.Resources/deployments"
+    done, running = f"{deployments}/vmss-contract-sub", f"{deployments}/vmss-contract-sub-running"
+    made_group = f"{t.resource_group}-from-template"
+    template = {"$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
+                "contentVersion": "1.0.0.0", "parameters": {"group": {"type": "string"}},
+                "resources": [{"type": "Microsoft.Resources/resourceGroups", "apiVersion": RESOURCES_API,
+                               "name": "[parameters('group')]", "location": "[deployment().location]"}],
+                "outputs": {"group": {"type": "string", "value": "[parameters('group')]"}}}
+    body = {"location": t.location, "properties": {"mode": "Incremental", "template": template,
+                                                   "parameters": {"group": {"value": made_group}}}}
+    broken = {**body, "properties": {**body["properties"], "template": {
+        **template, "outputs": {"x": {"type": "string", "value": "[noSuchFunction()]"}}}}}
+
+    def operation_by_id(answer: Answer) -> list[Step]:
+        ops = (answer.body or {}).get("value") if isinstance(answer.body, dict) else None
+        op_id = ops[0].get("operationId") if ops and isinstance(ops[0], dict) else None
+        return [Step("subscription deployment operation", "GET", at(f"{done}/operations/{op_id}", RESOURCES_API),
+                     group=group)] if op_id else []
+
+    return [
+        Step("subscription deployment validate", "POST", at(f"{done}/validate", RESOURCES_API), body, (200,), group),
+        refused("subscription deployment with an unknown function", "POST", f"{done}/validate", RESOURCES_API, broken,
+                400, "InvalidTemplate", group),
+        refused("subscription deployment without a location", "PUT", done, RESOURCES_API,
+                {"properties": body["properties"]}, 400, "InvalidDeployment", group),
+        Step("subscription what-if", "POST", at(f"{done}/whatIf", RESOURCES_API), body, (202,), group, follow=True),
+        Step("subscription deployment not there yet", "HEAD", at(done, RESOURCES_API), expect=(404,), group=group),
+        *create("subscription deployment", done, body, RESOURCES_API, group, follow_again=True),
+        Step("subscription deployment exists", "HEAD", at(done, RESOURCES_API), expect=(204,), group=group),
+        Step("subscription deployment get", "GET", at(done, RESOURCES_API), group=group),
+        Step("subscription deployments", "GET", at(f"{deployments}/", RESOURCES_API), group=group),
+        Step("subscription deployment export", "POST", at(f"{done}/exportTemplate", RESOURCES_API), group=group),
+        Step("subscription deployment operations", "GET", at(f"{done}/operations", RESOURCES_API), group=group,
+             expand=operation_by_id),
+        Step("subscription deployment still running", "PUT", at(running, RESOURCES_API), body, (201,), group),
+        Step("cancel it", "POST", at(f"{running}/cancel", RESOURCES_API), expect=(204,), group=group),
+        *removal("subscription deployment", done, RESOURCES_API, group, "DeploymentNotFound", by_hand=True),
+        Step("delete the cancelled one", "DELETE", at(running, RESOURCES_API), expect=(202,), group=group),
+        Step("the group the template made", "DELETE", at(f"{sub}/resourcegroups/{made_group}", RESOURCES_API),
+             expect=(202,), group=group),
+        *_refused_scopes(group, body),
+    ]
+
+
+def _refused_scopes(group: str, body: dict[str, Any]) -> list[Step]:
+    """Each management-group and tenant scope deployment operation, answered 403 AuthorizationFailed."""
+    steps = []
+    for scope, root in (("management group", "/providers/Microsoft.Management/managementGroups/vmss-contract-mg"),
+                        ("tenant", "")):
+        base = f"{root}/providers/Microsoft.Resources/deployments"
+        one = f"{base}/vmss-contract-scope"
+        for label, method, path, sent in (
+                ("create", "PUT", one, body), ("get", "GET", one, None), ("check existence", "HEAD", one, None),
+                ("list", "GET", f"{base}/", None), ("validate", "POST", f"{one}/validate", body),
+                ("what-if", "POST", f"{one}/whatIf", body), ("export", "POST", f"{one}/exportTemplate", None),
+                ("cancel", "POST", f"{one}/cancel", None), ("operations", "GET", f"{one}/operations", None),
+                ("operation", "GET", f"{one}/operations/0", None), ("delete", "DELETE", one, None)):
+            expect_code = None if method == "HEAD" else "AuthorizationFailed"  # a HEAD answer has no body
+            steps.append(Step(f"refused: {scope} deployment {label}", method, at(path, RESOURCES_API), sent, (403,),
+                              group, expect_code=expect_code))
+    return steps

@@ -150,12 +150,19 @@ class Scope:
                 "tenantId": c.tenant_id, "displayName": "vmss-contract emulator"}
 
     def deployment(self) -> dict[str, Any]:
+        """The deployment object; outside a resource group it carries the deployment's `location` ("When
+        you deploy to an Azure subscription, management group, or tenant, the return object includes a
+        location property", learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-deployment;
+        `[deployment().location]` is how subscription templates place the groups they create)."""
         c = self.plan.context
         template = self.plan.template
-        return {"name": c.name, "properties": {
+        out: dict[str, Any] = {"name": c.name, "properties": {
             "template": {"contentVersion": template.get("contentVersion", "1.0.0.0")},
             "templateHash": self.plan.template_hash, "parameters": {}, "mode": c.mode,
             "provisioningState": "Accepted"}}
+        if not c.resource_group:
+            out["location"] = c.location
+        return out
 
     def resolve_resource(self, name: str) -> str:
         return self.plan.resolve_name(name)
