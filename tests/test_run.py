@@ -33,11 +33,13 @@ DOCUMENTED = {
     "PublicIPAddresses_ListVirtualMachineScaleSetPublicIPAddresses",
 }
 
-# Issue 16 wants >= 90% of the documented (operation, status) pairs and >= 95% of the operations. The floor is
-# what holds on main today (280 of 341 pairs, 195 of 229 operations: the deployment scopes joined the spec
-# without journeys yet); raise it to 0.90 / 0.95 as the journeys for them land.
-PAIRS_FLOOR = 0.82
-OPERATIONS_FLOOR = 0.85
+# Issue 16 wants >= 90% of the documented (operation, status) pairs and >= 95% of the operations. Every
+# operation is exercised (229 of 229); 298 of 341 pairs are. 34 of the 43 pairs left are the management-group
+# and tenant scope deployment operations' success statuses, which the emulator refuses (403
+# AuthorizationFailed: it serves deployments at resource-group and subscription scope only), so 90% of pairs
+# needs those scopes served; the floor is what holds until then.
+PAIRS_FLOOR = 0.87
+OPERATIONS_FLOOR = 0.95
 
 
 def _cli(*args: str, timeout: float = 300, columns: int = 160) -> subprocess.CompletedProcess[str]:

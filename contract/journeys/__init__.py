@@ -12,6 +12,7 @@ from typing import Any
 
 from contract.journeys.deployment import deployment_steps, deployments_journey, subscription_deployments_journey
 from contract.journeys.identity import identity_journey
+from contract.journeys.synchronous_arm import synchronous_arm_steps
 from contract.journeys.resources import group_deletion_journey, resources_journey
 from contract.journeys.fuzzed import fuzz_steps
 from contract.journeys.network import network_journey, network_steps
@@ -64,6 +65,7 @@ def plan(target: Target, local: bool, allow_writes: bool, examples: int, seed: i
     journeys.append(Journey("resources", resources_journey(target)))
     journeys.append(Journey("deployments", deployments_journey(target)))
     journeys.append(Journey("subscription-deployments", subscription_deployments_journey(target), local_only=True))
+    journeys.append(Journey("synchronous-arm", synchronous_arm_steps(target), emulator={"synchronous": True}, local_only=True))
     journeys.append(Journey("group-deletion", group_deletion_journey(target), local_only=True))
     fuzz = fuzz_steps(target, examples, seed)
     if fuzz:
