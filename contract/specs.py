@@ -358,7 +358,9 @@ class Spec:
                      "additionalProperties": {"$ref": "#/$defs/node"}},
             "else": {"if": {"type": "array"}, "then": {"items": {"$ref": "#/$defs/node"}}},
         }
-        return _rs.Draft202012Validator({"$defs": {"node": node}, "$ref": "#/$defs/node"}).is_valid
+        validator = _rs.Draft202012Validator({"$defs": {"node": node}, "$ref": "#/$defs/node"})
+        self._secret_errors = validator.iter_errors  # each error: one secret member holding a value, in order
+        return validator.is_valid
 
     def _collect_secret_names(self) -> Iterator[str]:
         def walk(s: Any) -> Iterator[str]:
@@ -553,8 +555,11 @@ class Spec:
 
     def secret_paths(self, body: Any) -> list[str]:
         """JSON paths of writeOnly/secret fields present (non-null) in `body`."""
-        if self._no_secrets is not None and self._no_secrets(body):
-            return []
+        if self._no_secrets is not None:
+            if self._no_secrets(body):
+                return []
+            # the same test names each member that holds a value, in document order (the walk below, in Rust)
+            return [format_keys(list(e.instance_path)) for e in self._secret_errors(body)]
         found: list[str] = []
         names = self._secret_names
 

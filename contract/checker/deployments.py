@@ -134,6 +134,12 @@ def echoed(deployed: Deployed, text: str | None) -> str | None:
     if not text:
         return None
     for name, value in deployed.secrets:
-        if value in text or json.dumps(value)[1:-1] in text:
+        if value in text or _escaped(value) in text:
             return name
     return None
+
+
+@lru_cache(maxsize=1024)
+def _escaped(value: str) -> str:
+    """A secret as it appears inside a JSON string (worked out once, not per answer)."""
+    return json.dumps(value)[1:-1]

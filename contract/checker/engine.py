@@ -84,6 +84,7 @@ class Checker:
         self.checks = InteractionChecks(self.spec, rules, UnknownApiVersion)
         self._versions_seen: set[str] = set()
         self._unknown_version = UnknownApiVersion
+        self._declared: list[tuple[str, Any]] | None = None
 
     def _note_version(self, version: str, operation_id: str) -> None:
         """Warn once per run about each api-version the contract maps to an older one."""
@@ -178,9 +179,10 @@ class Checker:
         cassettes = _load(sources)
         report = Report()
         self._versions_seen, self._run_warnings = set(), []
-        report.coverage = {
-            oid: {"declared": list(op.statuses), "seen": {}} for oid, op in sorted(self.spec.operations.items())
-        }
+        declared = self._declared
+        if declared is None:  # the spec's operations in order, worked out once per checker
+            declared = self._declared = [(oid, op.statuses) for oid, op in sorted(self.spec.operations.items())]
+        report.coverage = {oid: {"declared": list(statuses), "seen": {}} for oid, statuses in declared}
         for cassette in cassettes:
             result = self.check_cassette(cassette, report.coverage)
             report.results.append(result)
