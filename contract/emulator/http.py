@@ -29,6 +29,7 @@ class Emulator:
     page_size: int = 1000  # items per page of a list (then `nextLink`)
     images: Catalogue | None = None  # the platform images scale sets may name (None: the built-in catalogue)
     synchronous: bool = False  # finish every long-running operation within its request (emulator/synchronous.py)
+    scheduled_maintenance: bool = False  # the platform has maintenance pending for every VM (PerformMaintenance)
     writes: int = 0  # requests routed that may change state (every method but GET/HEAD)
     read_cache: ReadCache = field(default_factory=ReadCache)
 

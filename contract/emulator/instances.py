@@ -19,7 +19,7 @@ from contract.emulator.http import (
 from contract.emulator import query
 from contract.emulator.defaults import os_type
 from contract.emulator.network import network_interfaces, public_ips
-from contract.emulator.scalesets import begin, no_maintenance, run_action
+from contract.emulator.scalesets import begin, run_action, start_maintenance
 from contract.emulator.state import VM, ScaleSet, obj
 from contract.emulator.vms import placement_group_id, vm_instance_view, vm_view
 from contract.servers import arm_error
@@ -121,7 +121,7 @@ def vm_action(call: Call) -> web.Response:
         require_object(call.body, "action parameters")
     call.check(VM_ACTIONS[action], call.body)
     if action == "performmaintenance":
-        raise Refused(no_maintenance(f"{vmss.name}_{call.params['instanceId']}"))
+        start_maintenance(f"{vmss.name}_{call.params['instanceId']}", targets)
     touched = run_action(vmss, action, targets)
     op = begin(call, vmss, touched, scale_set_state=None)
     return answer(202, write=True, headers=call.lro(op, location=True))

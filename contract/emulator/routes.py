@@ -176,7 +176,7 @@ def _unauthenticated(request: web.Request) -> bool:
 def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_on_read: bool = True,
                complete_after: float | None = COMPLETE_AFTER, page_size: int = PAGE_SIZE, spec: Spec | None = None,
                rules: Rules | None = None, max_body: int = DEFAULT_MAX_BODY,
-               network_integrity: bool = True, synchronous: bool = False,
+               network_integrity: bool = True, synchronous: bool = False, scheduled_maintenance: bool = False,
                images: str | Path | Catalogue | None = None) -> web.Application:
     """A fresh, empty emulator: every app has its own state.
 
@@ -196,11 +196,14 @@ def create_app(lro_polls: int = 1, *, strict_operations: bool = True, complete_o
     swagger documents (PUT 200/201 in a terminal state, DELETE 200, action 200, no async headers),
     to prove a client handles both forms; only where the spec declares that status. Azure's Compute
     answers asynchronously, and so does the default (see `emulator/synchronous.py`).
+    `scheduled_maintenance`: the platform has maintenance pending for every VM a scale set makes, with the
+    self-service window open (instance views show `maintenanceRedeployStatus`), so PerformMaintenance is
+    accepted once per VM; by default none is pending and PerformMaintenance is refused (409).
     """
     emulator = Emulator(store=Store(), operations=Operations(lro_polls, complete_after=complete_after),
                         contract=Contract(spec, rules), strict_operations=strict_operations,
                         complete_on_read=complete_on_read, network_integrity=network_integrity,
-                        page_size=page_size, synchronous=synchronous,
+                        page_size=page_size, synchronous=synchronous, scheduled_maintenance=scheduled_maintenance,
                         images=images if isinstance(images, Catalogue) or images is None
                         else builtin_images().extended(images))
     app = web.Application(middlewares=[guard_middleware(max_body=max_body, skip=_unauthenticated)],

@@ -158,7 +158,8 @@ def put_scale_set(call: Call) -> web.Response:
     references.check_scale_set_write(call, model)
     if existing is None:
         vmss = ScaleSet(subscription=call.params["subscriptionId"], resource_group=group.name,
-                        name=call.params["vmScaleSetName"], model=model)
+                        name=call.params["vmScaleSetName"], model=model,
+                        scheduled_maintenance=call.emulator.scheduled_maintenance)
         vmss.model["id"] = vmss.id
         call.store.put_scale_set(vmss)
         vmss.scale_to(vmss.capacity)
@@ -326,7 +327,7 @@ def scale_set_action(call: Call) -> web.Response:
                                 target="instanceIds"))
     targets = [vmss.vms[i] for i in ids] if ids is not None else list(vmss.vms.values())
     if action == "performmaintenance":
-        raise Refused(no_maintenance(vmss.name))
+        start_maintenance(vmss.name, targets)
     if action == "setorchestrationservicestate":
         orchestration.set_state(vmss, body)
     if action == "rollingupgrades/cancel":
@@ -340,9 +341,19 @@ def scale_set_action(call: Call) -> web.Response:
     return answer(202, write=True, headers=call.lro(op, location=True))
 
 
+def start_maintenance(name: str, targets: list[VM]) -> None:
+    """PerformMaintenance runs the maintenance the platform scheduled, once its self-service window is open
+    (`maintenanceRedeployStatus.isCustomerInitiatedMaintenanceAllowed`); the emulator schedules it only when
+    built with `scheduled_maintenance`. Refused, changing nothing, when a target has none pending."""
+    if not targets or any(vm.maintenance != "Pending" for vm in targets):
+        raise Refused(no_maintenance(name))
+    for vm in targets:
+        vm.maintenance = "Completed"
+
+
 def no_maintenance(name: str) -> web.Response:
-    """PerformMaintenance only runs maintenance the platform scheduled; the emulator schedules none,
-    so it says so instead of pretending (VM instance views carry no maintenanceRedeployStatus either)."""
+    """PerformMaintenance only runs maintenance the platform scheduled; without it (the default emulator
+    schedules none) it says so instead of pretending."""
     return arm_error(409, "OperationNotAllowed",
                      f"Operation 'performMaintenance' is not allowed on '{name}' since no platform maintenance is "
                      "pending for it.")

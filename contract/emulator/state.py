@@ -79,6 +79,9 @@ class VM:
     overrides: JSON = field(default_factory=dict)  # properties set by a per-instance PUT
     data_disks: list[JSON] = field(default_factory=list)  # attached by AttachDetachDataDisks; kept by upgrades
     tags: JSON = field(default_factory=dict)
+    # platform maintenance (emulator option scheduled_maintenance): None = none scheduled, "Pending" = the
+    # self-service window is open (PerformMaintenance allowed), "Completed" = the customer ran it
+    maintenance: str | None = None
 
 
 @dataclass
@@ -121,6 +124,7 @@ class ScaleSet:
     active_placement_group: str | None = None  # chosen by ConvertToSinglePlacementGroup
     suspended_services: set[str] = field(default_factory=set)  # orchestration services suspended by the user
     os_upgrades: list[RollingUpgrade] = field(default_factory=list)  # StartOSUpgrade runs, oldest first
+    scheduled_maintenance: bool = False  # the platform has maintenance pending for every instance it makes
 
     @property
     def id(self) -> str:
@@ -159,6 +163,8 @@ class ScaleSet:
         vm = VM(instance_id=str(self.next_instance_id), profile=copy.deepcopy(self.profile),
                 sku=_vm_sku(self.sku), model_version=self.model_version)
         self.next_instance_id += 1
+        if self.scheduled_maintenance:
+            vm.maintenance = "Pending"
         self.vms[vm.instance_id] = vm
         return vm
 

@@ -227,6 +227,14 @@ def vm_instance_view(vm: VM, placement_group: str | None = None, vmss: ScaleSet 
     }
     if placement_group is not None:
         view["placementGroupId"] = placement_group
+    if vm.maintenance is not None:  # the platform's scheduled maintenance (emulator option scheduled_maintenance)
+        pending = vm.maintenance == "Pending"
+        view["maintenanceRedeployStatus"] = {
+            "isCustomerInitiatedMaintenanceAllowed": pending,
+            "preMaintenanceWindowStartTime": vm.time_created,
+            "preMaintenanceWindowEndTime": "9999-12-31T00:00:00Z",
+            "lastOperationResultCode": "None" if pending else "MaintenanceCompleted",
+        }
     if vmss is not None and vm.power_state == "running":
         os_name, os_version = guest_os(vm)
         view = {"computerName": computer_name(vmss, vm), "osName": os_name, "osVersion": os_version, **view}

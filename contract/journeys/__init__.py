@@ -21,6 +21,7 @@ from contract.journeys.bodies import scale_set_body
 from contract.journeys.scale_set import lifecycle_steps, more_operations
 from contract.journeys.scale_set_actions import actions_steps
 from contract.journeys.synchronous import synchronous_steps
+from contract.journeys.maintenance import maintenance_steps
 from contract.journeys.upgrades import upgrades_steps
 from contract.journeys.catalog import catalog_steps, flexible_steps
 from contract.journeys.refusals import refusal_steps
@@ -55,7 +56,10 @@ def plan(target: Target, local: bool, allow_writes: bool, examples: int, seed: i
     lifecycle[1:1] = network_steps(target)  # right after the resource group: Azure wants the subnet first
     journeys = [Journey("lifecycle", lifecycle)]
     journeys.append(Journey("scale-set-actions", actions_steps(target)))
-    journeys.append(Journey("synchronous", synchronous_steps(target), emulator={"synchronous": True}, local_only=True))
+    journeys.append(Journey("synchronous", synchronous_steps(target), local_only=True,
+                            emulator={"synchronous": True, "scheduled_maintenance": True}))
+    journeys.append(Journey("maintenance", maintenance_steps(target), emulator={"scheduled_maintenance": True},
+                            local_only=True))
     journeys.append(Journey("upgrades", upgrades_steps(target)))
     journeys.append(Journey("catalog", catalog_steps(target)))
     journeys.append(Journey("flexible", flexible_steps(target)))

@@ -44,6 +44,8 @@ def synchronous_steps(target: Target, name: str = "vmss-contract-sync") -> list[
         ok("manual upgrade", "manualupgrade", {"instanceIds": ["0"]}),
         ok("suspend automatic repairs", "setOrchestrationServiceState",
            {"serviceName": "AutomaticRepairs", "action": "Suspend"}),
+        ok("perform the pending maintenance", "performMaintenance", {"instanceIds": ["0"]}),
+        vm_ok("VM perform the pending maintenance", 1, "performMaintenance"),
         vm_ok("VM power off", 0, "poweroff"),
         vm_ok("VM start", 0, "start"),
         vm_ok("VM restart", 0, "restart"),
