@@ -34,11 +34,11 @@ DOCUMENTED = {
 }
 
 # Issue 16 wants >= 90% of the documented (operation, status) pairs and >= 95% of the operations. Every
-# operation is exercised (229 of 229); 298 of 341 pairs are. 34 of the 43 pairs left are the management-group
+# operation is exercised (229 of 229); 302 of 341 pairs are. 34 of the 39 pairs left are the management-group
 # and tenant scope deployment operations' success statuses, which the emulator refuses (403
 # AuthorizationFailed: it serves deployments at resource-group and subscription scope only), so 90% of pairs
 # needs those scopes served; the floor is what holds until then.
-PAIRS_FLOOR = 0.87
+PAIRS_FLOOR = 0.88
 OPERATIONS_FLOOR = 0.95
 
 
