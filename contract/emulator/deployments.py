@@ -198,7 +198,14 @@ def cancel_deployment(call: Call) -> web.Response:
 
 
 def validate_deployment(call: Call) -> web.Response:
-    """POST .../validate: 200 with the would-be deployment, or 400 {"error": ...}; nothing is deployed."""
+    """POST .../validate: a refused template answers 400 {"error": ...} at once; a valid one 202 + Location on
+    ARM's operationresults URL, whose final 200 carries the would-be deployment. Nothing is deployed.
+
+    Asynchronous, as Azure validates: the swagger marks validate long-running because "this is the current
+    service behavior" (Azure/azure-rest-api-specs#9007), and Azure/azure-sdk-for-go#24274 describes the
+    submitted template validated asynchronously with the DeploymentValidateResult as the terminal 200. That
+    issue also shows a failed validation arriving as the poll's terminal 400; here a refusal answers 400 on
+    the request itself (the swagger documents 400 there), which every SDK reports the same way."""
     group = _scope(call)
     require_object(call.body, "deployment")
     call.check(call.operation.operation_id, call.body)
@@ -213,7 +220,10 @@ def validate_deployment(call: Call) -> web.Response:
     body = preview.view()
     body["properties"]["provisioningState"] = "Succeeded"
     body["properties"]["validatedResources"] = [{"id": i.id} for i in plan.instances]
-    return answer(200, body, write=True)
+    op = call.emulator.operations.start(sub, plan.context.location)
+    op.result = body
+    location = f"{call.origin}/subscriptions/{sub}/operationresults/{op.id}?api-version={call.api.requested}"
+    return answer(202, headers={"Location": location, **POLL_HINT})
 
 
 def what_if_deployment(call: Call) -> web.Response:

@@ -70,7 +70,7 @@ def deployments_journey(target: Target) -> list[Step]:
 
     return [
         Step("validate a template", "POST", at(f"{done}/validate", RESOURCES_API), deployment("vmss-contract-dnsg"),
-             (200,), group),
+             (202,), group, follow=True),
         refused("validate a template with an unknown function", "POST", f"{done}/validate", RESOURCES_API, broken,
                 400, "InvalidTemplate", group),
         Step("what-if", "POST", at(f"{done}/whatIf", RESOURCES_API), deployment("vmss-contract-dnsg"), (202,), group,
@@ -127,7 +127,8 @@ def subscription_deployments_journey(target: Target) -> list[Step]:
                      group=group)] if op_id else []
 
     return [
-        Step("subscription deployment validate", "POST", at(f"{done}/validate", RESOURCES_API), body, (200,), group),
+        Step("subscription deployment validate", "POST", at(f"{done}/validate", RESOURCES_API), body, (202,), group,
+             follow=True),
         refused("subscription deployment with an unknown function", "POST", f"{done}/validate", RESOURCES_API, broken,
                 400, "InvalidTemplate", group),
         refused("subscription deployment without a location", "PUT", done, RESOURCES_API,

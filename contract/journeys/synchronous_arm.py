@@ -1,4 +1,4 @@
-"""What-if answered synchronously (the 200 its swagger declares beside the 202 + Location), at resource-group and
+"""Validate and what-if answered synchronously (the 200 its swagger declares beside the 202 + Location), at resource-group and
 subscription scope, on the emulator built with `create_app(synchronous=True)` (the synchronous journey sends
 Compute's and Network's synchronous forms to the same emulator). ARM may finish a POST before it answers; a
 client must take both forms."""
@@ -26,6 +26,14 @@ def synchronous_arm_steps(target: Target) -> list[Step]:
              {"properties": {"mode": "Incremental", "template": group_template}}, (200,), GROUP),
         Step("what-if at subscription scope (at once)", "POST",
              at(f"/subscriptions/{t.subscription}/providers/Microsoft.Resources/deployments/sync-what-if/whatIf",
+                RESOURCES_API),
+             {"location": t.location, "properties": {"mode": "Incremental", "template": subscription_template}},
+             (200,), GROUP),
+        Step("validate (the result at once)", "POST",
+             at(f"{t.rg_path}/providers/Microsoft.Resources/deployments/sync-validate/validate", RESOURCES_API),
+             {"properties": {"mode": "Incremental", "template": group_template}}, (200,), GROUP),
+        Step("validate at subscription scope (at once)", "POST",
+             at(f"/subscriptions/{t.subscription}/providers/Microsoft.Resources/deployments/sync-validate/validate",
                 RESOURCES_API),
              {"location": t.location, "properties": {"mode": "Incremental", "template": subscription_template}},
              (200,), GROUP),
