@@ -367,21 +367,100 @@ def test_subscription_scope_refusals_and_a_failed_nested_deployment(server: Back
     assert props["error"]["details"][0]["code"] == "DeploymentFailed"  # the nested deployment's own error
 
 
-@pytest.mark.parametrize("method,tail,action", [
-    ("PUT", "", "write"), ("GET", "", "read"), ("POST", "/validate", "validate/action"),
-    ("POST", "/whatIf", "whatIf/action"), ("GET", "/operations", "operations/read")])
-@pytest.mark.parametrize("scope", ["/providers/Microsoft.Management/managementGroups/mg1", ""])
-def test_management_group_and_tenant_scopes_are_refused_naming_the_scope(server: BackgroundServer, capture: Capture,
-                                                                         scope: str, method: str, tail: str,
-                                                                         action: str) -> None:
-    base = f"{server.url}{scope}/providers/Microsoft.Resources/deployments/d"
-    body = {"location": "westus", "properties": {"mode": "Incremental", "template": {
-        "$schema": "x", "contentVersion": "1.0.0.0", "resources": []}}}
-    r = http(server).request(method, f"{base}{tail}?api-version=2022-09-01",
-                             json=body if method in ("PUT", "POST") else None)
-    assert r.status_code == 403, r.text
-    error = r.json()["error"]
-    assert error["code"] == "AuthorizationFailed"
-    assert f"'Microsoft.Resources/deployments/{action}' over scope '{scope}/providers/Microsoft.Resources/" \
-           f"deployments/d'" in error["message"]
+MG = "/providers/Microsoft.Management/managementGroups/mg1"
+
+
+def scoped_template(output: str) -> dict[str, Any]:
+    """A management-group or tenant template: a nested deployment into the subscription that makes a group."""
+    inner = {"$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
+             "contentVersion": "1.0.0.0", "resources": [
+                 {"type": "Microsoft.Resources/resourceGroups", "apiVersion": "2022-09-01", "name": "made-from-above",
+                  "location": "westus", "properties": {}}]}
+    return {"$schema": "https://schema.management.azure.com/schemas/2019-08-01/managementGroupDeploymentTemplate.json#",
+            "contentVersion": "1.0.0.0",
+            "resources": [{"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "into-sub",
+                           "subscriptionId": SUB, "location": "[deployment().location]",
+                           "properties": {"mode": "Incremental", "template": inner}}],
+            "outputs": {"where": {"type": "string", "value": output},
+                        "location": {"type": "string", "value": "[deployment().location]"}}}
+
+
+@pytest.mark.parametrize("scope", ["management group", "tenant"])
+def test_sdk_management_group_and_tenant_scope_deployments(server: BackgroundServer, capture: Capture,
+                                                           scope: str) -> None:
+    """azure-mgmt-resource-deployments over TLS: begin_create_or_update_at_management_group_scope /
+    ..._at_tenant_scope run the template (a nested deployment into the subscription making a group), then get,
+    exists, list, operations, export, delete (polled), as at subscription scope."""
+    c = sdk_clients(server)
+    deploy, ops = c["deploy"].deployments, c["deploy"].deployment_operations
+    at_mg = scope == "management group"
+    body = {"location": "eastus", "properties": {"mode": "Incremental", "template": scoped_template(
+        "[managementGroup().id]" if at_mg else "[tenant().tenantId]")}}
+    args: tuple[str, ...] = ("mg1",) if at_mg else ()
+    suffix = "management_group_scope" if at_mg else "tenant_scope"
+
+    def call(kind: str, method: str, *rest: Any) -> Any:
+        return getattr(kind == "ops" and ops or deploy, f"{method}_at_{suffix}")(*args, *rest)
+
+    valid = call("deploy", "begin_validate", "scoped", body).result()
+    assert valid.properties.provisioning_state == "Succeeded"
+    done = call("deploy", "begin_create_or_update", "scoped", body).result()
+    assert done.properties.provisioning_state == "Succeeded", done.properties.error
+    root = MG if at_mg else ""
+    assert done.id == f"{root}/providers/Microsoft.Resources/deployments/scoped"
+    assert done.location == "eastus"
+    assert done.properties.outputs["where"]["value"] == (MG if at_mg else "00000000-0000-0000-0000-000000000000")
+    assert done.properties.outputs["location"]["value"] == "eastus"
+    assert c["groups"].resource_groups.get("made-from-above").location == "westus"
+    nested = deploy.get_at_subscription_scope("into-sub")
+    assert nested.properties.provisioning_state == "Succeeded" and nested.location == "eastus"
+    assert call("deploy", "check_existence", "scoped")
+    assert call("deploy", "get", "scoped").properties.provisioning_state == "Succeeded"
+    assert [d.name for d in call("deploy", "list")] == ["scoped"]
+    assert "into-sub" in str(call("deploy", "export_template", "scoped").template)
+    listed = list(call("ops", "list", "scoped"))
+    assert [o.properties.target_resource.id for o in listed] == \
+        [f"/subscriptions/{SUB}/providers/Microsoft.Resources/deployments/into-sub"]
+    assert call("ops", "get", "scoped", listed[0].operation_id).properties.provisioning_state == "Succeeded"
+    call("deploy", "begin_delete", "scoped").result()
+    assert not call("deploy", "check_existence", "scoped")
+    assert not [d.name for d in call("deploy", "list")]
+    checked_clean(capture)
+
+
+@pytest.mark.parametrize("scope", [MG, ""])
+def test_management_group_and_tenant_scope_refusals(server: BackgroundServer, capture: Capture, scope: str) -> None:
+    """A type the emulator does not serve there fails validation naming it; subscription() and resourceGroup()
+    are not there (InvalidTemplate); a location is required; a group without a subscription is refused."""
+    s = http(server)
+    url = f"{server.url}{scope}/providers/Microsoft.Resources/deployments/d?api-version=2022-09-01"
+
+    def put(template: dict[str, Any], location: str | None = "westus") -> requests.Response:
+        body: dict[str, Any] = {"properties": {"mode": "Incremental", "template": template}}
+        if location:
+            body["location"] = location
+        return s.put(url, json=body)
+
+    base = {"$schema": "x", "contentVersion": "1.0.0.0", "resources": []}
+    policy = put({**base, "resources": [{"type": "Microsoft.Authorization/policyDefinitions",
+                                         "apiVersion": "2021-06-01", "name": "p", "properties": {}}]})
+    assert policy.status_code == 400 and policy.json()["error"]["code"] == "InvalidTemplateDeployment", policy.text
+    inner = policy.json()["error"]["details"][0]
+    assert inner["code"] in ("InvalidResourceType", "NoRegisteredProviderFound")
+    assert "policyDefinitions" in inner["message"] and inner["target"].startswith(f"{scope}/providers/Microsoft.Auth")
+    group = put({**base, "resources": [{"type": "Microsoft.Resources/resourceGroups", "apiVersion": "2022-09-01",
+                                        "name": "g", "location": "westus"}]})
+    assert group.status_code == 400 and "resourceGroups" in group.text
+    for i, function in enumerate(("subscription", "resourceGroup") + (() if scope else ("managementGroup",))):
+        template = {**base, "outputs": {"x": {"type": "string", "value": f"[{function}().id]"}}}
+        ended = run_deployment(server, f"f{i}", template, scope=scope, body={
+            "location": "westus", "properties": {"mode": "Incremental", "template": template}})
+        assert ended["properties"]["provisioningState"] == "Failed"  # outputs are evaluated at the end
+        assert f"'{function}' is not expected at this location" in str(ended["properties"]["error"])
+    nowhere = put(base, location=None)  # ScopedDeployment requires it (the swagger), as ARM does
+    assert nowhere.status_code == 400 and "location" in nowhere.text, nowhere.text
+    no_sub = put({**base, "resources": [{"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+                                         "name": "n", "resourceGroup": "g", "properties": {"mode": "Incremental",
+                                                                                          "template": base}}]})
+    assert no_sub.status_code == 400 and no_sub.json()["error"]["code"] == "InvalidTemplate", no_sub.text
     checked_clean(capture)

@@ -72,9 +72,11 @@ class Gateway(Protocol):
         """(id, type) of every top-level resource in the group (Complete mode deletes the unnamed ones)."""
 
 
-def deployment_id(subscription: str, group: str, name: str) -> str:
-    """A deployment's id: in its resource group, or at subscription scope when `group` is ''."""
-    scope = f"/subscriptions/{subscription}/resourceGroups/{group}" if group else f"/subscriptions/{subscription}"
+def deployment_id(subscription: str, group: str, name: str, scope: str | None = None) -> str:
+    """A deployment's id: in its resource group, or at subscription scope when `group` is '', or under
+    `scope` (a management group's id, or '' for the tenant) when given."""
+    if scope is None:
+        scope = f"/subscriptions/{subscription}/resourceGroups/{group}" if group else f"/subscriptions/{subscription}"
     return f"{scope}/providers/{DEPLOYMENT_TYPE}/{name}"
 
 
@@ -145,10 +147,11 @@ class Deployment:
     polls_left: int = 1
     tags: dict[str, str] = field(default_factory=dict)
     location: str | None = None  # where ARM keeps a subscription-scope deployment's data (none in a group)
+    scope: str | None = None  # management-group id, or '' at tenant scope; None in a subscription or group
 
     @property
     def id(self) -> str:
-        return deployment_id(self.subscription, self.resource_group, self.name)
+        return deployment_id(self.subscription, self.resource_group, self.name, self.scope)
 
     @property
     def done(self) -> bool:
@@ -293,7 +296,7 @@ class Resolver:
 
 
 def validate(subscription: str, group: str, location: str, name: str, body: dict[str, Any], gateway: Gateway,
-             group_tags: dict[str, Any] | None = None) -> Plan:
+             group_tags: dict[str, Any] | None = None, *, management_group: str = "", tenant: bool = False) -> Plan:
     """The plan of a deployment request, or a Refusal carrying ARM's error (nothing deployed).
 
     `group` '' is a subscription-scope deployment: its `location` (where ARM keeps the deployment's data) is
@@ -310,7 +313,8 @@ def validate(subscription: str, group: str, location: str, name: str, body: dict
     refuse_links(properties)
     mode = str(properties.get("mode", "Incremental"))
     context = DeploymentContext(subscription, group, location, name, mode=mode.capitalize(),
-                                group_tags=dict(group_tags or {}))
+                                group_tags=dict(group_tags or {}), management_group=management_group,
+                                tenant_scope=tenant)
     resolver = Resolver(gateway)
     try:
         plan = prepare(properties["template"], properties.get("parameters") or {}, context,
@@ -430,6 +434,8 @@ def _delete_unnamed(deployment: Deployment, gateway: Gateway, failed: set[str]) 
     """Complete mode: delete every resource of the group the template does not name (scale sets first,
     since network resources they use refuse deletion while in use), through the same DELETE handlers."""
     plan = deployment.plan
+    if deployment.scope is not None:
+        return  # the emulator holds no resources at management-group or tenant scope: nothing to delete there
     named = {i.id.lower() for i in plan.instances}
     versions = {i.type.lower(): i.api_version for i in plan.instances}
     doomed = [(rid, rtype) for rid, rtype in gateway.resources_in(deployment.subscription, deployment.resource_group)

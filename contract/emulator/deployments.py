@@ -25,7 +25,7 @@ from contract.emulator.deployment_engine import (
 from contract.emulator.http import Call, Refused, answer, find_group, require_object
 from contract.emulator.internal import EmulatorGateway
 from contract.emulator.lro import POLL_HINT
-from contract.emulator.principals import caller
+from contract.emulator.subscriptions import DEFAULT_SUBSCRIPTION
 from contract.emulator.state import ResourceGroup, Store
 from contract.emulator.whatif import what_if
 from contract.templates import Plan
@@ -41,10 +41,30 @@ def _param(call: Call, *names: str) -> str:
     raise KeyError(names[0])
 
 
+MANAGEMENT_GROUPS = "/providers/Microsoft.Management/managementGroups"
+
+
+def _outer(call: Call) -> str | None:
+    """A management-group ('/providers/Microsoft.Management/managementGroups/{groupId}') or tenant ('')
+    scope deployment's scope id; None in a subscription or resource group."""
+    if "subscriptionId" in call.params or "sub" in call.params:
+        return None
+    if "groupId" in call.params:
+        return f"{MANAGEMENT_GROUPS}/{call.params['groupId']}"
+    return ""
+
+
 def _where(call: Call) -> tuple[str, str, str]:
-    """(subscription, group or '' at subscription scope, deployment name)."""
-    return (_param(call, "subscriptionId", "sub"), call.params.get("resourceGroupName", ""),
-            _param(call, "deploymentName", "deployment"))
+    """(subscription ('' at management-group and tenant scope), group or '' outside one, deployment name)."""
+    sub = "" if _outer(call) is not None else _param(call, "subscriptionId", "sub")
+    return (sub, call.params.get("resourceGroupName", ""), _param(call, "deploymentName", "deployment"))
+
+
+def _home(deployment_or_sub: str) -> str:
+    """The subscription of an operationresults URL: the deployment's own, or at management-group and tenant
+    scope the caller's (the official example PostDeploymentWhatIfOnTenant.json answers a tenant what-if 202
+    with Location /subscriptions/{subscriptionId}/operationresults/...)."""
+    return deployment_or_sub or DEFAULT_SUBSCRIPTION
 
 
 def _scope(call: Call) -> ResourceGroup | None:
@@ -52,8 +72,8 @@ def _scope(call: Call) -> ResourceGroup | None:
     return find_group(call) if "resourceGroupName" in call.params else None
 
 
-def _deployment_id(sub: str, group: str, name: str) -> str:
-    return deployment_id(sub, group, name)
+def _deployment_id(call: Call, sub: str, group: str, name: str) -> str:
+    return deployment_id(sub, group, name, _outer(call))
 
 
 def _runs(call: Call) -> dict[str, tuple[ResourceGroup | None, Deployment]]:
@@ -72,7 +92,7 @@ def _find(call: Call) -> Deployment | None:
     """The deployment of the path; one whose group was deleted (even if re-created) is gone."""
     sub, group_name, name = _where(call)
     group = _scope(call)
-    key = _deployment_id(sub, group_name, name).lower()
+    key = _deployment_id(call, sub, group_name, name).lower()
     runs = _runs(call)
     found = runs.get(key)
     if found is None:
@@ -91,7 +111,8 @@ def _require(call: Call) -> Deployment:
 
 
 def _status_url(call: Call, deployment: Deployment) -> str:
-    scope = (f"/subscriptions/{deployment.subscription}/resourcegroups/{deployment.resource_group}"
+    scope = (deployment.scope if deployment.scope is not None
+             else f"/subscriptions/{deployment.subscription}/resourcegroups/{deployment.resource_group}"
              if deployment.resource_group else f"/subscriptions/{deployment.subscription}")
     return (f"{call.origin}{scope}/providers/{DEPLOYMENT_TYPE}/{deployment.name}/operationStatuses/"
             f"{deployment.status_id}?api-version={call.api.requested}")
@@ -104,6 +125,10 @@ def _refusal(refusal: Refusal) -> web.Response:
 def _plan(call: Call, group: ResourceGroup | None) -> Plan:
     """Validate the request's template where the path says (Refusal when ARM would refuse it)."""
     sub, _, name = _where(call)
+    outer = _outer(call)
+    if outer is not None:
+        return validate("", "", "", name, call.body, _gateway(call), management_group=call.params.get("groupId", ""),
+                        tenant=outer == "")
     if group is None:
         return validate(sub, "", "", name, call.body, _gateway(call))
     return validate(sub, group.name, group.location, name, call.body, _gateway(call), group.tags)
@@ -130,7 +155,7 @@ def put_deployment(call: Call) -> web.Response:
                             plan=plan, request=copy.deepcopy({"template": properties["template"]}),
                             mode=plan.context.mode, polls_left=call.emulator.operations.polls,
                             tags=dict(call.body.get("tags") or {}),
-                            location=None if group is not None else plan.context.location)
+                            location=None if group is not None else plan.context.location, scope=_outer(call))
     _runs(call)[deployment.id.lower()] = (group, deployment)
     headers = {"Azure-AsyncOperation": _status_url(call, deployment), **POLL_HINT}
     return answer(200 if existing is not None else 201, deployment.view(), write=True, headers=headers)
@@ -158,8 +183,9 @@ def get_status(call: Call) -> web.Response:
 def list_deployments(call: Call) -> web.Response:
     group = _scope(call)
     sub, group_name, _ = _where(call) if "deploymentName" in call.params else (
-        _param(call, "subscriptionId", "sub"), call.params.get("resourceGroupName", ""), "")
-    prefix = _deployment_id(sub, group_name, "").lower()
+        "" if _outer(call) is not None else _param(call, "subscriptionId", "sub"),
+        call.params.get("resourceGroupName", ""), "")
+    prefix = _deployment_id(call, sub, group_name, "").lower()
     items = [d.view() for key, (g, d) in _runs(call).items() if key.startswith(prefix) and g is group
              and "/" not in key[len(prefix):]]
     return answer(200, {"value": items})
@@ -180,8 +206,8 @@ def delete_deployment(call: Call) -> web.Response:
                                 f"The deployment '{deployment.name}' is still active and cannot be deleted; cancel it "
                                 f"first. Please see https://aka.ms/arm-deploy-resources for usage details."))
     del _runs(call)[deployment.id.lower()]
-    op = call.emulator.operations.start(deployment.subscription, "")
-    location = (f"{call.origin}/subscriptions/{deployment.subscription}/operationresults/{op.id}"
+    op = call.emulator.operations.start(_home(deployment.subscription), "")
+    location = (f"{call.origin}/subscriptions/{_home(deployment.subscription)}/operationresults/{op.id}"
                 f"?api-version={call.api.requested}")
     return answer(202, write=True, headers={"Location": location, **POLL_HINT})
 
@@ -216,13 +242,13 @@ def validate_deployment(call: Call) -> web.Response:
         return _refusal(refusal)
     preview = Deployment(subscription=sub, resource_group=group.name if group is not None else "", name=name,
                          plan=plan, request={}, mode=plan.context.mode,
-                         location=None if group is not None else plan.context.location)
+                         location=None if group is not None else plan.context.location, scope=_outer(call))
     body = preview.view()
     body["properties"]["provisioningState"] = "Succeeded"
     body["properties"]["validatedResources"] = [{"id": i.id} for i in plan.instances]
-    op = call.emulator.operations.start(sub, plan.context.location)
+    op = call.emulator.operations.start(_home(sub), plan.context.location)
     op.result = body
-    location = f"{call.origin}/subscriptions/{sub}/operationresults/{op.id}?api-version={call.api.requested}"
+    location = f"{call.origin}/subscriptions/{_home(sub)}/operationresults/{op.id}?api-version={call.api.requested}"
     return answer(202, headers={"Location": location, **POLL_HINT})
 
 
@@ -240,9 +266,9 @@ def what_if_deployment(call: Call) -> web.Response:
     settings = call.body["properties"].get("whatIfSettings") or {}
     result = what_if(plan, _gateway(call), sub, group.name if group is not None else "", plan.context.mode,
                      str(settings.get("resultFormat") or "FullResourcePayloads"))
-    op = call.emulator.operations.start(sub, plan.context.location)
+    op = call.emulator.operations.start(_home(sub), plan.context.location)
     op.result = result
-    location = f"{call.origin}/subscriptions/{sub}/operationresults/{op.id}?api-version={call.api.requested}"
+    location = f"{call.origin}/subscriptions/{_home(sub)}/operationresults/{op.id}?api-version={call.api.requested}"
     return answer(202, headers={"Location": location, **POLL_HINT})
 
 
@@ -264,34 +290,6 @@ def get_operation(call: Call) -> web.Response:
             return answer(200, op.view(deployment.id))
     return arm_error(404, "DeploymentOperationNotFound",
                      f"Deployment operation '{wanted}' of deployment '{deployment.name}' could not be found.")
-
-
-_ACTIONS = {"PUT": "write", "GET": "read", "HEAD": "read", "DELETE": "delete", "validate": "validate/action",
-            "whatif": "whatIf/action", "cancel": "cancel/action", "exporttemplate": "exportTemplate/action",
-            "operations": "operations/read"}
-
-
-def refuse_scope(call: Call) -> web.Response:
-    """Management-group and tenant scope: the emulator knows neither management groups nor tenant-level
-    resources, so it answers as ARM answers a principal without rights there: 403 AuthorizationFailed naming
-    the action and the scope (the message as quoted in Azure/CanadaPubSecALZ#49, Azure/Azure-Landing-Zones#2591)."""
-    path = call.request.path.rstrip("/")
-    marker = "/deployments/"
-    at = path.lower().rfind(marker)
-    parts = path[at + len(marker):].split("/") if at >= 0 else []
-    method = call.request.method
-    if len(parts) >= 2 and parts[1].lower() == "operations":
-        action, scope = _ACTIONS["operations"], path[:at + len(marker) + len(parts[0])]
-    elif len(parts) == 2 and method == "POST":
-        action, scope = _ACTIONS.get(parts[1].lower(), "action"), path.rsplit("/", 1)[0]
-    else:
-        action, scope = _ACTIONS.get(method, "read"), path
-    client = caller(call.request.headers.get("Authorization")) or "00000000-0000-0000-0000-000000000000"
-    return arm_error(403, "AuthorizationFailed",
-                     f"The client '{client}' with object id '{client}' does not have authorization to perform action "
-                     f"'Microsoft.Resources/deployments/{action}' over scope '{scope}' or the scope is invalid. If "
-                     f"access was recently granted, please refresh your credentials. (The emulator serves "
-                     f"deployments at resource-group and subscription scope only.)")
 
 
 HANDLERS: dict[str, Callable[[Call], web.Response]] = {
@@ -321,10 +319,12 @@ HANDLERS: dict[str, Callable[[Call], web.Response]] = {
     "DeploymentOperations_ListAtSubscriptionScope": list_operations,
     "DeploymentOperations_GetAtSubscriptionScope": get_operation,
 }
-# management group and tenant scope: in the contract, refused by the emulator (refuse_scope)
-HANDLERS.update({f"{op}At{scope}Scope": refuse_scope
+# management-group and tenant scope (the swagger's *AtManagementGroupScope / *AtTenantScope): the same handlers;
+# their resources are what the emulator serves (nested deployments into a subscription or group); any other type
+# there fails validation naming it (NoRegisteredProviderFound / InvalidResourceType)
+HANDLERS.update({f"{op}At{scope}Scope": HANDLERS[f"{op}AtSubscriptionScope"]
                  for scope in ("ManagementGroup", "Tenant")
                  for op in ("Deployments_CreateOrUpdate", "Deployments_Get", "Deployments_CheckExistence",
                             "Deployments_Delete", "Deployments_List", "Deployments_Cancel", "Deployments_Validate",
-                            "Deployments_WhatIf", "Deployments_ExportTemplate", "DeploymentOperations_List",
-                            "DeploymentOperations_Get")})
+                            "Deployments_WhatIf", "Deployments_ExportTemplate", "DeploymentOperationStatus_Get",
+                            "DeploymentOperations_List", "DeploymentOperations_Get")})

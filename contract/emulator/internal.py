@@ -72,9 +72,10 @@ class EmulatorGateway:
         found = spec.match(method, path)
         if found is not None and found.operation.operation_id in routes.handlers():
             return None
-        provider = _NAMESPACE.search(path)
-        namespace = provider.group(1) if provider else ""
-        kind = "/".join(p for i, p in enumerate(path.split("/providers/", 1)[-1].split("/")[1:]) if i % 2 == 0)
+        # the last provider segment names the type (a management group's resources sit under two)
+        providers = list(_NAMESPACE.finditer(path))
+        namespace = providers[-1].group(1) if providers else ""
+        kind = "/".join(p for i, p in enumerate(path.rsplit("/providers/", 1)[-1].split("/")[1:]) if i % 2 == 0)
         if namespace.lower() not in _namespaces(spec):
             return {"code": "NoRegisteredProviderFound",
                     "message": f"No registered resource provider found for namespace '{namespace}' (resource type "

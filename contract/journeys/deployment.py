@@ -102,8 +102,8 @@ def deployments_journey(target: Target) -> list[Step]:
 
 def subscription_deployments_journey(target: Target) -> list[Step]:
     """Deployments at subscription scope, every operation (the template makes a resource group), then the
-    management-group and tenant scopes, which the emulator refuses as ARM refuses a principal without rights
-    there (403 AuthorizationFailed): each of their operations is sent once and must be refused so."""
+    management-group and tenant scopes, every operation too (the template makes a nested deployment in the
+    subscription; a type the emulator does not serve there is refused naming it)."""
     t = target
     group = "subscription-deployments"
     sub = f"/subscriptions/{t.subscription}"
@@ -148,24 +148,62 @@ def subscription_deployments_journey(target: Target) -> list[Step]:
         Step("delete the cancelled one", "DELETE", at(running, RESOURCES_API), expect=(202,), group=group),
         Step("the group the template made", "DELETE", at(f"{sub}/resourcegroups/{made_group}", RESOURCES_API),
              expect=(202,), group=group),
-        *_refused_scopes(group, body),
+        *_scoped(group, t),
     ]
 
 
-def _refused_scopes(group: str, body: dict[str, Any]) -> list[Step]:
-    """Each management-group and tenant scope deployment operation, answered 403 AuthorizationFailed."""
-    steps = []
-    for scope, root in (("management group", "/providers/Microsoft.Management/managementGroups/vmss-contract-mg"),
-                        ("tenant", "")):
+def _scoped(group: str, t: Target) -> list[Step]:
+    """Each management-group and tenant scope deployment operation, served as at subscription scope: validate,
+    what-if, an unsupported resource type refused naming it, create (201, polled; 200 again) with a template whose one
+    resource is a nested deployment into the subscription, exists, get, list, export, operations, a running one
+    cancelled, delete (202, polled by hand), delete again (204), get 404."""
+    steps: list[Step] = []
+    inner = {"$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
+             "contentVersion": "1.0.0.0", "resources": []}
+    for scope, root, where, short in (
+            ("management group", "/providers/Microsoft.Management/managementGroups/vmss-contract-mg",
+             "[managementGroup().name]", "mg"),
+            ("tenant", "", "[tenant().tenantId]", "tenant")):
         base = f"{root}/providers/Microsoft.Resources/deployments"
-        one = f"{base}/vmss-contract-scope"
-        for label, method, path, sent in (
-                ("create", "PUT", one, body), ("get", "GET", one, None), ("check existence", "HEAD", one, None),
-                ("list", "GET", f"{base}/", None), ("validate", "POST", f"{one}/validate", body),
-                ("what-if", "POST", f"{one}/whatIf", body), ("export", "POST", f"{one}/exportTemplate", None),
-                ("cancel", "POST", f"{one}/cancel", None), ("operations", "GET", f"{one}/operations", None),
-                ("operation", "GET", f"{one}/operations/0", None), ("delete", "DELETE", one, None)):
-            expect_code = None if method == "HEAD" else "AuthorizationFailed"  # a HEAD answer has no body
-            steps.append(Step(f"refused: {scope} deployment {label}", method, at(path, RESOURCES_API), sent, (403,),
-                              group, expect_code=expect_code))
+        one, running = f"{base}/vmss-contract-{short}", f"{base}/vmss-contract-{short}-running"
+        template = {"$schema": "https://schema.management.azure.com/schemas/2019-08-01/tenantDeploymentTemplate.json#",
+                    "contentVersion": "1.0.0.0",
+                    "resources": [{"type": "Microsoft.Resources/deployments", "apiVersion": RESOURCES_API,
+                                   "name": f"vmss-contract-from-{short}", "subscriptionId": t.subscription,
+                                   "location": "[deployment().location]",
+                                   "properties": {"mode": "Incremental", "template": inner}}],
+                    "outputs": {"where": {"type": "string", "value": where}}}
+        body = {"location": t.location, "properties": {"mode": "Incremental", "template": template}}
+        policy = {**body, "properties": {**body["properties"], "template": {**template, "resources": [
+            {"type": "Microsoft.Authorization/policyDefinitions", "apiVersion": "2021-06-01",
+             "name": "vmss-contract-policy", "properties": {"policyRule": {}}}]}}}
+
+        def operation_by_id(answer: Answer, one: str = one, scope: str = scope) -> list[Step]:
+            ops = (answer.body or {}).get("value") if isinstance(answer.body, dict) else None
+            op_id = ops[0].get("operationId") if ops and isinstance(ops[0], dict) else None
+            return [Step(f"{scope} deployment operation", "GET", at(f"{one}/operations/{op_id}", RESOURCES_API),
+                         group=group)] if op_id else []
+
+        steps += [
+            Step(f"{scope} deployment validate", "POST", at(f"{one}/validate", RESOURCES_API), body, (202,), group,
+                 follow=True),
+            refused(f"{scope} deployment of a type the emulator does not serve there", "POST", f"{one}/validate",
+                    RESOURCES_API, policy, 400, "InvalidTemplateDeployment", group),
+            Step(f"{scope} what-if", "POST", at(f"{one}/whatIf", RESOURCES_API), body, (202,), group, follow=True),
+            Step(f"{scope} deployment not there yet", "HEAD", at(one, RESOURCES_API), expect=(404,), group=group),
+            *create(f"{scope} deployment", one, body, RESOURCES_API, group, follow_again=True),
+            Step(f"{scope} deployment exists", "HEAD", at(one, RESOURCES_API), expect=(204,), group=group),
+            Step(f"{scope} deployment get", "GET", at(one, RESOURCES_API), group=group),
+            Step(f"{scope} deployments", "GET", at(f"{base}/", RESOURCES_API), group=group),
+            Step(f"{scope} deployment export", "POST", at(f"{one}/exportTemplate", RESOURCES_API), group=group),
+            Step(f"{scope} deployment operations", "GET", at(f"{one}/operations", RESOURCES_API), group=group,
+                 expand=operation_by_id),
+            Step(f"{scope} deployment still running", "PUT", at(running, RESOURCES_API), body, (201,), group),
+            Step(f"cancel the {scope} one", "POST", at(f"{running}/cancel", RESOURCES_API), expect=(204,), group=group),
+            *removal(f"{scope} deployment", one, RESOURCES_API, group, "DeploymentNotFound", by_hand=True),
+            Step(f"delete the cancelled {scope} one", "DELETE", at(running, RESOURCES_API), expect=(202,), group=group),
+            Step(f"the {scope} deployment's nested one", "DELETE",
+                 at(f"/subscriptions/{t.subscription}/providers/Microsoft.Resources/deployments/vmss-contract-from-{short}",
+                    RESOURCES_API), expect=(202,), group=group),
+        ]
     return steps

@@ -1,7 +1,7 @@
-"""Validate and what-if answered synchronously (the 200 its swagger declares beside the 202 + Location), at resource-group and
-subscription scope, on the emulator built with `create_app(synchronous=True)` (the synchronous journey sends
-Compute's and Network's synchronous forms to the same emulator). ARM may finish a POST before it answers; a
-client must take both forms."""
+"""Validate and what-if answered synchronously (the 200 their swagger declares beside the 202 + Location), at
+resource-group, subscription, management-group and tenant scope, on the emulator built with
+`create_app(synchronous=True)` (the synchronous journey sends Compute's and Network's synchronous forms to the same
+emulator). ARM may finish a POST before it answers; a client must take both forms."""
 from __future__ import annotations
 
 from contract.journeys.step import NETWORK_API, RESOURCES_API, Step, Target
@@ -37,4 +37,11 @@ def synchronous_arm_steps(target: Target) -> list[Step]:
                 RESOURCES_API),
              {"location": t.location, "properties": {"mode": "Incremental", "template": subscription_template}},
              (200,), GROUP),
+        *[Step(f"{action} at {label} scope (at once)", "POST",
+               at(f"{root}/providers/Microsoft.Resources/deployments/sync-{action}/{action}", RESOURCES_API),
+               {"location": t.location, "properties": {"mode": "Incremental", "template": subscription_template}},
+               (200,), GROUP)
+          for label, root in (("management group", "/providers/Microsoft.Management/managementGroups/vmss-contract-mg"),
+                              ("tenant", ""))
+          for action in ("whatIf", "validate")],
     ]

@@ -93,6 +93,16 @@ def subscription(scope: Any) -> dict[str, Any]:
     return scope.subscription()  # type: ignore[no-any-return]
 
 
+@_register("managementGroup")
+def management_group(scope: Any) -> dict[str, Any]:
+    return scope.management_group()  # type: ignore[no-any-return]
+
+
+@_register("tenant")
+def tenant(scope: Any) -> dict[str, Any]:
+    return scope.tenant()  # type: ignore[no-any-return]
+
+
 @_register("deployment")
 def deployment(scope: Any) -> dict[str, Any]:
     return scope.deployment()  # type: ignore[no-any-return]

@@ -52,6 +52,16 @@ class DeploymentContext:
     tenant_id: str = "00000000-0000-0000-0000-000000000000"
     mode: str = "Incremental"
     group_tags: dict[str, Any] = field(default_factory=dict)
+    management_group: str = ""  # a management-group scope deployment's group id
+    tenant_scope: bool = False  # a tenant scope deployment
+
+    @property
+    def scope_prefix(self) -> str | None:
+        """The id a management-group ('/providers/Microsoft.Management/managementGroups/{id}') or tenant ('')
+        deployment's resources live under; None in a subscription or resource group."""
+        if self.management_group:
+            return f"/providers/Microsoft.Management/managementGroups/{self.management_group}"
+        return "" if self.tenant_scope else None
 
 
 @dataclass
@@ -146,8 +156,33 @@ class Scope:
 
     def subscription(self) -> dict[str, Any]:
         c = self.plan.context
+        if c.scope_prefix is not None:
+            raise TemplateError("The template function 'subscription' is not expected at this location: the "
+                                f"deployment is at {'management group' if c.management_group else 'tenant'} scope. "
+                                "Please see https://aka.ms/arm-functions for usage details.")
         return {"id": f"/subscriptions/{c.subscription_id}", "subscriptionId": c.subscription_id,
                 "tenantId": c.tenant_id, "displayName": "vmss-contract emulator"}
+
+    def management_group(self) -> dict[str, Any]:
+        """managementGroup(): the management group of a management-group scope deployment (id, name, type,
+        properties; learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-scope
+        #managementgroup); anywhere else ARM refuses it."""
+        c = self.plan.context
+        if not c.management_group:
+            raise TemplateError("The template function 'managementGroup' is not expected at this location: the "
+                                "deployment is not at management group scope. Please see "
+                                "https://aka.ms/arm-functions for usage details.")
+        return {"id": c.scope_prefix, "name": c.management_group, "type": "Microsoft.Management/managementGroups",
+                "properties": {"displayName": c.management_group, "tenantId": c.tenant_id,
+                               "details": {"parent": {"id": f"/providers/Microsoft.Management/managementGroups/"
+                                                            f"{c.tenant_id}", "name": c.tenant_id,
+                                                      "displayName": "Tenant Root Group"}}}}
+
+    def tenant(self) -> dict[str, Any]:
+        """tenant(): the caller's tenant, at every scope (template-functions-scope#tenant)."""
+        c = self.plan.context
+        return {"countryCode": "US", "displayName": "vmss-contract emulator", "id": f"/tenants/{c.tenant_id}",
+                "tenantId": c.tenant_id}
 
     def deployment(self) -> dict[str, Any]:
         """The deployment object; outside a resource group it carries the deployment's `location` ("When
@@ -602,6 +637,7 @@ class Plan:
         deployments: learn.microsoft.com/azure/azure-resource-manager/templates/deploy-to-subscription,
         "Create resource group and resources")."""
         sub, group = self.context.subscription_id, self.context.resource_group
+        outer = self.context.scope_prefix
         if rtype.lower() == DEPLOYMENTS:
             for member in ("subscriptionId", "resourceGroup"):
                 found = _ci_get(raw, member)
@@ -613,8 +649,14 @@ class Plan:
                                         path=f"{where}.{found[0]}")
                 if member == "subscriptionId":
                     sub = value
+                    outer = None  # a nested deployment into a subscription (from a management group or tenant)
                 else:
                     group = value
+        if outer is not None:
+            if group:
+                raise TemplateError("A nested deployment at management group or tenant scope that names a "
+                                    "'resourceGroup' must also name its 'subscriptionId'.", path=where)
+            return outer
         return f"/subscriptions/{sub}/resourceGroups/{group}" if group else f"/subscriptions/{sub}"
 
     def _resolve_dependencies(self, instances: list[ResourceInstance], deps_raw: dict[int, list[str]]) -> None:
