@@ -21,7 +21,7 @@ from contract.facts import load_facts
 from contract.jsonpath import getter, parse_path, plain_path, select, select_list, walker
 from contract.specs import SpecError, UnknownApiVersion, _version_key, load_spec, specs_dir
 
-__all__ = ["Rule", "RuleViolation", "Rules", "load_rules", "merge_patch", "select"]
+__all__ = ["Rule", "RuleViolation", "Rules", "load_rules", "merge_patch", "scale_set_os", "select"]
 
 RULES_FILE = "rules.yaml"
 
@@ -475,6 +475,48 @@ def _exactly_one(r: Rule) -> Check:
     return check
 
 
+_PROFILE = getter("properties.virtualMachineProfile")
+
+
+def scale_set_os(profile: Any) -> str:
+    """Windows or Linux: what a scale set's VM profile runs, as ARM tells them apart (its errors name "Windows
+    computer name ..."): the OS disk's osType when given, else windowsConfiguration or a Windows publisher's
+    image (MicrosoftWindowsServer, MicrosoftWindowsDesktop ...) make it Windows; anything else is Linux.
+    The emulator's defaults (osDisk.osType) read the same function."""
+    profile = profile if isinstance(profile, dict) else _EMPTY
+    os_profile = profile.get("osProfile") if isinstance(profile.get("osProfile"), dict) else _EMPTY
+    storage = profile.get("storageProfile") if isinstance(profile.get("storageProfile"), dict) else _EMPTY
+    disk = storage.get("osDisk") if isinstance(storage.get("osDisk"), dict) else _EMPTY
+    given = disk.get("osType")
+    if isinstance(given, str) and given.casefold() in ("windows", "linux"):
+        return "Windows" if given.casefold() == "windows" else "Linux"
+    image = storage.get("imageReference") if isinstance(storage.get("imageReference"), dict) else _EMPTY
+    publisher = image.get("publisher")
+    if "windowsConfiguration" in os_profile or (isinstance(publisher, str) and "windows" in publisher.casefold()):
+        return "Windows"
+    return "Linux"
+
+
+def _max_length_by_os(r: Rule) -> Check:
+    """A string at `path` is at most `max[os]` characters, the OS being the scale set's (`scale_set_os`)."""
+    broken = _reporter(r)
+    path = r.params["path"]
+    get = getter(path)
+    limits: dict[str, int] = {str(k): int(v) for k, v in r.params["max"].items()}
+    noun = r.params.get("name") or path.rsplit(".", 1)[-1]  # ARM's words: "Windows computer name prefix cannot ..."
+
+    def check(c: _Ctx) -> Found:
+        value = get(c.model)
+        if not isinstance(value, str):
+            return _NOTHING
+        os_ = scale_set_os(_PROFILE(c.model))
+        most = limits.get(os_)
+        if most is None or len(value) <= most:
+            return _NOTHING
+        return [broken(f"{os_} {noun} cannot be more than {most} characters long (got {len(value)})", path)]
+    return check
+
+
 _KINDS: dict[str, Callable[[Rule], Check]] = {
     "immutable": _immutable,
     "one-way": _one_way,
@@ -488,6 +530,7 @@ _KINDS: dict[str, Callable[[Rule], Check]] = {
     "needs-api-version": _needs_api_version,
     "not-both": _not_both,
     "exactly-one": _exactly_one,
+    "max-length-by-os": _max_length_by_os,
 }
 _META = {"id", "kind", "phase", "operations", "summary", "source", "also", "error", "reason"}
 
@@ -650,7 +693,7 @@ def _rule_from(raw: Any, where: str) -> Rule:
     return Rule(
         id=str(raw["id"]),
         summary=str(raw["summary"]),
-        source=str(src.get("file", "")),
+        source=str(src.get("file") or src.get("url") or ""),  # a seed, ARM-FACTS.md, or a public page
         quote=str(src.get("quote", "")),
         code=str(err["code"]),
         status=int(err["status"]),

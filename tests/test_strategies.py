@@ -182,14 +182,16 @@ def test_invalid_payloads_cover_the_documented_constraints() -> None:
     for bad in draw_examples(S.invalid_payloads(RUN_COMMAND, kinds=("rule",)), 30, seed=5):
         _assert_breaks_exactly(RUN_COMMAND, bad)
         seen[bad.rule] += 1
-    for rule in ("schema:required", "schema:type", "schema:enum", "schema:additionalProperties", "schema:maxLength",
+    # (no schema:maxLength: the create schema's only one was computerNamePrefix's, now a rule by OS)
+    for rule in ("schema:required", "schema:type", "schema:enum", "schema:additionalProperties", "schema:minLength",
                  "schema:minimum",  # a negative sku.capacity
                  "nic-exactly-one-primary", "nic-at-most-8", "nic-one-virtual-network",
                  "capacity-single-placement-group", "public-ip-per-vm-api-version",
-                 "run-command-identity-xor", "run-command-one-script-source"):
+                 "run-command-identity-xor", "run-command-one-script-source", "computer-name-prefix-length"):
         assert seen[rule], f"{rule} never generated: {seen}"
-    # the seed's own example: a computerNamePrefix of 16 characters
-    assert ("schema:maxLength", "$.properties.virtualMachineProfile.osProfile.computerNamePrefix") in paths
+    # a computerNamePrefix over its OS's limit (Windows 16, Linux 65: rules.yaml computer-name-prefix-length)
+    assert ("computer-name-prefix-length", "$.properties.virtualMachineProfile.osProfile.computerNamePrefix") in paths
+    assert ("schema:maxLength", "$.properties.virtualMachineProfile.osProfile.computerNamePrefix") not in paths
 
 
 def test_transition_breaks_need_the_current_model() -> None:

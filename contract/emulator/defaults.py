@@ -29,6 +29,7 @@ from typing import Any
 
 from contract.emulator.state import JSON, obj, objs
 from contract.facts import load_facts
+from contract.rules import scale_set_os
 
 ROLLING_UPGRADE_DEFAULTS: JSON = {
     "maxBatchInstancePercent": 20,
@@ -53,15 +54,8 @@ def storage_account_type(size: str) -> str:
 
 
 def os_type(profile: JSON) -> str:
-    os_profile = obj(profile.get("osProfile"))
-    storage = obj(profile.get("storageProfile"))
-    given = obj(storage.get("osDisk")).get("osType")
-    if isinstance(given, str):
-        return given
-    publisher = str(obj(storage.get("imageReference")).get("publisher") or "")
-    if "windowsConfiguration" in os_profile or "windows" in publisher.lower():
-        return "Windows"
-    return "Linux"
+    """Windows or Linux, decided once for the emulator and the rules (computer-name-prefix-length)."""
+    return scale_set_os(profile)
 
 
 def fill_create_defaults(model: JSON, *, password_given: bool) -> None:

@@ -48,7 +48,7 @@ def lifecycle_steps(target: Target, name: str = "vmss-contract-1") -> list[Step]
              {"properties": {"singlePlacementGroup": True}}, (400, 409), "refused"),
         Step("refused: image publisher changed", "PATCH", t.vmss(name), {"properties": {"virtualMachineProfile": {
             "storageProfile": {"imageReference": {"publisher": "MicrosoftWindowsServer"}}}}}, (400, 409), "refused"),
-        Step("refused: computerNamePrefix of 16", "PUT", t.vmss(name + "-bad"), _with_prefix(body, "p" * 16), (400,), "refused"),
+        Step("refused: Windows computerNamePrefix of 16", "PUT", t.vmss(name + "-bad"), _windows(body, "p" * 16), (400,), "refused"),
         Step("refused: PATCH of a missing scale set", "PATCH", t.vmss(name + "-missing"), {"sku": {"capacity": 1}}, (404,), "refused"),
         Step("refused: two script sources", "PUT", vm0("/runCommands/bad"), {"location": t.location, "properties": {
             "source": {"script": "echo a", "scriptUri": "https://example.com/a.sh"}}}, (400,), "refused"),
@@ -101,9 +101,15 @@ def more_operations(t: Target, name: str) -> list[Step]:
     ]
 
 
-def _with_prefix(body: dict[str, Any], prefix: str) -> dict[str, Any]:
+def _windows(body: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The body as a Windows scale set (a catalogue image, windowsConfiguration, a password) with this prefix:
+    Windows allows 15 characters, Linux 64 (rules.yaml computer-name-prefix-length; ARM: 400 InvalidParameter)."""
     out = json.loads(json.dumps(body))
-    out["properties"]["virtualMachineProfile"]["osProfile"]["computerNamePrefix"] = prefix
+    vmp = out["properties"]["virtualMachineProfile"]
+    vmp["osProfile"] = {"computerNamePrefix": prefix, "adminUsername": "azureuser",
+                        "adminPassword": "Contract#Passw0rd", "windowsConfiguration": {"provisionVMAgent": True}}
+    vmp["storageProfile"]["imageReference"] = {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer",
+                                               "sku": "2019-Datacenter", "version": "latest"}
     return out
 
 

@@ -10,6 +10,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from contract.rules import scale_set_os
 from contract.strategies.network import other_vnet
 from contract.strategies.paths import Keys, find_key, get, has, with_
 from contract.strategies.values import IMAGES
@@ -134,6 +135,18 @@ def rule_proposals(operation_id: str, body: Any, version: str | None, current: d
         props.append(("negative capacity", lambda: (with_(body, ("sku", "capacity"), -1), version)))
         props.append(("capacity over the single placement group limit",
                       lambda: (with_(with_(body, ("properties", "singlePlacementGroup"), True), ("sku", "capacity"), 101), version)))
+
+    prefix_at = ("properties", "virtualMachineProfile", "osProfile", "computerNamePrefix")
+    limit = rules.rules.get("computer-name-prefix-length")
+    if limit is not None and current is None and has(body, prefix_at) and isinstance(get(body, prefix_at), str):
+        def prefix_too_long() -> tuple[Any, str | None] | None:
+            # one character over the limit of the body's own OS (Windows 15, Linux 64: rules.yaml)
+            most = limit.params["max"].get(scale_set_os(get(body, prefix_at[:2])))
+            if most is None:
+                return None
+            return with_(body, prefix_at, (get(body, prefix_at) + "p" * (most + 1))[:most + 1]), version
+
+        props.append(("computerNamePrefix one character over its OS's limit", prefix_too_long))
 
     if current is not None:
         props += _transition_proposals(operation_id, body, version, current, spec)
