@@ -31,6 +31,8 @@ _SEED = re.compile(r"\bseed (\d{3})\b|\b(\d{3})_[0-9a-f]{16}\.txt\b", re.I)
 def references(source: str) -> list[str]:
     """The public URLs and shipped files a rule's `source` text points to, in order, without repeats."""
     found: list[str] = []
+    if source.startswith("https://"):  # a rule whose source is a public page (rules.yaml `source: {url: ...}`)
+        found.append(source.split()[0].rstrip(":,"))
     for m in _SEED.finditer(source):
         url = SEED_DOCS.get(m.group(1) or m.group(2))
         if url:
