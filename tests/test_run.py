@@ -33,11 +33,10 @@ DOCUMENTED = {
     "PublicIPAddresses_ListVirtualMachineScaleSetPublicIPAddresses",
 }
 
-# Issue 16 wants >= 90% of the documented (operation, status) pairs and >= 95% of the operations. Every
-# operation is exercised (231 of 231) and 340 of 343 pairs are, now that management-group and tenant scope
-# deployments are served; the floor is what holds, with a little room.
-PAIRS_FLOOR = 0.95
-OPERATIONS_FLOOR = 0.98
+# Issue 16: `run` exercises >= 90% of the documented (operation, status) pairs and >= 95% of the operations
+# (on 2026-12-04: 340 of 343 pairs, 231 of 231 operations). A new operation in specs/ needs its journey.
+PAIRS_FLOOR = 0.90
+OPERATIONS_FLOOR = 0.95
 
 
 def _cli(*args: str, timeout: float = 300, columns: int = 160) -> subprocess.CompletedProcess[str]:

@@ -86,6 +86,8 @@ def refusal_steps(target: Target, name: str = "vmss-contract-rules") -> list[Ste
         new("nic-one-virtual-network", _set(base, nics, [_nic("a", t.subnet_id, True), _nic("b", other_subnet, False)])),
         new("capacity-single-placement-group", _set(_set(base, "sku.capacity", 101), "properties.singlePlacementGroup", True)),
         new("rolling-needs-health", _set(base, "properties.upgradePolicy", {"mode": "Rolling"})),
+        new("computer-name-prefix-length", _set(base, "properties.virtualMachineProfile.osProfile.computerNamePrefix",
+                                                "p" * 65)),  # a Linux set: 64 at most
         new("platform-image-exists", _set(base, "properties.virtualMachineProfile.storageProfile.imageReference.sku",
                                           "no-such-sku")),
         # api-version gates
