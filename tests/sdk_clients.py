@@ -12,8 +12,8 @@ no retries (a refusal must reach the test, not be retried away).
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Callable, Iterator
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -38,8 +38,22 @@ def sdk_kwargs(server: Served) -> dict[str, Any]:
     return {"base_url": server.url, "connection_verify": str(server.ca_path), "retry_total": 0}
 
 
+# attribute -> (module of the sync client, class); the aio client is the same class in `<module>.aio`.
+_CLIENTS = {
+    "resources": ("azure.mgmt.resource.resources", "ResourceManagementClient"),
+    "deployments": ("azure.mgmt.resource.deployments", "DeploymentsMgmtClient"),
+    "compute": ("azure.mgmt.compute", "ComputeManagementClient"),
+    "network": ("azure.mgmt.network", "NetworkManagementClient"),
+    "msi": ("azure.mgmt.msi", "ManagedServiceIdentityClient"),
+    "authorization": ("azure.mgmt.authorization", "AuthorizationManagementClient"),
+}
+
+
 class Clients:
-    """The sync management clients (azure-mgmt-*) of one subscription at one server, built on first use."""
+    """The sync management clients (azure-mgmt-*) of one subscription at one server, built on first use
+    (`c.resources`, `c.deployments`, `c.compute`, `c.network`, `c.msi`, `c.authorization`)."""
+
+    aio = False
 
     def __init__(self, server: Served, subscription: str) -> None:
         self.kwargs = sdk_kwargs(server)
@@ -48,49 +62,23 @@ class Clients:
     def _make(self, cls: Any) -> Any:
         return cls(StaticCredential(), self.subscription, **self.kwargs)
 
-    @cached_property
-    def resources(self) -> Any:
-        from azure.mgmt.resource.resources import ResourceManagementClient
-
-        return self._make(ResourceManagementClient)
-
-    @cached_property
-    def deployments(self) -> Any:
-        from azure.mgmt.resource.deployments import DeploymentsMgmtClient
-
-        return self._make(DeploymentsMgmtClient)
-
-    @cached_property
-    def compute(self) -> Any:
-        from azure.mgmt.compute import ComputeManagementClient
-
-        return self._make(ComputeManagementClient)
-
-    @cached_property
-    def network(self) -> Any:
-        from azure.mgmt.network import NetworkManagementClient
-
-        return self._make(NetworkManagementClient)
-
-    @cached_property
-    def msi(self) -> Any:
-        from azure.mgmt.msi import ManagedServiceIdentityClient
-
-        return self._make(ManagedServiceIdentityClient)
-
-    @cached_property
-    def authorization(self) -> Any:
-        from azure.mgmt.authorization import AuthorizationManagementClient
-
-        return self._make(AuthorizationManagementClient)
+    def __getattr__(self, name: str) -> Any:
+        if name not in _CLIENTS:
+            raise AttributeError(name)
+        module, class_name = _CLIENTS[name]
+        cls = getattr(importlib.import_module(module + (".aio" if self.aio else "")), class_name)
+        client = self._make(cls)
+        setattr(self, name, client)  # built once
+        return client
 
 
-class AioClients:
+class AioClients(Clients):
     """The aio management clients; `async with AioClients(server, SUB) as c:` closes every one it opened."""
 
+    aio = True
+
     def __init__(self, server: Served, subscription: str) -> None:
-        self.kwargs = sdk_kwargs(server)
-        self.subscription = subscription
+        super().__init__(server, subscription)
         self._opened: list[Any] = []
 
     def _make(self, cls: Any) -> Any:
@@ -104,42 +92,6 @@ class AioClients:
     async def __aexit__(self, *exc: object) -> None:
         for client in reversed(self._opened):
             await client.close()
-
-    @cached_property
-    def resources(self) -> Any:
-        from azure.mgmt.resource.resources.aio import ResourceManagementClient
-
-        return self._make(ResourceManagementClient)
-
-    @cached_property
-    def deployments(self) -> Any:
-        from azure.mgmt.resource.deployments.aio import DeploymentsMgmtClient
-
-        return self._make(DeploymentsMgmtClient)
-
-    @cached_property
-    def compute(self) -> Any:
-        from azure.mgmt.compute.aio import ComputeManagementClient
-
-        return self._make(ComputeManagementClient)
-
-    @cached_property
-    def network(self) -> Any:
-        from azure.mgmt.network.aio import NetworkManagementClient
-
-        return self._make(NetworkManagementClient)
-
-    @cached_property
-    def msi(self) -> Any:
-        from azure.mgmt.msi.aio import ManagedServiceIdentityClient
-
-        return self._make(ManagedServiceIdentityClient)
-
-    @cached_property
-    def authorization(self) -> Any:
-        from azure.mgmt.authorization.aio import AuthorizationManagementClient
-
-        return self._make(AuthorizationManagementClient)
 
 
 @contextlib.contextmanager

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for the fuzzed payloads.")
 def command(upstream: str | None, upstream_ca: str | None, out: str, subscription: str | None, resource_group: str,
             location: str, allow_writes: bool, examples: int, seed: int) -> None:
-    """Record a lifecycle plus fuzzed payloads through the proxy, replay it offline, check it, write reports.
+    """Record every journey (the scale set's lifecycle and actions, its network, identities and roles, resource
+    groups, deployments at every scope, refusals, fuzzed payloads) through the proxy, replay it offline, check
+    it, write reports.
 
     Exit 0 when the contract holds, 1 when it does not, 2 on bad input.
     """

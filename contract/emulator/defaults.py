@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
 
 from contract.emulator.state import JSON, obj, objs
 from contract.facts import load_facts

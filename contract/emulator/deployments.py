@@ -24,7 +24,7 @@ from contract.emulator.deployment_engine import (
 )
 from contract.emulator.http import Call, Refused, answer, find_group, require_object
 from contract.emulator.internal import EmulatorGateway
-from contract.emulator.lro import POLL_HINT
+from contract.emulator.lro import POLL_HINT, result_url
 from contract.emulator.subscriptions import DEFAULT_SUBSCRIPTION
 from contract.emulator.state import ResourceGroup, Store
 from contract.emulator.whatif import what_if
@@ -206,10 +206,7 @@ def delete_deployment(call: Call) -> web.Response:
                                 f"The deployment '{deployment.name}' is still active and cannot be deleted; cancel it "
                                 f"first. Please see https://aka.ms/arm-deploy-resources for usage details."))
     del _runs(call)[deployment.id.lower()]
-    op = call.emulator.operations.start(_home(deployment.subscription), "")
-    location = (f"{call.origin}/subscriptions/{_home(deployment.subscription)}/operationresults/{op.id}"
-                f"?api-version={call.api.requested}")
-    return answer(202, write=True, headers={"Location": location, **POLL_HINT})
+    return _accepted(call, _home(deployment.subscription), "", None, write=True)
 
 
 def cancel_deployment(call: Call) -> web.Response:
@@ -246,10 +243,7 @@ def validate_deployment(call: Call) -> web.Response:
     body = preview.view()
     body["properties"]["provisioningState"] = "Succeeded"
     body["properties"]["validatedResources"] = [{"id": i.id} for i in plan.instances]
-    op = call.emulator.operations.start(_home(sub), plan.context.location)
-    op.result = body
-    location = f"{call.origin}/subscriptions/{_home(sub)}/operationresults/{op.id}?api-version={call.api.requested}"
-    return answer(202, headers={"Location": location, **POLL_HINT})
+    return _accepted(call, _home(sub), plan.context.location, body)
 
 
 def what_if_deployment(call: Call) -> web.Response:
@@ -266,10 +260,15 @@ def what_if_deployment(call: Call) -> web.Response:
     settings = call.body["properties"].get("whatIfSettings") or {}
     result = what_if(plan, _gateway(call), sub, group.name if group is not None else "", plan.context.mode,
                      str(settings.get("resultFormat") or "FullResourcePayloads"))
-    op = call.emulator.operations.start(_home(sub), plan.context.location)
+    return _accepted(call, _home(sub), plan.context.location, result)
+
+
+def _accepted(call: Call, subscription: str, location: str, result: object, write: bool = False) -> web.Response:
+    """202 + Location on ARM's operationresults URL, whose final 200 carries `result`."""
+    op = call.emulator.operations.start(subscription, location)
     op.result = result
-    location = f"{call.origin}/subscriptions/{_home(sub)}/operationresults/{op.id}?api-version={call.api.requested}"
-    return answer(202, headers={"Location": location, **POLL_HINT})
+    return answer(202, write=write,
+                  headers={"Location": result_url(call.origin, op, call.api.requested), **POLL_HINT})
 
 
 def export_template(call: Call) -> web.Response:

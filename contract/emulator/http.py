@@ -155,6 +155,13 @@ def find_group(call: Call) -> ResourceGroup:
     return group
 
 
+def resource_not_found(resource_type: str, name: str, resource_group: str) -> Refused:
+    """ARM's 404 for a resource that is not there, in its words (the corpus recordings' ResourceNotFound)."""
+    return Refused(arm_error(404, "ResourceNotFound",
+                             f"The Resource '{resource_type}/{name}' under resource group '{resource_group}' was not "
+                             f"found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"))
+
+
 def find_scale_set(call: Call, missing_code: str = "ResourceNotFound") -> ScaleSet:
     """The scale set of the path, or ARM's 404 (the group's first, as ARM checks it first)."""
     find_group(call)

@@ -12,9 +12,8 @@ import copy
 from aiohttp import web
 
 from contract.emulator import principals
-from contract.emulator.http import Call, Refused, answer, find_group, require_object
+from contract.emulator.http import Call, Refused, answer, find_group, require_object, resource_not_found
 from contract.emulator.state import JSON, Resource, normalize_location, obj
-from contract.servers import arm_error
 
 TYPE = principals.IDENTITY_TYPE
 CREATE = "UserAssignedIdentities_CreateOrUpdate"
@@ -30,10 +29,7 @@ def _id(call: Call) -> str:
 
 
 def _missing(call: Call) -> Refused:
-    return Refused(arm_error(404, "ResourceNotFound",
-                             f"The Resource '{TYPE}/{call.params['resourceName']}' under resource group "
-                             f"'{call.params['resourceGroupName']}' was not found. For more details please go to "
-                             f"https://aka.ms/ARMResourceNotFoundFix"))
+    return resource_not_found(TYPE, call.params["resourceName"], call.params["resourceGroupName"])
 
 
 def _model(call: Call, body: JSON, existing: Resource | None) -> JSON:

@@ -134,6 +134,12 @@ class Operations:
         return len(self._ops)
 
 
+def result_url(origin: str, op: Operation, api_version: str) -> str:
+    """Microsoft.Resources' Location URL of `op` (`/subscriptions/{sub}/operationresults/{id}`): 202 while it
+    runs, then 200 with `op.result` (a group or deployment delete, a deployment's validate or what-if)."""
+    return f"{origin}/subscriptions/{op.subscription}/operationresults/{op.id}?api-version={quote(api_version)}"
+
+
 def status_url(origin: str, op: Operation, api_version: str) -> str:
     """The Azure-AsyncOperation URL of `op`, on this server (the proxy rewrites hosts)."""
     return (f"{origin}/subscriptions/{op.subscription}/providers/Microsoft.Compute/locations/"

@@ -19,14 +19,13 @@ from urllib.parse import quote
 from aiohttp import web
 
 from contract.emulator import lenient, references
-from contract.emulator.http import Call, Refused, answer, find_group, polled_operation, require_object
+from contract.emulator.http import (Call, Refused, answer, find_group, polled_operation, require_object,
+                                   resource_not_found)
 from contract.emulator.lro import POLL_HINT, Operation
 from contract.emulator.network_defaults import fill, fill_child, new_etag, set_state, settle
 from contract.emulator.network_kinds import BY_TYPE, KINDS, Kind
 from contract.emulator.state import JSON, Resource, normalize_location, obj, objs
 from contract.servers import arm_error
-
-_NOT_FOUND_HINT = "For more details please go to https://aka.ms/ARMResourceNotFoundFix"
 
 
 # ----------------------------------------------------------------------------- ids and look-ups
@@ -43,9 +42,7 @@ def resource_id(call: Call, kind: Kind) -> str:
 
 def _missing(call: Call, kind: Kind) -> Refused:
     top = kind.parent or kind
-    return Refused(arm_error(404, "ResourceNotFound",
-                             f"The Resource '{top.type}/{call.params[top.name_param]}' under resource group "
-                             f"'{call.params['resourceGroupName']}' was not found. {_NOT_FOUND_HINT}"))
+    return resource_not_found(top.type, call.params[top.name_param], call.params["resourceGroupName"])
 
 
 def find(call: Call, kind: Kind) -> Resource:

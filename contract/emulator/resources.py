@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from contract.emulator.http import Call, answer, find_group, polled_operation, require_object
-from contract.emulator.lro import POLL_HINT
+from contract.emulator.lro import POLL_HINT, result_url
 from contract.emulator.state import ResourceGroup
 from contract.servers import arm_error
 
@@ -60,9 +60,7 @@ def delete_group(call: Call) -> web.Response:
     group = find_group(call)
     call.store.delete_group(group.subscription, group.name)
     op = call.emulator.operations.start(call.params["subscriptionId"], group.location)
-    location = (f"{call.origin}/subscriptions/{call.params['subscriptionId']}/operationresults/{op.id}"
-                f"?api-version={call.api.requested}")
-    return answer(202, write=True, headers={"Location": location, **POLL_HINT})
+    return answer(202, write=True, headers={"Location": result_url(call.origin, op, call.api.requested), **POLL_HINT})
 
 
 def get_operation_result(call: Call) -> web.Response:

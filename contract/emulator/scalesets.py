@@ -8,7 +8,6 @@ to Succeeded.
 from __future__ import annotations
 
 import copy
-import re
 import uuid
 from typing import Any
 

@@ -16,10 +16,9 @@ from collections.abc import Iterator
 from aiohttp import web
 
 from contract.emulator.defaults import os_type
-from contract.emulator.http import Call, Refused, answer, find_group
+from contract.emulator.http import Call, answer, find_group, resource_not_found
 from contract.emulator.state import JSON, VM, ScaleSet, obj
 from contract.emulator.vms import os_disk_name, vm_instance_view, vm_view, vm_zone
-from contract.servers import arm_error
 
 VM_TYPE = "Microsoft.Compute/virtualMachines"
 DISK_TYPE = "Microsoft.Compute/disks"
@@ -73,9 +72,7 @@ def _find_vm(call: Call) -> tuple[JSON, VM | None]:
           f"{call.params['vmName']}"
     stored = call.store.resource(rid)
     if stored is None:
-        raise Refused(arm_error(404, "ResourceNotFound",
-                                f"The Resource '{VM_TYPE}/{call.params['vmName']}' under resource group "
-                                f"'{call.params['resourceGroupName']}' was not found."))
+        raise resource_not_found(VM_TYPE, call.params["vmName"], call.params["resourceGroupName"])
     return stored.model, None
 
 
@@ -147,9 +144,7 @@ def get_disk(call: Call) -> web.Response:
           f"{call.params['diskName']}"
     stored = call.store.resource(rid)
     if stored is None:
-        raise Refused(arm_error(404, "ResourceNotFound",
-                                f"The Resource '{DISK_TYPE}/{call.params['diskName']}' under resource group "
-                                f"'{call.params['resourceGroupName']}' was not found."))
+        raise resource_not_found(DISK_TYPE, call.params["diskName"], call.params["resourceGroupName"])
     return answer(200, stored.model)
 
 

@@ -89,7 +89,6 @@ def _child(label: str, path: str, body: dict[str, Any]) -> list[Step]:
 
 
 def _build(n: _Net) -> list[Step]:
-    t = n.t
     ssh_rule = {"protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "22", "sourceAddressPrefix": "*",
                 "destinationAddressPrefix": "*", "access": "Allow", "priority": 1000, "direction": "Inbound"}
     https_rule = {**ssh_rule, "destinationPortRange": "443", "priority": 1010, "sourceAddressPrefix": None,

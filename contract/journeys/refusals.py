@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 from contract.journeys.bodies import scale_set_body
-from contract.journeys.step import COMPUTE_API, NETWORK_API, RESOURCES_API, Step, Target
+from contract.journeys.step import NETWORK_API, RESOURCES_API, Step, Target
 from contract.rules import load_rules
 
 # `references:` entries of specs/rules.yaml (stateful, so not compiled into `Rules`): code and status

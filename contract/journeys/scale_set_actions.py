@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from contract.arm_client import Answer
 
 from contract.journeys.bodies import scale_set_body
-from contract.journeys.step import COMPUTE_API, PUBLIC_IP_API, RESOURCES_API, Step, Target
+from contract.journeys.step import PUBLIC_IP_API, RESOURCES_API, Step, Target
 
 HEALTH_EXTENSION: dict[str, Any] = {
     "publisher": "Microsoft.ManagedServices", "type": "ApplicationHealthLinux", "typeHandlerVersion": "1.0",
@@ -54,7 +54,6 @@ def actions_steps(target: Target, name: str = "vmss-contract-act") -> list[Step]
     vm_action = lambda label, i, verb, body=None, expect=(202,): Step(  # noqa: E731
         label, "POST", vm(i, "/" + verb), body, expect, "actions", follow=True)
     disk = f"{t.rg_path}/providers/Microsoft.Compute/disks/{name}-data"
-    sub = f"/subscriptions/{t.subscription}"
     return [
         Step("resource group", "PUT", f"{t.rg_path}?api-version={RESOURCES_API}", {"location": t.location}, (200, 201), "setup"),
         Step("create", "PUT", t.vmss(name), actions_body(t, name), (201,), "actions", follow=True),

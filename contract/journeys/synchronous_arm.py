@@ -19,29 +19,16 @@ def synchronous_arm_steps(target: Target) -> list[Step]:
     subscription_template = {"$schema": "https://schema.management.azure.com/schemas/2018-05-01/"
                                         "subscriptionDeploymentTemplate.json#",
                              "contentVersion": "1.0.0.0", "resources": []}
+    group_body = {"properties": {"mode": "Incremental", "template": group_template}}
+    scoped_body = {"location": t.location, "properties": {"mode": "Incremental", "template": subscription_template}}
+    scopes = (("resource group", t.rg_path, group_body),
+              ("subscription", f"/subscriptions/{t.subscription}", scoped_body),
+              ("management group", "/providers/Microsoft.Management/managementGroups/vmss-contract-mg", scoped_body),
+              ("tenant", "", scoped_body))
     return [
         Step("resource group", "PUT", at(t.rg_path, RESOURCES_API), {"location": t.location}, (200, 201), "setup"),
-        Step("what-if (the prediction at once)", "POST",
-             at(f"{t.rg_path}/providers/Microsoft.Resources/deployments/sync-what-if/whatIf", RESOURCES_API),
-             {"properties": {"mode": "Incremental", "template": group_template}}, (200,), GROUP),
-        Step("what-if at subscription scope (at once)", "POST",
-             at(f"/subscriptions/{t.subscription}/providers/Microsoft.Resources/deployments/sync-what-if/whatIf",
-                RESOURCES_API),
-             {"location": t.location, "properties": {"mode": "Incremental", "template": subscription_template}},
-             (200,), GROUP),
-        Step("validate (the result at once)", "POST",
-             at(f"{t.rg_path}/providers/Microsoft.Resources/deployments/sync-validate/validate", RESOURCES_API),
-             {"properties": {"mode": "Incremental", "template": group_template}}, (200,), GROUP),
-        Step("validate at subscription scope (at once)", "POST",
-             at(f"/subscriptions/{t.subscription}/providers/Microsoft.Resources/deployments/sync-validate/validate",
-                RESOURCES_API),
-             {"location": t.location, "properties": {"mode": "Incremental", "template": subscription_template}},
-             (200,), GROUP),
         *[Step(f"{action} at {label} scope (at once)", "POST",
                at(f"{root}/providers/Microsoft.Resources/deployments/sync-{action}/{action}", RESOURCES_API),
-               {"location": t.location, "properties": {"mode": "Incremental", "template": subscription_template}},
-               (200,), GROUP)
-          for label, root in (("management group", "/providers/Microsoft.Management/managementGroups/vmss-contract-mg"),
-                              ("tenant", ""))
-          for action in ("whatIf", "validate")],
+               body, (200,), GROUP)
+          for action in ("whatIf", "validate") for label, root, body in scopes],
     ]
